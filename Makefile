@@ -1,0 +1,56 @@
+# hwsigner: build, test and demo commands. Every target works on a fresh Debian 12
+# machine (as root) right after `git clone`: `setup` installs what is missing.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+# wasm-opt must come from npm binaryen (>= 130), never Debian's /usr/bin/wasm-opt
+# (binaryen 108 breaks the module: `WebAssembly.Table.set(): Argument 1 is invalid`),
+# and wasm-pack must find one on PATH or it tries to download it.
+BINARYEN_BIN := $(CURDIR)/.tools/binaryen/node_modules/.bin
+export PATH := $(BINARYEN_BIN):$(HOME)/.cargo/bin:$(PATH)
+WASM_PACK := PATH="$(BINARYEN_BIN):$$PATH" wasm-pack
+
+# An environment RUSTFLAGS replaces build.rustflags from .cargo/config.toml and drops
+# --cfg=web_sys_unstable_apis (WebHID/WebUSB types in web-sys): never pass it on.
+unexport RUSTFLAGS
+unexport CARGO_ENCODED_RUSTFLAGS
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+# Browser flags for wasm-bindgen-test-runner (absolute, whatever its working dir).
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON := $(CURDIR)/webdriver.json
+
+CRATE_VERSION = $(shell awk -F'"' '/^\[/{p=($$0=="[package]")} p && /^version *=/{print $$2; exit}' Cargo.toml)
+
+# node -e: copy package.json argv[1] to argv[3] with "version" set to argv[2].
+FILL_PACKAGE_JSON := const fs = require("fs"); const [src, version, dst] = process.argv.slice(1); const p = JSON.parse(fs.readFileSync(src, "utf8")); p.version = version; fs.writeFileSync(dst, JSON.stringify(p, null, 2) + "\n");
+
+.PHONY: setup build test demo clean
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	@if [[ "$$(command -v wasm-opt)" != "$(BINARYEN_BIN)/wasm-opt" ]]; then \
+	  echo "build: wasm-opt resolves to '$$(command -v wasm-opt)', expected $(BINARYEN_BIN)/wasm-opt" >&2; exit 1; fi
+	$(WASM_PACK) build --release --target web --out-dir pkg --out-name hwsigner
+	node -e '$(FILL_PACKAGE_JSON)' pkg-template/package.json "$(CRATE_VERSION)" pkg/package.json
+	cp pkg-template/README.md pkg/README.md
+	@for f in hwsigner.js hwsigner_bg.wasm hwsigner.d.ts hwsigner_bg.wasm.d.ts package.json README.md; do \
+	  [[ -s pkg/$$f ]] || { echo "build: pkg/$$f missing" >&2; exit 1; }; done
+	@echo "build: pkg/ ready (hwsigner $(CRATE_VERSION), $$(stat -c %s pkg/hwsigner_bg.wasm) bytes wasm)"
+
+test: setup
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo test
+	$(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver
+	$(MAKE) --no-print-directory build
+	node tests/js/release_check.mjs
+
+demo: build
+	@echo "demo: open http://127.0.0.1:8080/www/  (Ctrl-C to stop)"
+	python3 -m http.server 8080 --bind 127.0.0.1 --directory "$(CURDIR)"
+
+clean:
+	rm -rf pkg target

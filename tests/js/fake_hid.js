@@ -1,0 +1,83 @@
+// A fake `navigator.hid` for the browser tests: one Ledger-like device that reassembles
+// the host's 64-byte reports into APDUs, asks `respond(apdu)` for the reply (data +
+// status word), and frames the reply back as `inputreport` events, as a Ledger does.
+// Written independently of the Rust framing code, so the two check each other.
+
+function frame(channel, msg) {
+  const data = [msg.length >> 8, msg.length & 0xff, ...msg];
+  const out = [];
+  for (let seq = 0, off = 0; off < data.length; seq++, off += 59) {
+    const p = new Uint8Array(64);
+    p.set([channel >> 8, channel & 0xff, 0x05, seq >> 8, seq & 0xff]);
+    p.set(data.slice(off, off + 59), 5);
+    out.push(p);
+  }
+  return out;
+}
+
+export function installFakeLedger(respond, options) {
+  const opts = Object.assign({ disconnectAtExchange: -1, granted: true }, options || {});
+  const hid = new EventTarget();
+  const dev = new EventTarget();
+  Object.assign(dev, {
+    vendorId: 0x2c97,
+    productId: 0x4015,
+    productName: "Nano X (fake)",
+    opened: false,
+    collections: [{ usagePage: 0xffa0, usage: 1 }],
+  });
+  const stats = { exchanges: 0, reportsIn: 0, reportsOut: 0, errors: [] };
+  let pending = null;
+  dev.open = async () => { dev.opened = true; };
+  dev.close = async () => { dev.opened = false; };
+  dev.sendReport = async (reportId, data) => {
+    if (!dev.opened) throw new DOMException("the device is not open", "InvalidStateError");
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer || data);
+    if (reportId !== 0 || bytes.length !== 64) {
+      stats.errors.push(`report ${reportId} of ${bytes.length} bytes`);
+      throw new TypeError("expected report id 0 and 64 bytes");
+    }
+    stats.reportsOut++;
+    const channel = (bytes[0] << 8) | bytes[1];
+    const seq = (bytes[3] << 8) | bytes[4];
+    if (bytes[2] !== 0x05) { stats.errors.push("tag"); return; }
+    if (seq === 0) {
+      pending = { channel, len: (bytes[5] << 8) | bytes[6], data: Array.from(bytes.slice(7)), next: 1 };
+    } else if (pending && seq === pending.next) {
+      pending.next++;
+      pending.data.push(...bytes.slice(5));
+    } else {
+      stats.errors.push(`sequence ${seq}`);
+      return;
+    }
+    if (pending.data.length < pending.len) return;
+    const apdu = new Uint8Array(pending.data.slice(0, pending.len));
+    const ch = pending.channel;
+    pending = null;
+    const index = stats.exchanges++;
+    if (index === opts.disconnectAtExchange) {
+      setTimeout(() => {
+        dev.opened = false;
+        const ev = new Event("disconnect");
+        ev.device = dev;
+        hid.dispatchEvent(ev);
+      }, 5);
+      return;
+    }
+    const reply = respond(apdu);
+    for (const p of frame(ch, Array.from(reply))) {
+      setTimeout(() => {
+        const ev = new Event("inputreport");
+        ev.data = new DataView(p.buffer);
+        ev.reportId = 0;
+        ev.device = dev;
+        stats.reportsIn++;
+        dev.dispatchEvent(ev);
+      }, 0);
+    }
+  };
+  hid.getDevices = async () => (opts.granted ? [dev] : []);
+  hid.requestDevice = async (o) => ((o.filters || []).some((f) => f.vendorId === 0x2c97) ? [dev] : []);
+  Object.defineProperty(navigator, "hid", { value: hid, configurable: true });
+  return { stats: () => ({ ...stats }) };
+}

@@ -1,0 +1,196 @@
+//! Browser tests (headless Chromium via `wasm-pack test`): the recorded vectors, and the
+//! real WebHID transport against a fake `navigator.hid`.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use hwsigner::ledger::Ledger;
+use hwsigner::transport::webhid::{self, WebHidTransport};
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/js/fake_hid.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = installFakeLedger)]
+    fn install_fake_ledger(
+        respond: &Closure<dyn FnMut(Uint8Array) -> Uint8Array>,
+        options: JsValue,
+    ) -> JsValue;
+}
+
+fn stat(fake: &JsValue, key: &str) -> f64 {
+    let stats = Reflect::get(fake, &"stats".into())
+        .unwrap()
+        .dyn_into::<js_sys::Function>()
+        .unwrap()
+        .call0(fake)
+        .unwrap();
+    Reflect::get(&stats, &key.into()).unwrap().as_f64().unwrap()
+}
+
+fn options(disconnect_at: i32) -> JsValue {
+    let o = js_sys::Object::new();
+    Reflect::set(&o, &"disconnectAtExchange".into(), &disconnect_at.into()).unwrap();
+    o.into()
+}
+
+/// Installs a fake Ledger that answers from `respond`.
+fn fake(
+    mut respond: impl FnMut(&[u8]) -> Vec<u8> + 'static,
+    disconnect_at: i32,
+) -> (JsValue, Closure<dyn FnMut(Uint8Array) -> Uint8Array>) {
+    let cb = Closure::<dyn FnMut(Uint8Array) -> Uint8Array>::new(move |apdu: Uint8Array| {
+        Uint8Array::from(respond(&apdu.to_vec()).as_slice())
+    });
+    let handle = install_fake_ledger(&cb, options(disconnect_at));
+    (handle, cb)
+}
+
+async fn open_fake() -> Ledger<WebHidTransport> {
+    let device = webhid::request_ledger().await.unwrap();
+    Ledger::new(WebHidTransport::open(device).await.unwrap())
+}
+
+#[wasm_bindgen_test]
+async fn all_fifteen_recorded_cases_replay_in_the_browser() {
+    let cases = common::all_cases();
+    assert_eq!(cases.len(), 15);
+    for (file, case) in &cases {
+        common::replay(file, case)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn webhid_carries_a_multi_packet_exchange() {
+    // 200 bytes out (4 reports), 302 bytes back (6 reports).
+    let (handle, _cb) = fake(
+        |apdu| {
+            assert_eq!(apdu.len(), 205);
+            let mut reply: Vec<u8> = (0..300).map(|i| i as u8).collect();
+            reply.extend_from_slice(&[0x90, 0x00]);
+            reply
+        },
+        -1,
+    );
+    let mut ledger = open_fake().await;
+    let mut apdu = vec![0xe1, 0x99, 0, 0, 200];
+    apdu.extend(std::iter::repeat_n(0xab, 200));
+    let reply = ledger.exchange(&apdu).await.unwrap();
+    assert_eq!(reply.len(), 302);
+    assert_eq!(&reply[..3], &[0, 1, 2]);
+    assert_eq!(&reply[300..], &[0x90, 0x00]);
+    assert_eq!(stat(&handle, "reportsOut"), 4.0);
+    assert_eq!(stat(&handle, "reportsIn"), 6.0);
+}
+
+#[wasm_bindgen_test]
+async fn webhid_replays_recorded_cases_end_to_end() {
+    for (file, index) in [
+        ("sign_psbt", 0usize),
+        ("get_wallet_address", 1),
+        ("sign_message", 0),
+    ] {
+        let case = common::all_cases()
+            .into_iter()
+            .filter(|(f, _)| *f == file)
+            .nth(index)
+            .unwrap()
+            .1;
+        let recorded = common::exchanges(&case);
+        let total = recorded.len();
+        let (mut respond, state) = common::responder(recorded);
+        let (handle, _cb) = fake(
+            move |apdu| respond(apdu).unwrap_or_else(|_| vec![0x6f, 0x00]),
+            -1,
+        );
+        let mut ledger = open_fake().await;
+        let result = common::run_case(&mut ledger, file, &case).await;
+        common::finish(&state, total, result).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(stat(&handle, "exchanges"), total as f64);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn webhid_disconnect_mid_exchange_is_disconnected() {
+    let case = common::all_cases()
+        .into_iter()
+        .find(|(f, _)| *f == "sign_psbt")
+        .unwrap()
+        .1;
+    let (mut respond, _state) = common::responder(common::exchanges(&case));
+    let (_handle, _cb) = fake(
+        move |apdu| respond(apdu).unwrap_or_else(|_| vec![0x6f, 0x00]),
+        7,
+    );
+    let mut ledger = open_fake().await;
+    ledger.set_timeout_ms(5_000);
+    let psbt = hwsigner::psbt::raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
+    let before = psbt.serialize();
+    let opts = hwsigner::ledger::SignOptions {
+        policy: Some((common::policy_of(&case), None)),
+    };
+    let err = ledger.sign_psbt(&psbt, &opts).await.unwrap_err();
+    assert_eq!(err.code(), "disconnected", "{err}");
+    assert_eq!(psbt.serialize(), before);
+    // The transport stays failed rather than hanging.
+    assert_eq!(
+        ledger
+            .exchange(&[0xe1, 0x05, 0, 1, 0])
+            .await
+            .unwrap_err()
+            .code(),
+        "disconnected"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn js_api_resolves_values_and_rejects_with_codes() {
+    let (_handle, _cb) = fake(
+        |apdu| match apdu {
+            [0xe1, 0x05, ..] => vec![0xf5, 0xac, 0xc2, 0xfd, 0x90, 0x00],
+            _ => vec![0x69, 0x85],
+        },
+        -1,
+    );
+    let dev = hwsigner::wasm::request_device().await.unwrap();
+    let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
+    assert_eq!(fpr.as_string().unwrap(), "f5acc2fd");
+    let err = JsFuture::from(dev.sign_message("m/84'/1'/0'/0/0".into(), "hi".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        Reflect::get(&err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "user-rejected"
+    );
+    assert!(err.is_instance_of::<js_sys::Error>());
+    let err = JsFuture::from(dev.xpub("m/84'/x".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        Reflect::get(&err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "invalid-input"
+    );
+    // Calls made together run in order and each gets its own answer.
+    let a = dev.master_fingerprint();
+    let b = dev.master_fingerprint();
+    assert_eq!(
+        JsFuture::from(a).await.unwrap().as_string().unwrap(),
+        "f5acc2fd"
+    );
+    assert_eq!(
+        JsFuture::from(b).await.unwrap().as_string().unwrap(),
+        "f5acc2fd"
+    );
+}

@@ -1,0 +1,77 @@
+// hwsigner demo: plain ES module, no build step. Serve the repo root (`make demo`) and
+// open /www/ so that ../pkg/hwsigner.js (built by `make build`) resolves.
+import init, { requestDevice } from "../pkg/hwsigner.js";
+
+const $ = (id) => document.getElementById(id);
+let device = null;
+
+function log(msg) {
+  const line = `${new Date().toLocaleTimeString()}  ${msg}\n`;
+  $("log").textContent += line;
+  $("log").scrollTop = $("log").scrollHeight;
+}
+
+function showError(err) {
+  const code = err && err.code ? err.code : "error";
+  const message = err && err.message ? err.message : String(err);
+  $("error").textContent = `${code}: ${message}`;
+  log(`error ${code}: ${message}`);
+}
+
+// Runs one device call with the buttons disabled, errors shown.
+async function run(label, fn) {
+  $("error").textContent = "";
+  for (const b of document.querySelectorAll("button")) b.disabled = true;
+  log(`${label}…`);
+  try {
+    await fn();
+  } catch (err) {
+    showError(err);
+  } finally {
+    $("connect").disabled = false;
+    $("get-xpub").disabled = device === null;
+  }
+}
+
+$("connect").addEventListener("click", () =>
+  run("connect", async () => {
+    device = await requestDevice();
+    const info = await device.info();
+    $("info").textContent = `${info.name} ${info.version}`;
+    log(`connected: ${info.name} ${info.version}`);
+    const fpr = await device.masterFingerprint();
+    $("fpr").textContent = fpr;
+    log(`master fingerprint ${fpr}`);
+    await getXpub();
+  }),
+);
+
+async function getXpub() {
+  const path = $("path").value.trim();
+  $("xpub").textContent = "…";
+  try {
+    const xpub = await device.xpub(path);
+    $("xpub").textContent = xpub;
+    log(`xpub ${path}: ${xpub}`);
+  } catch (err) {
+    $("xpub").textContent = "–";
+    throw err;
+  }
+}
+
+$("get-xpub").addEventListener("click", () => run("xpub", getXpub));
+$("path").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && device) run("xpub", getXpub);
+});
+
+try {
+  await init();
+  if (!("hid" in navigator)) {
+    showError({ code: "unsupported", message: "this browser has no WebHID (navigator.hid); use a Chromium-based browser over https or http://127.0.0.1" });
+  } else {
+    $("connect").disabled = false;
+    log("ready: plug in the Ledger, unlock it, open the Bitcoin app, then Connect");
+  }
+} catch (err) {
+  showError(err);
+}

@@ -1,5 +1,5 @@
 //! Replaying ../shared/ledger-vectors: shared by the native tests and the browser tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::type_complexity)]
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -172,13 +172,13 @@ mod tests {
             let tree = MerkleTree::from_elements(&elements);
             let leaves: Vec<Hash32> = elements.iter().map(|e| leaf_hash(e)).collect();
             assert_eq!(tree.root(), reference_root(&leaves), "n = {n}");
-            for i in 0..n {
+            for (i, leaf) in leaves.iter().enumerate() {
                 let proof = tree.proof(i).unwrap();
-                assert_eq!(root_from_proof(n, i, leaves[i], &proof), Some(tree.root()));
+                assert_eq!(root_from_proof(n, i, *leaf, &proof), Some(tree.root()));
                 let mut bad = proof.clone();
                 if let Some(h) = bad.first_mut() {
                     h[0] ^= 1;
-                    assert_ne!(root_from_proof(n, i, leaves[i], &bad), Some(tree.root()));
+                    assert_ne!(root_from_proof(n, i, *leaf, &bad), Some(tree.root()));
                 }
             }
             assert!(tree.proof(n).is_none());

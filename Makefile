@@ -44,7 +44,7 @@ test: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo test
-	$(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver
+	$(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test web
 	$(MAKE) --no-print-directory build
 	node tests/js/release_check.mjs
 

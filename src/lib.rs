@@ -1,4 +1,6 @@
-//! # hwsigner
+#![doc = include_str!("../README.md")]
+//!
+//! # Architecture
 //!
 //! One crate to talk to Bitcoin hardware wallets, from a web page (WebAssembly over
 //! WebHID) and natively (hidapi, or the Speculos emulator's socket).

@@ -1,4 +1,5 @@
 //! Flows that take several requests, and what happens when the device misbehaves.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Every recorded exchange in ../shared/ledger-vectors replays byte for byte.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

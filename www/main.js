@@ -36,7 +36,13 @@ async function run(label, fn) {
 $("connect").addEventListener("click", () =>
   run("connect", async () => {
     device = await requestDevice();
-    const info = await device.info();
+    device.onStatus = (s) => log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
+    let info = await device.info();
+    if (info.name === "BOLOS") {
+      log("dashboard open: opening the Bitcoin app (confirm on the device)");
+      await device.openApp("Bitcoin");
+      info = await device.info();
+    }
     $("info").textContent = `${info.name} ${info.version}`;
     log(`connected: ${info.name} ${info.version}`);
     const fpr = await device.masterFingerprint();

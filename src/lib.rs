@@ -29,6 +29,8 @@ pub mod error;
 pub mod ledger;
 pub mod psbt;
 pub mod queue;
+#[cfg(feature = "simulator")]
+pub mod sim;
 pub mod transport;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -223,18 +223,32 @@ fn a_psbt_v2_goes_on_the_wire_exactly_like_its_v0_twin_and_comes_back_v2() {
     let case = sign_psbt_case(0);
     let v0 = raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
     let (global, inputs, outputs) = v0.to_v2_maps().unwrap();
-    let v2_bytes = raw::RawPsbt { version: 2, global, inputs, outputs }.serialize();
+    let v2_bytes = raw::RawPsbt {
+        version: 2,
+        global,
+        inputs,
+        outputs,
+    }
+    .serialize();
     let v2 = raw::decode(&v2_bytes).unwrap();
     assert_eq!(v2.version, 2);
     let recorded = common::exchanges(&case);
     let total = recorded.len();
     let (mut dev, state) = common::replay_device(recorded);
-    let opts = SignOptions { policy: Some((common::policy_of(&case), None)) };
+    let opts = SignOptions {
+        policy: Some((common::policy_of(&case), None)),
+    };
     let result = block_on(dev.sign_psbt(&v2, &opts)).map(|signed| {
         assert_eq!(signed.psbt.version, 2);
         let reparsed = raw::RawPsbt::parse(&signed.psbt.serialize()).unwrap();
         let view = reparsed.to_bitcoin().unwrap();
-        assert_eq!(view.inputs.iter().map(|i| i.partial_sigs.len()).sum::<usize>(), signed.signatures.len());
+        assert_eq!(
+            view.inputs
+                .iter()
+                .map(|i| i.partial_sigs.len())
+                .sum::<usize>(),
+            signed.signatures.len()
+        );
     });
     common::finish(&state, total, result).unwrap();
     assert_eq!(v2.serialize(), v2_bytes);

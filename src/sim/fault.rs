@@ -1,0 +1,65 @@
+//! Misbehaviours a test can switch on in a simulated device, to check that the host
+//! answers each with the right typed error, in time, without a panic, leaving the
+//! caller's data untouched.
+//!
+//! Link-level faults apply to the packets a simulator sends back (both vendors frame
+//! 64-byte reports); device-level faults are applied by each simulator where it builds
+//! the answer.
+
+/// One misbehaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Drop the `n`-th reply packet (0-based, counted over the session).
+    DropPacket(usize),
+    /// Send the `n`-th reply packet twice.
+    DuplicatePacket(usize),
+    /// Answer on another channel (Ledger) / without the magic (Trezor).
+    WrongChannel,
+    /// Use a wrong packet tag.
+    WrongTag,
+    /// Skip a sequence number in multi-packet replies.
+    WrongSequence,
+    /// Claim a shorter length than the data carries.
+    TruncatedLength,
+    /// Claim a longer length than the data carries.
+    OverlongLength,
+    /// Replace the reply body with garbage (undecodable protobuf / APDU data).
+    GarbageMessage,
+    /// Return a signature that does not verify.
+    BadSignature,
+    /// Return a public key that is not the one asked for / not in the policy.
+    ForeignPubkey,
+    /// Send a client command the host never committed to (Ledger).
+    UnexpectedClientCommand,
+    /// Never finish: YIELD (Ledger) or TxRequest (Trezor) forever.
+    EndlessLoop,
+    /// Stop answering (disconnect) after the `k`-th exchange.
+    DisconnectAfter(usize),
+    /// Answer only after the caller's time-out (never, in memory).
+    NoAnswer,
+}
+
+/// The faults switched on in one simulated device.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults(pub Vec<Fault>);
+
+impl Faults {
+    /// None.
+    pub fn none() -> Self {
+        Faults(Vec::new())
+    }
+
+    /// True when `fault` is on.
+    pub fn has(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+
+    /// The `k` of `DisconnectAfter(k)`, if on.
+    pub fn disconnect_after(&self) -> Option<usize> {
+        self.0.iter().find_map(|f| match f {
+            Fault::DisconnectAfter(k) => Some(*k),
+            _ => None,
+        })
+    }
+}

@@ -137,6 +137,24 @@ if ! js_deps_ok; then
   fi
 fi
 
+# --- Python test peers (the vendors' own clients) ---------------------------------
+VENV="$TOOLS/venv"
+py_deps_ok() {
+  [[ -x $VENV/bin/python ]] || return 1
+  local frozen
+  frozen=$("$VENV/bin/pip" freeze 2>/dev/null | tr '[:upper:]_' '[:lower:]-')
+  while read -r req; do
+    [[ -z $req ]] && continue
+    grep -qx "$(tr '[:upper:]_' '[:lower:]-' <<<"$req")" <<<"$frozen" || return 1
+  done <tests/python/requirements.txt
+}
+if ! py_deps_ok; then
+  py_install() {
+    python3 -m venv "$VENV" && "$VENV/bin/pip" install -q -r tests/python/requirements.txt
+  }
+  run_step python "Python test peers (ledger-bitcoin, trezor) in .tools/venv" py_install
+fi
+
 if ((installed == 0)); then
   echo "setup: all set"
 fi

@@ -8,4 +8,5 @@
 
 pub mod confirm;
 pub mod fault;
+pub mod ledger;
 pub mod seed;

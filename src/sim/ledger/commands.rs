@@ -1,0 +1,261 @@
+//! The simulated Bitcoin app's commands, except SIGN_PSBT (see `sign_psbt`).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use bitcoin::bip32::{ChildNumber, DerivationPath};
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::secp256k1::Message;
+
+use crate::bytes::Reader;
+use crate::ledger::btc::client::{ins, message_hash};
+use crate::ledger::btc::merkle::Hash32;
+use crate::ledger::btc::policy::{derive_address, PolicyVersion, WalletPolicy, NO_HMAC};
+use crate::sim::confirm::Prompt;
+use crate::sim::fault::Fault;
+
+use super::context::AppContext;
+use super::host::{HostLink, SimResult, SW_DENY, SW_INCORRECT_DATA, SW_SIGNATURE_FAIL};
+
+type Handler = Pin<Box<dyn Future<Output = SimResult<Vec<u8>>>>>;
+
+/// The handler of instruction `ins`, or `None` for an unknown one.
+pub fn dispatch(
+    instruction: u8,
+    ctx: Rc<AppContext>,
+    link: Rc<HostLink>,
+    data: Vec<u8>,
+) -> Option<Handler> {
+    Some(match instruction {
+        ins::GET_MASTER_FINGERPRINT => Box::pin(async move { master_fingerprint(&ctx, &data) }),
+        ins::GET_EXTENDED_PUBKEY => Box::pin(async move { extended_pubkey(&ctx, &data) }),
+        ins::REGISTER_WALLET => Box::pin(async move { register_wallet(&ctx, &link, &data).await }),
+        ins::GET_WALLET_ADDRESS => {
+            Box::pin(async move { wallet_address(&ctx, &link, &data).await })
+        }
+        ins::SIGN_PSBT => {
+            Box::pin(async move { super::sign_psbt::sign_psbt(&ctx, &link, &data).await })
+        }
+        ins::SIGN_MESSAGE => Box::pin(async move { sign_message(&ctx, &link, &data).await }),
+        _ => return None,
+    })
+}
+
+fn bad<T>(_: T) -> u16 {
+    SW_INCORRECT_DATA
+}
+
+fn master_fingerprint(ctx: &AppContext, data: &[u8]) -> SimResult<Vec<u8>> {
+    if !data.is_empty() {
+        return Err(SW_INCORRECT_DATA);
+    }
+    let seed = ctx.seed.as_ref().ok_or(SW_INCORRECT_DATA)?;
+    Ok(seed.fingerprint().as_bytes().to_vec())
+}
+
+/// Reads `n | n × u32 BE` (at most 8 steps).
+pub fn read_path(r: &mut Reader<'_>) -> SimResult<DerivationPath> {
+    let n = usize::from(r.u8("path length").map_err(bad)?);
+    if n > 8 {
+        return Err(SW_INCORRECT_DATA);
+    }
+    let mut steps = Vec::with_capacity(n);
+    for _ in 0..n {
+        steps.push(ChildNumber::from(u32::from_be_bytes(
+            r.array("path step").map_err(bad)?,
+        )));
+    }
+    Ok(DerivationPath::from(steps))
+}
+
+fn extended_pubkey(ctx: &AppContext, data: &[u8]) -> SimResult<Vec<u8>> {
+    let mut r = Reader::new(data, "get_extended_pubkey");
+    let display = r.u8("display").map_err(bad)?;
+    let path = read_path(&mut r)?;
+    r.finish().map_err(bad)?;
+    if display > 1 {
+        return Err(SW_INCORRECT_DATA);
+    }
+    let xpub = ctx.xpub(&path).ok_or(SW_INCORRECT_DATA)?;
+    let text = xpub.to_string();
+    if display == 1 && !ctx.confirm(&Prompt::Show(format!("{path}: {text}"))) {
+        return Err(SW_DENY);
+    }
+    if ctx.faults.has(Fault::ForeignPubkey) {
+        let other = ctx
+            .xpub(&path.child(ChildNumber::Normal { index: 7 }))
+            .ok_or(SW_INCORRECT_DATA)?;
+        return Ok(other.to_string().into_bytes());
+    }
+    Ok(text.into_bytes())
+}
+
+/// Reads a serialized wallet policy and fetches its template and keys from the host.
+pub async fn read_policy(link: &HostLink, serialized: &[u8]) -> SimResult<WalletPolicy> {
+    let mut r = Reader::new(serialized, "wallet policy");
+    let version = match r.u8("version").map_err(bad)? {
+        1 => PolicyVersion::V1,
+        2 => PolicyVersion::V2,
+        _ => return Err(SW_INCORRECT_DATA),
+    };
+    let name_len = usize::from(r.u8("name length").map_err(bad)?);
+    let name = String::from_utf8(r.bytes(name_len, "name").map_err(bad)?.to_vec()).map_err(bad)?;
+    let template_len = usize::try_from(r.varint("template length").map_err(bad)?).map_err(bad)?;
+    let template = match version {
+        PolicyVersion::V1 => r.bytes(template_len, "template").map_err(bad)?.to_vec(),
+        PolicyVersion::V2 => {
+            let hash: Hash32 = r.array("template hash").map_err(bad)?;
+            let t = link.preimage(&hash).await?;
+            if t.len() != template_len {
+                return Err(SW_INCORRECT_DATA);
+            }
+            t
+        }
+    };
+    let n_keys = usize::try_from(r.varint("key count").map_err(bad)?).map_err(bad)?;
+    let keys_root: Hash32 = r.array("keys root").map_err(bad)?;
+    r.finish().map_err(bad)?;
+    if n_keys == 0 || n_keys > 32 {
+        return Err(SW_INCORRECT_DATA);
+    }
+    let mut keys = Vec::with_capacity(n_keys);
+    for i in 0..n_keys {
+        keys.push(String::from_utf8(link.element(&keys_root, n_keys, i).await?).map_err(bad)?);
+    }
+    let template = String::from_utf8(template).map_err(bad)?;
+    let mut policy = WalletPolicy::new(&name, &template, keys).map_err(bad)?;
+    policy.version = version;
+    // The policy must be one the app can use.
+    policy.descriptor().map_err(bad)?;
+    Ok(policy)
+}
+
+async fn register_wallet(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimResult<Vec<u8>> {
+    let mut r = Reader::new(data, "register_wallet");
+    let len = usize::try_from(r.varint("policy length").map_err(bad)?).map_err(bad)?;
+    let serialized = r.bytes(len, "policy").map_err(bad)?.to_vec();
+    r.finish().map_err(bad)?;
+    let policy = read_policy(link, &serialized).await?;
+    if policy.name.is_empty()
+        || !(0..policy.keys.len()).any(|i| ctx.our_key_origin(&policy, i).is_some())
+    {
+        return Err(SW_INCORRECT_DATA);
+    }
+    if !ctx.confirm(&Prompt::RegisterPolicy(format!(
+        "{}: {}",
+        policy.name, policy.template
+    ))) {
+        return Err(SW_DENY);
+    }
+    let id = sha256::Hash::hash(&serialized).to_byte_array();
+    let mut out = id.to_vec();
+    out.extend_from_slice(&ctx.policy_hmac(&id));
+    Ok(out)
+}
+
+/// The standard single-key templates, by purpose.
+fn standard_template(purpose: u32) -> Option<&'static str> {
+    Some(match purpose {
+        44 => "pkh(@0/**)",
+        49 => "sh(wpkh(@0/**))",
+        84 => "wpkh(@0/**)",
+        86 => "tr(@0/**)",
+        _ => return None,
+    })
+}
+
+/// Checks that `policy` may be used with `hmac`: registered on this device, or one of
+/// the standard single-key policies of this device's keys.
+pub fn authorize(
+    ctx: &AppContext,
+    policy: &WalletPolicy,
+    wallet_id: &Hash32,
+    hmac: &Hash32,
+) -> SimResult<()> {
+    if *hmac != NO_HMAC {
+        return if ctx.policy_hmac(wallet_id) == *hmac {
+            Ok(())
+        } else {
+            Err(SW_SIGNATURE_FAIL)
+        };
+    }
+    let origin = ctx.our_key_origin(policy, 0).ok_or(SW_INCORRECT_DATA)?;
+    let steps: Vec<ChildNumber> = origin.into_iter().copied().collect();
+    let coin = if ctx.testnet { 1 } else { 0 };
+    match steps.as_slice() {
+        [ChildNumber::Hardened { index: purpose }, ChildNumber::Hardened { index: c }, ChildNumber::Hardened { index: account }]
+            if policy.name.is_empty()
+                && policy.keys.len() == 1
+                && *c == coin
+                && *account < 100
+                && standard_template(*purpose) == Some(policy.template.as_str()) =>
+        {
+            Ok(())
+        }
+        _ => Err(SW_INCORRECT_DATA),
+    }
+}
+
+async fn wallet_address(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimResult<Vec<u8>> {
+    let mut r = Reader::new(data, "get_wallet_address");
+    let display = r.u8("display").map_err(bad)?;
+    let wallet_id: Hash32 = r.array("wallet id").map_err(bad)?;
+    let hmac: Hash32 = r.array("hmac").map_err(bad)?;
+    let change = r.u8("change").map_err(bad)?;
+    let index = u32::from_be_bytes(r.array("index").map_err(bad)?);
+    r.finish().map_err(bad)?;
+    if display > 1 || change > 1 || index >= 0x8000_0000 {
+        return Err(SW_INCORRECT_DATA);
+    }
+    let serialized = link.preimage(&wallet_id).await?;
+    let policy = read_policy(link, &serialized).await?;
+    authorize(ctx, &policy, &wallet_id, &hmac)?;
+    let index = if ctx.faults.has(Fault::ForeignPubkey) {
+        index + 1
+    } else {
+        index
+    };
+    let address = derive_address(&policy, change == 1, index, ctx.network()).map_err(bad)?;
+    if display == 1 && !ctx.confirm(&Prompt::Show(address.clone())) {
+        return Err(SW_DENY);
+    }
+    Ok(address.into_bytes())
+}
+
+async fn sign_message(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimResult<Vec<u8>> {
+    let mut r = Reader::new(data, "sign_message");
+    let path = read_path(&mut r)?;
+    let len = usize::try_from(r.varint("message length").map_err(bad)?).map_err(bad)?;
+    let root: Hash32 = r.array("chunks root").map_err(bad)?;
+    r.finish().map_err(bad)?;
+    if len > 1 << 16 {
+        return Err(SW_INCORRECT_DATA);
+    }
+    let chunks = len.div_ceil(64);
+    let mut message = Vec::with_capacity(len);
+    for i in 0..chunks {
+        message.extend(link.element(&root, chunks, i).await?);
+    }
+    if message.len() != len {
+        return Err(SW_INCORRECT_DATA);
+    }
+    if !ctx.confirm(&Prompt::SignMessage(
+        String::from_utf8_lossy(&message).into_owned(),
+    )) {
+        return Err(SW_DENY);
+    }
+    let seed = ctx.seed.as_ref().ok_or(SW_INCORRECT_DATA)?;
+    let key = seed.xpriv(&path).map_err(bad)?.private_key;
+    let digest = message_hash(&message).to_byte_array();
+    let sig = seed
+        .secp()
+        .sign_ecdsa_recoverable(&Message::from_digest(digest), &key);
+    let (recid, compact) = sig.serialize_compact();
+    let mut out = vec![31 + recid.to_i32() as u8];
+    out.extend_from_slice(&compact);
+    if ctx.faults.has(Fault::BadSignature) {
+        out[10] ^= 1;
+    }
+    Ok(out)
+}

@@ -15,6 +15,8 @@ use hwsigner::transport::{Identity, Packets, Transport};
 use hwsigner::{Error, Result};
 use serde_json::Value;
 
+pub mod fund;
+
 pub const GET_EXTENDED_PUBKEY: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/ledger-vectors/get_extended_pubkey.json"

@@ -102,10 +102,12 @@ impl<T: Transport> Ledger<T> {
     pub async fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
         match self.transport.packets() {
             Packets::Messages => {
+                self.transport.discard_pending();
                 self.transport.send(apdu).await?;
                 self.transport.recv(self.timeout_ms).await
             }
             Packets::Reports64 => {
+                self.transport.discard_pending();
                 for packet in framing::encode(self.channel, apdu)? {
                     self.transport.send(&packet).await?;
                 }

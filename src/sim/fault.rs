@@ -10,9 +10,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
-    /// Drop the `n`-th reply packet (0-based, counted over the session).
+    /// Drop packet `n` (0-based) of every reply.
     DropPacket(usize),
-    /// Send the `n`-th reply packet twice.
+    /// Send packet `n` (0-based) of every reply twice.
     DuplicatePacket(usize),
     /// Answer on another channel (Ledger) / without the magic (Trezor).
     WrongChannel,

@@ -62,6 +62,10 @@ impl Transport for MemoryTransport {
         })
     }
 
+    fn discard_pending(&mut self) {
+        self.inbox.clear();
+    }
+
     fn recv(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
         Box::pin(async move {
             self.inbox.pop_front().ok_or(Error::Timeout {

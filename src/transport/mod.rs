@@ -58,6 +58,10 @@ pub trait Transport {
     /// `timeout`, `disconnected` or `transport`.
     fn recv(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<Vec<u8>>>;
 
+    /// Drops whatever arrived and was not read (late or duplicated packets of an
+    /// earlier, failed call), so that it cannot be taken for the next reply.
+    fn discard_pending(&mut self) {}
+
     /// Finds the device again after it re-enumerated on USB (a Ledger opening or
     /// quitting an app), waiting at most `timeout_ms`. Links that never re-enumerate
     /// succeed at once.
@@ -90,6 +94,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn reconnect(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<()>> {
         (**self).reconnect(timeout_ms)
+    }
+    fn discard_pending(&mut self) {
+        (**self).discard_pending()
     }
     fn close(&mut self) -> LocalBoxFuture<'_, Result<()>> {
         (**self).close()

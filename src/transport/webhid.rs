@@ -312,6 +312,17 @@ impl Transport for WebHidTransport {
         })
     }
 
+    fn discard_pending(&mut self) {
+        self.backlog.clear();
+        while let Ok(incoming) = self.rx.try_recv() {
+            if let Incoming::Disconnected = incoming {
+                // Keep the news: the next call must fail with `disconnected`.
+                let _ = self.tx.unbounded_send(Incoming::Disconnected);
+                break;
+            }
+        }
+    }
+
     fn reconnect(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<()>> {
         Box::pin(async move {
             self.detach();

@@ -32,6 +32,7 @@ type Running = Pin<Box<dyn Future<Output = SimResult<Vec<u8>>>>>;
 
 /// A simulated Ledger device.
 pub struct SimLedger {
+    options: SimLedgerOptions,
     ctx: Rc<AppContext>,
     app_open: bool,
     running: Option<(Running, Rc<HostLink>)>,
@@ -68,11 +69,20 @@ impl SimLedger {
     pub fn new(options: SimLedgerOptions) -> Self {
         let app_open = !options.start_on_dashboard;
         SimLedger {
-            ctx: Rc::new(AppContext::new(options)),
+            ctx: Rc::new(AppContext::new(options.clone())),
+            options,
             app_open,
             running: None,
             exchanges: 0,
         }
+    }
+
+    /// Switches misbehaviours on or off; also abandons a command in progress, as a
+    /// device that was unplugged and plugged back would.
+    pub fn set_faults(&mut self, faults: crate::sim::fault::Faults) {
+        self.options.faults = faults;
+        self.ctx = Rc::new(AppContext::new(self.options.clone()));
+        self.running = None;
     }
 
     /// The app's context (seed, network, confirmation policy, faults).

@@ -43,7 +43,6 @@ pub fn apdu_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
 /// applies the link-level faults to the reply packets.
 pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
     let mut decoder: Option<(u16, Decoder)> = None;
-    let mut sent_packets = 0usize;
     let mut exchanges = 0usize;
     MemoryTransport::new(Packets::Reports64, identity(), move |packet: &[u8]| {
         let channel = match packet {
@@ -104,9 +103,7 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
             }
         }
         let mut out = Vec::new();
-        for p in packets {
-            let n = sent_packets;
-            sent_packets += 1;
+        for (n, p) in packets.into_iter().enumerate() {
             if faults.has(Fault::DropPacket(n)) {
                 continue;
             }

@@ -194,3 +194,45 @@ async fn js_api_resolves_values_and_rejects_with_codes() {
         "f5acc2fd"
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_simulated_ledger_works_in_the_browser() {
+    use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
+    let dev = hwsigner::wasm::simulated_device(JsValue::UNDEFINED).unwrap();
+    let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
+    assert_eq!(fpr.as_string().unwrap(), "f5acc2fd");
+    let me = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
+    let policy = hwsigner::ledger::btc::policy::WalletPolicy::new(
+        "",
+        "wpkh(@0/**)",
+        vec![common::fund::key_info(&me, "m/84'/1'/0'")],
+    )
+    .unwrap();
+    let psbt = common::fund::funded_psbt(&policy, 3);
+    let b64 = hwsigner::psbt::raw::encode_base64(&psbt.serialize());
+    // No policy given: the standard one is inferred from the PSBT's derivations.
+    let signed = JsFuture::from(dev.sign_psbt(b64.clone(), JsValue::UNDEFINED))
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let signed = hwsigner::psbt::raw::decode(signed.as_bytes())
+        .unwrap()
+        .to_bitcoin()
+        .unwrap();
+    assert!(signed.inputs.iter().all(|i| i.partial_sigs.len() == 1));
+
+    let opts = js_sys::Object::new();
+    Reflect::set(&opts, &"approve".into(), &false.into()).unwrap();
+    let refusing = hwsigner::wasm::simulated_device(opts.into()).unwrap();
+    let err = JsFuture::from(refusing.sign_psbt(b64, JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        Reflect::get(&err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "user-rejected"
+    );
+}

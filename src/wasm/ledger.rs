@@ -16,10 +16,14 @@ use crate::ledger::{Ledger, SignOptions};
 use crate::psbt::raw;
 use crate::queue::CallQueue;
 use crate::transport::webhid::{self, WebHidTransport};
+use crate::transport::Transport;
 
 use super::errors::{parse_hex, to_js_error};
 
-type Shared = Rc<RefCell<Option<Ledger<WebHidTransport>>>>;
+/// Any link: WebHID for a real device, memory for the simulated one.
+pub type DynLedger = Ledger<Box<dyn Transport>>;
+
+type Shared = Rc<RefCell<Option<DynLedger>>>;
 
 /// A Ledger reached through WebHID. Calls run one at a time, in call order.
 #[wasm_bindgen]
@@ -114,7 +118,8 @@ fn options<T: for<'de> Deserialize<'de> + Default>(
 }
 
 impl LedgerDevice {
-    fn new(ledger: Ledger<WebHidTransport>) -> Self {
+    /// Wraps a driver; every call through JS is queued in order.
+    pub fn new(ledger: DynLedger) -> Self {
         let on_status: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
         let mut ledger = ledger;
         let cb = on_status.clone();
@@ -133,8 +138,8 @@ impl LedgerDevice {
     /// Runs `f` on the device in its turn, as a promise.
     fn call<F, Fut, T>(&self, f: F) -> Promise
     where
-        F: FnOnce(Ledger<WebHidTransport>) -> Fut + 'static,
-        Fut: core::future::Future<Output = (Ledger<WebHidTransport>, Result<T, Error>)> + 'static,
+        F: FnOnce(DynLedger) -> Fut + 'static,
+        Fut: core::future::Future<Output = (DynLedger, Result<T, Error>)> + 'static,
         T: Into<JsValue>,
     {
         let inner = self.inner.clone();
@@ -166,7 +171,7 @@ impl LedgerDevice {
             let r = l.app_info().await.map(|i| {
                 let o = Object::new();
                 set(&o, "vendor", "ledger");
-                set(&o, "product", l.transport().device().product_name());
+                set(&o, "product", l.transport().identity().product_name);
                 set(&o, "name", i.name.as_str());
                 set(&o, "version", i.version.as_str());
                 set(&o, "flags", crate::bytes::to_hex(&i.flags));
@@ -311,7 +316,7 @@ impl LedgerDevice {
 }
 
 async fn open(device: web_sys::HidDevice) -> Result<LedgerDevice, Error> {
-    let transport = WebHidTransport::open(device).await?;
+    let transport: Box<dyn Transport> = Box::new(WebHidTransport::open(device).await?);
     Ok(LedgerDevice::new(Ledger::new(transport)))
 }
 

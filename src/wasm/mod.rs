@@ -3,11 +3,15 @@
 
 mod errors;
 mod ledger;
+#[cfg(feature = "simulator")]
+mod simulated;
 
 use wasm_bindgen::prelude::*;
 
 pub use errors::to_js_error;
 pub use ledger::{list_devices, request_device, LedgerDevice};
+#[cfg(feature = "simulator")]
+pub use simulated::simulated_device;
 
 /// The package version.
 #[wasm_bindgen]

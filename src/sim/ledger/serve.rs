@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::ledger::framing::{self, Decoder};
 use crate::sim::fault::Fault;
 use crate::transport::memory::MemoryTransport;
@@ -123,7 +123,7 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
 /// # Errors
 /// `transport` when the address cannot be bound.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn serve_speculos(addr: &str, sim: SimLedger) -> Result<()> {
+pub fn serve_speculos(addr: &str, sim: SimLedger) -> crate::error::Result<()> {
     let listener = std::net::TcpListener::bind(addr)
         .map_err(|e| Error::Transport(format!("cannot listen on {addr}: {e}")))?;
     serve_speculos_on(listener, sim)
@@ -134,7 +134,10 @@ pub fn serve_speculos(addr: &str, sim: SimLedger) -> Result<()> {
 /// # Errors
 /// `transport` when accepting fails.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn serve_speculos_on(listener: std::net::TcpListener, mut sim: SimLedger) -> Result<()> {
+pub fn serve_speculos_on(
+    listener: std::net::TcpListener,
+    mut sim: SimLedger,
+) -> crate::error::Result<()> {
     use std::io::{Read, Write};
     loop {
         let (mut sock, _) = listener

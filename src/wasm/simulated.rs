@@ -1,0 +1,74 @@
+//! `simulatedDevice()`: a simulated Ledger in the page, reached through the same HID
+//! framing as a real one, for trying things out and for tests without hardware.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::error::Error;
+use crate::ledger::Ledger;
+use crate::sim::confirm::{Confirm, Prompt};
+use crate::sim::ledger::serve::hid_transport;
+use crate::sim::ledger::{SimLedger, SimLedgerOptions};
+use crate::transport::Transport;
+
+use super::errors::to_js_error;
+use super::ledger::LedgerDevice;
+
+fn prompt_text(p: &Prompt) -> String {
+    match p {
+        Prompt::Show(s) => format!("show {s}"),
+        Prompt::RegisterPolicy(s) => format!("register {s}"),
+        Prompt::SignTransaction(s) => format!("sign transaction: {s}"),
+        Prompt::SignMessage(s) => format!("sign message: {s}"),
+        Prompt::OpenApp(s) => format!("open {s}"),
+    }
+}
+
+/// A simulated device. Options: `{vendor: "ledger", mnemonic?, testnet? = true,
+/// approve? = true | false | (prompt: string) => boolean}`.
+#[wasm_bindgen(js_name = simulatedDevice)]
+pub fn simulated_device(options: JsValue) -> Result<LedgerDevice, JsValue> {
+    let get = |key: &str| {
+        if options.is_object() {
+            Reflect::get(&options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        } else {
+            JsValue::UNDEFINED
+        }
+    };
+    let vendor = get("vendor").as_string().unwrap_or_else(|| "ledger".into());
+    if vendor != "ledger" {
+        return Err(to_js_error(Error::Unsupported(format!(
+            "no simulated {vendor:?} device yet (\"ledger\" is)"
+        ))));
+    }
+    let mut o = SimLedgerOptions::default();
+    if let Some(m) = get("mnemonic").as_string() {
+        o.mnemonic = m;
+    }
+    if let Some(t) = get("testnet").as_bool() {
+        o.testnet = t;
+    }
+    let approve = get("approve");
+    o.confirm = if let Some(b) = approve.as_bool() {
+        if b {
+            Confirm::Approve
+        } else {
+            Confirm::Refuse
+        }
+    } else if let Some(f) = approve.dyn_ref::<Function>() {
+        let f = f.clone();
+        Confirm::Ask(Rc::new(move |p: &Prompt| {
+            f.call1(&JsValue::NULL, &JsValue::from_str(&prompt_text(p)))
+                .map(|v| v.is_truthy())
+                .unwrap_or(false)
+        }))
+    } else {
+        Confirm::Approve
+    };
+    let sim = Rc::new(RefCell::new(SimLedger::new(o)));
+    let transport: Box<dyn Transport> = Box::new(hid_transport(sim));
+    Ok(LedgerDevice::new(Ledger::new(transport)))
+}

@@ -1,6 +1,6 @@
 // hwsigner demo: plain ES module, no build step. Serve the repo root (`make demo`) and
 // open /www/ so that ../pkg/hwsigner.js (built by `make build`) resolves.
-import init, { requestDevice } from "../pkg/hwsigner.js";
+import init, { requestDevice, listDevices, simulatedDevice } from "../pkg/hwsigner.js";
 
 const $ = (id) => document.getElementById(id);
 let device = null;
@@ -28,10 +28,30 @@ async function run(label, fn) {
   } catch (err) {
     showError(err);
   } finally {
-    $("connect").disabled = false;
+    $("connect").disabled = !("hid" in navigator);
+    $("simulate").disabled = false;
     $("get-xpub").disabled = device === null;
   }
 }
+
+// Shows a device's info, fingerprint and the xpub of the path in the box.
+async function show(dev, label) {
+  device = dev;
+  device.onStatus = (s) => log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
+  const info = await device.info();
+  $("info").textContent = `${label}: ${info.name} ${info.version}`;
+  const fpr = await device.masterFingerprint();
+  $("fpr").textContent = fpr;
+  log(`${label}: ${info.name} ${info.version}, master fingerprint ${fpr}`);
+  await getXpub();
+}
+
+$("simulate").addEventListener("click", () =>
+  run("simulated ledger", async () => {
+    $("path").value = "m/84'/1'/0'";
+    await show(simulatedDevice({ vendor: "ledger" }), "simulated Ledger");
+  }),
+);
 
 $("connect").addEventListener("click", () =>
   run("connect", async () => {
@@ -72,11 +92,18 @@ $("path").addEventListener("keydown", (e) => {
 
 try {
   await init();
+  $("simulate").disabled = false;
+  const granted = "hid" in navigator ? await listDevices() : [];
   if (!("hid" in navigator)) {
-    showError({ code: "unsupported", message: "this browser has no WebHID (navigator.hid); use a Chromium-based browser over https or http://127.0.0.1" });
+    log("this browser has no WebHID (navigator.hid): only the simulated Ledger is available");
   } else {
     $("connect").disabled = false;
-    log("ready: plug in the Ledger, unlock it, open the Bitcoin app, then Connect");
+  }
+  if (granted.length > 0) {
+    await run("granted ledger", () => show(granted[0], "Ledger"));
+  } else {
+    log("no granted device: starting with the simulated Ledger (Connect Ledger to use a real one)");
+    $("simulate").click();
   }
 } catch (err) {
   showError(err);

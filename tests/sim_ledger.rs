@@ -100,61 +100,7 @@ fn message_signature_equals_the_device() {
 }
 
 use hwsigner::ledger::btc::policy::WalletPolicy;
-use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
 use miniscript::psbt::PsbtExt;
-
-/// The policies the simulator signs for, with this device's key (and a foreign one).
-pub fn policies() -> Vec<(&'static str, WalletPolicy, bool)> {
-    let me = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
-    let other = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
-    let k = |s: &Seed, p: &str| common::fund::key_info(s, p);
-    let p = |name: &str, t: &str, keys: Vec<String>| WalletPolicy::new(name, t, keys).unwrap();
-    vec![
-        (
-            "wpkh",
-            p("", "wpkh(@0/**)", vec![k(&me, "m/84'/1'/0'")]),
-            false,
-        ),
-        (
-            "sh(wpkh)",
-            p("", "sh(wpkh(@0/**))", vec![k(&me, "m/49'/1'/0'")]),
-            false,
-        ),
-        (
-            "pkh",
-            p("", "pkh(@0/**)", vec![k(&me, "m/44'/1'/0'")]),
-            false,
-        ),
-        ("tr", p("", "tr(@0/**)", vec![k(&me, "m/86'/1'/0'")]), false),
-        (
-            "wsh(sortedmulti)",
-            p(
-                "Multisig",
-                "wsh(sortedmulti(2,@0/**,@1/**))",
-                vec![k(&me, "m/48'/1'/0'/2'"), k(&other, "m/48'/1'/0'/2'")],
-            ),
-            true,
-        ),
-        (
-            "miniscript",
-            p(
-                "Decaying",
-                "wsh(or_d(pk(@0/**),and_v(v:pkh(@1/**),older(100))))",
-                vec![k(&me, "m/48'/1'/0'/2'"), k(&other, "m/48'/1'/0'/2'")],
-            ),
-            true,
-        ),
-        (
-            "tr script path",
-            p(
-                "Tapscript",
-                "tr(@1/**,pk(@0/**))",
-                vec![k(&me, "m/48'/1'/0'/2'"), k(&other, "m/48'/1'/0'/2'")],
-            ),
-            true,
-        ),
-    ]
-}
 
 fn sign_all(
     dev: &mut Ledger<MemoryTransport>,
@@ -181,7 +127,7 @@ fn sign_all(
 #[test]
 fn every_policy_type_is_signed_and_finalizes_into_a_valid_transaction() {
     let secp = bitcoin::secp256k1::Secp256k1::verification_only();
-    for (name, policy, register) in policies() {
+    for (name, policy, register) in common::fund::test_policies() {
         let mut dev = sim_ledger(SimLedgerOptions::default());
         let mut psbt = sign_all(&mut dev, &policy, register, 2);
         let finalizable = !matches!(name, "wsh(sortedmulti)");
@@ -205,7 +151,7 @@ fn every_policy_type_is_signed_and_finalizes_into_a_valid_transaction() {
 #[test]
 fn one_ten_and_a_hundred_inputs_sign_and_verify() {
     let secp = bitcoin::secp256k1::Secp256k1::verification_only();
-    let (_, policy, _) = policies().remove(0);
+    let (_, policy, _) = common::fund::test_policies().remove(0);
     for n in [1, 10, 100] {
         let mut dev = sim_ledger(SimLedgerOptions::default());
         let mut psbt = sign_all(&mut dev, &policy, false, n);

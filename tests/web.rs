@@ -22,6 +22,14 @@ extern "C" {
     ) -> JsValue;
 }
 
+/// The `code` of a rejected call.
+fn code_of(err: &JsValue) -> String {
+    Reflect::get(err, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
 fn stat(fake: &JsValue, key: &str) -> f64 {
     let stats = Reflect::get(fake, &"stats".into())
         .unwrap()
@@ -164,24 +172,12 @@ async fn js_api_resolves_values_and_rejects_with_codes() {
     let err = JsFuture::from(dev.sign_message("m/84'/1'/0'/0/0".into(), "hi".into()))
         .await
         .unwrap_err();
-    assert_eq!(
-        Reflect::get(&err, &"code".into())
-            .unwrap()
-            .as_string()
-            .unwrap(),
-        "user-rejected"
-    );
+    assert_eq!(code_of(&err), "user-rejected");
     assert!(err.is_instance_of::<js_sys::Error>());
     let err = JsFuture::from(dev.xpub("m/84'/x".into(), JsValue::UNDEFINED))
         .await
         .unwrap_err();
-    assert_eq!(
-        Reflect::get(&err, &"code".into())
-            .unwrap()
-            .as_string()
-            .unwrap(),
-        "invalid-input"
-    );
+    assert_eq!(code_of(&err), "invalid-input");
     // Calls made together run in order and each gets its own answer.
     let a = dev.master_fingerprint();
     let b = dev.master_fingerprint();
@@ -228,11 +224,5 @@ async fn the_simulated_ledger_works_in_the_browser() {
     let err = JsFuture::from(refusing.sign_psbt(b64, JsValue::UNDEFINED))
         .await
         .unwrap_err();
-    assert_eq!(
-        Reflect::get(&err, &"code".into())
-            .unwrap()
-            .as_string()
-            .unwrap(),
-        "user-rejected"
-    );
+    assert_eq!(code_of(&err), "user-rejected");
 }

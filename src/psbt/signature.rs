@@ -125,22 +125,8 @@ impl<'a> Verifier<'a> {
                     ));
                 }
                 let ty = self.tap_sighash_type(index, sig)?;
-                let prevouts = self.prevouts.as_ref().ok_or_else(|| {
-                    Error::invalid(
-                        format!("input {index}"),
-                        "taproot needs the utxo of every input",
-                    )
-                })?;
-                let hash = self
-                    .cache
-                    .taproot_key_spend_signature_hash(index, &Prevouts::All(prevouts), ty)
-                    .map_err(|e| {
-                        Error::invalid(
-                            format!("input {index}"),
-                            format!("cannot compute its sighash: {e}"),
-                        )
-                    })?;
-                self.check_schnorr(index, hash.to_byte_array(), key, sig)
+                let hash = self.tap_sighash(index, None, ty)?;
+                self.check_schnorr(index, hash, key, sig)
             }
             InputSignature::TapScript { key, leaf, sig } => {
                 let known_leaf = input
@@ -160,24 +146,35 @@ impl<'a> Verifier<'a> {
                     ));
                 }
                 let ty = self.tap_sighash_type(index, sig)?;
-                let prevouts = self.prevouts.as_ref().ok_or_else(|| {
-                    Error::invalid(
-                        format!("input {index}"),
-                        "taproot needs the utxo of every input",
-                    )
-                })?;
-                let hash = self
-                    .cache
-                    .taproot_script_spend_signature_hash(index, &Prevouts::All(prevouts), *leaf, ty)
-                    .map_err(|e| {
-                        Error::invalid(
-                            format!("input {index}"),
-                            format!("cannot compute its sighash: {e}"),
-                        )
-                    })?;
-                self.check_schnorr(index, hash.to_byte_array(), key, sig)
+                let hash = self.tap_sighash(index, Some(*leaf), ty)?;
+                self.check_schnorr(index, hash, key, sig)
             }
         }
+    }
+
+    /// The BIP-341 sighash of input `index`: key path, or script path of `leaf`.
+    fn tap_sighash(
+        &mut self,
+        index: usize,
+        leaf: Option<TapLeafHash>,
+        ty: TapSighashType,
+    ) -> Result<[u8; 32]> {
+        let field = || format!("input {index}");
+        let prevouts = self
+            .prevouts
+            .as_ref()
+            .ok_or_else(|| Error::invalid(field(), "taproot needs the utxo of every input"))?;
+        let prevouts = Prevouts::All(prevouts);
+        let hash = match leaf {
+            None => self
+                .cache
+                .taproot_key_spend_signature_hash(index, &prevouts, ty),
+            Some(leaf) => self
+                .cache
+                .taproot_script_spend_signature_hash(index, &prevouts, leaf, ty),
+        };
+        hash.map(|h| h.to_byte_array())
+            .map_err(|e| Error::invalid(field(), format!("cannot compute its sighash: {e}")))
     }
 
     fn tap_sighash_type(&self, index: usize, sig: &taproot::Signature) -> Result<TapSighashType> {

@@ -71,16 +71,18 @@ impl PolicyArg {
         let arg: PolicyArg = serde_wasm_bindgen::from_value(value)
             .map_err(|e| Error::invalid("policy", e.to_string()))?;
         let policy = WalletPolicy::new(&arg.name, &arg.template, arg.keys)?;
-        let hmac = match arg.hmac {
-            Some(h) => Some(
-                parse_hex(&h, "hmac")?
-                    .try_into()
-                    .map_err(|_| Error::invalid("hmac", "must be 32 bytes"))?,
-            ),
-            None => None,
-        };
-        Ok((policy, hmac))
+        Ok((policy, parse_hmac(arg.hmac)?))
     }
+}
+
+/// A registration hmac given as hex.
+fn parse_hmac(hex: Option<String>) -> Result<Option<[u8; 32]>, Error> {
+    hex.map(|h| {
+        parse_hex(&h, "hmac")?
+            .try_into()
+            .map_err(|_| Error::invalid("hmac", "must be 32 bytes"))
+    })
+    .transpose()
 }
 
 #[derive(Deserialize, Default)]
@@ -246,14 +248,7 @@ impl LedgerDevice {
                 let arg: AddressArg = serde_wasm_bindgen::from_value(arg_js)
                     .map_err(|e| Error::invalid("address options", e.to_string()))?;
                 let policy = WalletPolicy::new(&arg.name, &arg.template, arg.keys)?;
-                let hmac: Option<[u8; 32]> = match arg.hmac {
-                    Some(h) => Some(
-                        parse_hex(&h, "hmac")?
-                            .try_into()
-                            .map_err(|_| Error::invalid("hmac", "must be 32 bytes"))?,
-                    ),
-                    None => None,
-                };
+                let hmac = parse_hmac(arg.hmac)?;
                 l.address(&policy, hmac.as_ref(), arg.change, arg.index, arg.display)
                     .await
                     .map(JsValue::from)

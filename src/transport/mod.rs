@@ -8,13 +8,25 @@ use futures::future::LocalBoxFuture;
 
 use crate::error::Result;
 
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 #[cfg(all(not(target_arch = "wasm32"), feature = "hidapi"))]
 pub mod hidapi;
+pub mod identify;
+#[cfg(all(not(target_arch = "wasm32"), any(feature = "hidapi", feature = "usb")))]
+pub mod list;
 pub mod memory;
 #[cfg(all(not(target_arch = "wasm32"), feature = "speculos"))]
 pub mod speculos;
+#[cfg(all(not(target_arch = "wasm32"), feature = "usb"))]
+pub mod usb;
 #[cfg(target_arch = "wasm32")]
 pub mod webhid;
+#[cfg(target_arch = "wasm32")]
+pub mod webusb;
+
+#[cfg(all(not(target_arch = "wasm32"), any(feature = "hidapi", feature = "usb")))]
+pub use list::list_devices;
 
 /// What one `send` / `recv` carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,6 +73,22 @@ pub fn start(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsFutur
     Ok(JsFuture::from(Promise::resolve(&value)))
 }
 
+/// The bytes a `DataView` (or typed array) shows; empty for anything else, so that a
+/// malformed event or transfer result cannot throw.
+pub fn view_bytes(view: &JsValue) -> Vec<u8> {
+    let buffer = get(view, "buffer");
+    if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
+        return Vec::new();
+    }
+    let number = |key| get(view, key).as_f64().map_or(0, |v| v as u32);
+    let (offset, length) = (number("byteOffset"), number("byteLength"));
+    let total = get(&buffer, "byteLength").as_f64().map_or(0, |v| v as u32);
+    if offset.checked_add(length).is_none_or(|end| end > total) {
+        return Vec::new();
+    }
+    js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, offset, length).to_vec()
+}
+
 /// Calls `target[method](...args)` and awaits the result when it is a promise.
 ///
 /// # Errors
@@ -94,11 +110,11 @@ impl Listener {
     /// # Errors
     /// The thrown JS value when `target` refuses the listener.
     pub fn new(
-        target: &JsValue,
+        target: &impl AsRef<JsValue>,
         event: &'static str,
         handler: impl FnMut(JsValue) + 'static,
     ) -> Result<Self, JsValue> {
-        let target: EventTarget = target.clone().unchecked_into();
+        let target: EventTarget = target.as_ref().clone().unchecked_into();
         let closure: Closure<dyn FnMut(JsValue)> = Closure::new(handler);
         let add: Function = get(&target, "addEventListener")
             .dyn_into()

@@ -18,15 +18,14 @@ use std::rc::Rc;
 use futures::channel::mpsc;
 use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::closure::Closure;
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Hid, HidDevice, HidInputReportEvent};
+use web_sys::{Hid, HidDevice};
 
 use crate::error::{Error, Result};
-use crate::transport::browser;
 pub use crate::transport::browser::sleep_ms;
+use crate::transport::browser::{self, Listener};
 use crate::transport::identify::{classify_hid, DeviceKind};
 pub use crate::transport::identify::{
     LEDGER_USAGE_PAGE, LEDGER_VENDOR_ID, TREZOR_ONE_HID_PRODUCT_ID, TREZOR_ONE_HID_VENDOR_ID,
@@ -219,8 +218,6 @@ pub async fn request_trezor_one() -> Result<HidDevice> {
     request(DeviceKind::TrezorOneHid).await
 }
 
-type Listener = Closure<dyn FnMut(JsValue)>;
-
 /// An open Ledger or legacy Trezor One over WebHID.
 pub struct WebHidTransport {
     device: HidDevice,
@@ -275,51 +272,29 @@ impl WebHidTransport {
         }
         *self.gone.borrow_mut() = false;
         let tx = self.tx.clone();
-        let on_report: Listener = Closure::new(move |event: JsValue| {
-            let event: HidInputReportEvent = event.unchecked_into();
-            let view = event.data();
-            let bytes = Uint8Array::new_with_byte_offset_and_length(
-                &view.buffer(),
-                view.byte_offset() as u32,
-                view.byte_length() as u32,
-            )
-            .to_vec();
+        let on_report = Listener::new(&self.device, "inputreport", move |event: JsValue| {
+            let bytes = browser::view_bytes(&browser::get(&event, "data"));
             let _ = tx.unbounded_send(Incoming::Report(bytes));
-        });
-        self.device
-            .add_event_listener_with_callback("inputreport", on_report.as_ref().unchecked_ref())
-            .map_err(|e| Error::Transport(js_error(e)))?;
+        })
+        .map_err(|e| Error::Transport(js_error(e)))?;
         let tx = self.tx.clone();
-        let me = self.device.clone();
+        let me: JsValue = self.device.clone().into();
         let gone = self.gone.clone();
-        let on_disconnect: Listener = Closure::new(move |event: JsValue| {
-            let device =
-                Reflect::get(&event, &JsValue::from_str("device")).unwrap_or(JsValue::UNDEFINED);
-            if JsValue::from(me.clone()) == device {
+        let on_disconnect = Listener::new(&navigator_hid()?, "disconnect", move |event| {
+            if browser::get(&event, "device") == me {
                 *gone.borrow_mut() = true;
                 let _ = tx.unbounded_send(Incoming::Disconnected);
             }
-        });
-        navigator_hid()?
-            .add_event_listener_with_callback("disconnect", on_disconnect.as_ref().unchecked_ref())
-            .map_err(|e| Error::Transport(js_error(e)))?;
+        })
+        .map_err(|e| Error::Transport(js_error(e)))?;
         self.on_report = Some(on_report);
         self.on_disconnect = Some(on_disconnect);
         Ok(())
     }
 
     fn detach(&mut self) {
-        if let Some(l) = self.on_report.take() {
-            let _ = self
-                .device
-                .remove_event_listener_with_callback("inputreport", l.as_ref().unchecked_ref());
-        }
-        if let Some(l) = self.on_disconnect.take() {
-            if let Ok(hid) = navigator_hid() {
-                let _ = hid
-                    .remove_event_listener_with_callback("disconnect", l.as_ref().unchecked_ref());
-            }
-        }
+        self.on_report = None;
+        self.on_disconnect = None;
     }
 
     /// The browser's device object.
@@ -331,12 +306,6 @@ impl WebHidTransport {
     /// recognised as a legacy Trezor One).
     pub fn kind(&self) -> DeviceKind {
         self.kind
-    }
-}
-
-impl Drop for WebHidTransport {
-    fn drop(&mut self) {
-        self.detach();
     }
 }
 

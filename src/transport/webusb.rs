@@ -304,17 +304,6 @@ fn transfer_status(result: &JsValue) -> String {
         .unwrap_or_else(|| "ok".into())
 }
 
-fn in_data(result: &JsValue) -> Vec<u8> {
-    let view = get(result, "data");
-    let buffer = get(&view, "buffer");
-    if buffer.is_undefined() || buffer.is_null() {
-        return Vec::new();
-    }
-    let offset = get(&view, "byteOffset").as_f64().unwrap_or(0.0) as u32;
-    let length = get(&view, "byteLength").as_f64().unwrap_or(0.0) as u32;
-    Uint8Array::new_with_byte_offset_and_length(&buffer, offset, length).to_vec()
-}
-
 impl Transport for WebUsbTransport {
     fn packets(&self) -> Packets {
         Packets::Reports64
@@ -376,7 +365,7 @@ impl Transport for WebUsbTransport {
                 }
             };
             match transfer_status(&result).as_str() {
-                "ok" => Ok(in_data(&result)),
+                "ok" => Ok(browser::view_bytes(&get(&result, "data"))),
                 "stall" => {
                     let _ = browser::call(
                         &self.device,

@@ -301,7 +301,7 @@ impl WebUsbTransport {
 fn transfer_status(result: &JsValue) -> String {
     get(result, "status")
         .as_string()
-        .unwrap_or_else(|| "ok".into())
+        .unwrap_or_else(|| "missing".into())
 }
 
 impl Transport for WebUsbTransport {

@@ -14,6 +14,9 @@
 //   respond(packet)  returns an array of 64-byte replies for each packet sent
 //                    (default: echo the packet back; return [] for silence)
 //   replyDelayMs     delay before replies become readable (default 0)
+//   badIn            results for the first transferIn calls, one each: "stall",
+//                    "babble", "nodata" ({status: "ok"} without data), "null"
+//   outFailures      how many transferOut calls reject first (a transfer error)
 // The handle returned has stats() (counts and the bytes seen) and disconnect().
 
 export function installFakeTrezor(options) {
@@ -27,6 +30,8 @@ export function installFakeTrezor(options) {
       settleOnDisconnect: true,
       respond: null,
       replyDelayMs: 0,
+      badIn: [],
+      outFailures: 0,
     },
     options || {},
   );
@@ -47,6 +52,7 @@ export function installFakeTrezor(options) {
     releases: 0,
     transfersOut: 0,
     transfersIn: 0,
+    clearHalts: 0,
     packetsOut: [],
     packetsIn: [],
     filters: null,
@@ -55,6 +61,8 @@ export function installFakeTrezor(options) {
   let claimed = false;
   let gone = false;
   let failuresLeft = opts.claimFailures;
+  let outFailuresLeft = opts.outFailures;
+  const badIn = Array.from(opts.badIn);
   const ready = []; // replies waiting for a transferIn
   const waiting = []; // transferIn calls waiting for a reply: {resolve, reject}
 
@@ -134,6 +142,10 @@ export function installFakeTrezor(options) {
       return fail("InvalidAccessError", "bad transferOut");
     }
     stats.transfersOut++;
+    if (outFailuresLeft > 0) {
+      outFailuresLeft--;
+      return fail("NetworkError", "A transfer error has occurred.");
+    }
     stats.packetsOut.push(Array.from(bytes));
     const replies = opts.respond ? Array.from(opts.respond(bytes) || []) : [bytes];
     setTimeout(() => {
@@ -146,6 +158,12 @@ export function installFakeTrezor(options) {
     }, opts.replyDelayMs);
     return { status: "ok", bytesWritten: 64 };
   };
+  dev.clearHalt = async (direction, endpoint) => {
+    const bad = usable();
+    if (bad) return fail(bad, "cannot clear a halt now");
+    if (direction !== "in" || endpoint !== 1) return fail("NotFoundError", "no such endpoint");
+    stats.clearHalts++;
+  };
   dev.transferIn = (endpoint, length) => {
     const bad = usable();
     if (bad) return fail(bad, bad === "NotFoundError" ? "The device was disconnected." : "not open");
@@ -154,6 +172,12 @@ export function installFakeTrezor(options) {
       return fail("InvalidAccessError", "bad transferIn");
     }
     stats.transfersIn++;
+    if (badIn.length) {
+      const bad = badIn.shift();
+      if (bad === "null") return Promise.resolve(null);
+      if (bad === "nodata") return Promise.resolve({ status: "ok" });
+      return Promise.resolve({ status: bad, data: new DataView(new ArrayBuffer(0)) });
+    }
     const result = new Promise((resolve, reject) => waiting.push({ resolve, reject }));
     if (stats.transfersIn === opts.disconnectAtIn) setTimeout(vanish, 20);
     deliver();

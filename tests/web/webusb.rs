@@ -231,3 +231,31 @@ async fn webusb_silent_device_times_out_and_a_late_reply_is_kept() {
     assert_eq!(t.recv(50).await.unwrap_err().code(), "timeout");
     t.close().await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn webusb_bad_transfers_are_errors_not_panics() {
+    let bad_in: js_sys::Array = ["stall", "babble", "null", "nodata"]
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    let fake = Fake::install(&[("badIn", bad_in.into()), ("outFailures", 1.into())], None);
+    let mut t = open_fake().await;
+    // A failed write is a transport error, and the next one goes through.
+    let err = t.send(&packet(4)).await.unwrap_err();
+    assert_eq!(err.code(), "transport", "{err}");
+    t.send(&packet(4)).await.unwrap();
+    let err = t.recv(1_000).await.unwrap_err();
+    assert_eq!(err.code(), "transport", "{err}");
+    assert!(err.to_string().contains("stalled"), "{err}");
+    assert_eq!(fake.count("clearHalts"), 1);
+    for expected in ["babble", "missing"] {
+        let err = t.recv(1_000).await.unwrap_err();
+        assert_eq!(err.code(), "transport", "{err}");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    // A result without data is an empty packet, for the framing above to refuse.
+    assert_eq!(t.recv(1_000).await.unwrap(), Vec::<u8>::new());
+    // The echoed packet still arrives afterwards.
+    assert_eq!(t.recv(1_000).await.unwrap(), packet(4));
+    t.close().await.unwrap();
+}

@@ -60,6 +60,34 @@ pub fn list_trezors() -> Result<Vec<Identity>> {
         .collect())
 }
 
+/// Which step of opening failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Open,
+    Claim,
+}
+
+/// How a failed open or claim reads to the caller: a vanished device is
+/// `disconnected`, missing permissions a `transport` error with the fix, and an
+/// interface that cannot be claimed `busy` (another app holds it).
+fn open_error(kind: nusb::ErrorKind, step: Step, detail: &dyn core::fmt::Display) -> Error {
+    match (kind, step) {
+        (nusb::ErrorKind::Disconnected, _) | (nusb::ErrorKind::NotFound, Step::Open) => {
+            Error::Disconnected
+        }
+        (nusb::ErrorKind::PermissionDenied, _) => Error::Transport(format!(
+            "no permission to use the trezor (on linux, install trezor's udev rules): {detail}"
+        )),
+        (nusb::ErrorKind::Busy, Step::Open) => {
+            Error::Busy(format!("cannot open the trezor: {detail}"))
+        }
+        (_, Step::Claim) => Error::Busy(format!(
+            "the trezor is held by another app (cannot claim interface {TREZOR_INTERFACE}: {detail})"
+        )),
+        (_, Step::Open) => Error::Transport(format!("cannot open the trezor: {detail}")),
+    }
+}
+
 fn transfer_error(e: TransferError) -> Error {
     match e {
         TransferError::Disconnected => Error::Disconnected,
@@ -116,26 +144,14 @@ impl UsbTransport {
         if kind_of(info) == Some(DeviceKind::TrezorBootloader) {
             return Err(bootloader_error());
         }
-        let device = info.open().wait().map_err(|e| match e.kind() {
-            nusb::ErrorKind::Disconnected | nusb::ErrorKind::NotFound => Error::Disconnected,
-            nusb::ErrorKind::Busy => Error::Busy(format!("cannot open the trezor: {e}")),
-            nusb::ErrorKind::PermissionDenied => Error::Transport(format!(
-                "no permission to open the trezor (install trezor's udev rules): {e}"
-            )),
-            _ => usb_error(e),
-        })?;
+        let device = info
+            .open()
+            .wait()
+            .map_err(|e| open_error(e.kind(), Step::Open, &e))?;
         let interface = device
             .claim_interface(TREZOR_INTERFACE)
             .wait()
-            .map_err(|e| match e.kind() {
-                nusb::ErrorKind::Disconnected => Error::Disconnected,
-                nusb::ErrorKind::PermissionDenied => Error::Transport(format!(
-                    "no permission to claim the trezor's interface (install trezor's udev rules): {e}"
-                )),
-                _ => Error::Busy(format!(
-                    "the trezor is held by another app (cannot claim interface {TREZOR_INTERFACE}: {e})"
-                )),
-            })?;
+            .map_err(|e| open_error(e.kind(), Step::Claim, &e))?;
         let out = interface
             .endpoint::<Interrupt, Out>(ENDPOINT_OUT)
             .map_err(usb_error)?;
@@ -236,5 +252,47 @@ impl Transport for UsbTransport {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nusb::ErrorKind;
+
+    #[test]
+    fn open_and_claim_failures_read_clearly() {
+        let code = |kind, step| open_error(kind, step, &"os says no").code();
+        assert_eq!(code(ErrorKind::Disconnected, Step::Open), "disconnected");
+        assert_eq!(code(ErrorKind::NotFound, Step::Open), "disconnected");
+        assert_eq!(code(ErrorKind::Disconnected, Step::Claim), "disconnected");
+        assert_eq!(code(ErrorKind::Busy, Step::Open), "busy");
+        assert_eq!(code(ErrorKind::Busy, Step::Claim), "busy");
+        assert_eq!(code(ErrorKind::Other, Step::Claim), "busy");
+        assert_eq!(code(ErrorKind::Other, Step::Open), "transport");
+        let denied = open_error(ErrorKind::PermissionDenied, Step::Claim, &"eacces");
+        assert_eq!(denied.code(), "transport");
+        assert!(denied.to_string().contains("udev rules"), "{denied}");
+        let held = open_error(ErrorKind::Busy, Step::Claim, &"ebusy").to_string();
+        assert_eq!(
+            held,
+            "the device is busy: the trezor is held by another app (cannot claim interface 0: ebusy)"
+        );
+    }
+
+    #[test]
+    fn transfer_failures_map_to_codes() {
+        assert_eq!(
+            transfer_error(TransferError::Disconnected),
+            Error::Disconnected
+        );
+        for e in [
+            TransferError::Stall,
+            TransferError::Fault,
+            TransferError::Cancelled,
+            TransferError::InvalidArgument,
+        ] {
+            assert_eq!(transfer_error(e).code(), "transport");
+        }
     }
 }

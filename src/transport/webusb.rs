@@ -14,6 +14,18 @@
 //!
 //! Device objects are driven by method name (see [`crate::transport::browser`]), so a
 //! stand-in `navigator.usb` (a test fake, a bridge to the simulator) works unchanged.
+//! What such a stand-in must provide:
+//!
+//! - `navigator.usb`: `requestDevice({filters})` resolving to a device (rejecting with
+//!   a `NotFoundError` when nothing is picked), `getDevices()` resolving to an array,
+//!   and `disconnect` events (an `EventTarget`) whose `device` is the device object;
+//! - the device: `vendorId`, `productId`, `productName`, `opened`, `configuration`
+//!   (`null` until selected), `open()`, `selectConfiguration(1)`, `claimInterface(0)`,
+//!   `releaseInterface(0)`, `close()`, `transferOut(1, Uint8Array(64))` resolving to
+//!   `{status: "ok", bytesWritten}`, `transferIn(1, 64)` resolving to
+//!   `{status: "ok", data: DataView}` (and optionally `clearHalt("in", 1)`).
+//!
+//! `tests/js/fake_usb.js` is one such stand-in.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -208,10 +220,14 @@ impl WebUsbTransport {
         let device: &JsValue = &self.device;
         if get(device, "opened").as_bool() != Some(true) {
             browser::call(device, "open", &[]).await.map_err(|e| {
-                Error::Busy(format!(
-                    "cannot open the trezor (held by another app, or no access?): {}",
-                    js_error(&e)
-                ))
+                if self.gone.get() || is_disconnect_error(&e) {
+                    Error::Disconnected
+                } else {
+                    Error::Busy(format!(
+                        "cannot open the trezor (held by another app, or no access?): {}",
+                        js_error(&e)
+                    ))
+                }
             })?;
         }
         let configuration = get(device, "configuration");

@@ -259,3 +259,17 @@ async fn webusb_bad_transfers_are_errors_not_panics() {
     assert_eq!(t.recv(1_000).await.unwrap(), packet(4));
     t.close().await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn webusb_device_gone_before_open_is_disconnected() {
+    let fake = Fake::install(&[], None);
+    let device = webusb::request_trezor().await.unwrap();
+    let vanish: js_sys::Function = Reflect::get(&fake.handle, &"disconnect".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    vanish.call0(&fake.handle).unwrap();
+    let err = WebUsbTransport::open(device).await.unwrap_err();
+    assert_eq!(err.code(), "disconnected", "{err}");
+    assert!(webusb::granted_trezors().await.unwrap().is_empty());
+}

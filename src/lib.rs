@@ -3,7 +3,8 @@
 //! # Architecture
 //!
 //! One crate to talk to Bitcoin hardware wallets, from a web page (WebAssembly over
-//! WebHID) and natively (hidapi, or the Speculos emulator's socket).
+//! WebHID and WebUSB) and natively (hidapi, USB through nusb, or the Speculos
+//! emulator's socket).
 //!
 //! Data flows down one stack, and each layer knows only the one below it:
 //!
@@ -14,8 +15,10 @@
 //! - **Framing** ([`ledger::framing`], [`ledger::apdu`]) are pure functions over
 //!   64-byte HID reports and APDUs.
 //! - **Transports** ([`transport`]) move reports or messages and nothing else; the same
-//!   [`transport::Transport`] trait is implemented by WebHID in the browser, hidapi and
-//!   the Speculos socket natively, and an in-memory link for tests.
+//!   [`transport::Transport`] trait is implemented in the browser by WebHID (Ledger,
+//!   legacy Trezor One) and WebUSB (current Trezors), natively by hidapi, USB (nusb)
+//!   and the Speculos socket, and by an in-memory link for tests. Which wallet a USB or
+//!   HID interface belongs to is decided in one place, [`transport::identify`].
 //! - **[`ledger::Ledger`]** drives requests over a transport, one call at a time, and
 //!   adds what needs several requests (inferring a standard policy for a PSBT, opening
 //!   the Bitcoin app and following the device through its USB re-enumeration).

@@ -1,8 +1,14 @@
-//! Browser tests (headless Chromium via `wasm-pack test`): the recorded vectors, and the
-//! real WebHID transport against a fake `navigator.hid`.
+//! Browser tests (headless Chromium via `wasm-pack test`): the recorded vectors, the
+//! real WebHID transport against a fake `navigator.hid` (a Ledger here, a legacy
+//! Trezor One in `web/trezor_one_hid.rs`), and the WebUSB transport against a fake
+//! `navigator.usb` (`web/webusb.rs`).
 #![cfg(target_arch = "wasm32")]
 
 mod common;
+#[path = "web/trezor_one_hid.rs"]
+mod trezor_one_hid;
+#[path = "web/webusb.rs"]
+mod webusb;
 
 use hwsigner::ledger::Ledger;
 use hwsigner::transport::webhid::{self, WebHidTransport};

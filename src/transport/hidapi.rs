@@ -1,8 +1,10 @@
-//! Native HID through hidapi: Ledger devices (vendor 0x2c97).
+//! Native HID through hidapi: Ledger devices (vendor 0x2c97) and the legacy Trezor One
+//! (vendor 0x534c, product 0x0001, firmware before 1.7).
 //!
 //! Writes carry a leading 0x00 report id (65 bytes); reads return 64-byte reports. The
-//! Ledger interface is the one on usage page 0xFFA0, or interface 0 where the OS reports
-//! no usage page.
+//! Ledger interface is the one on usage page 0xFFA0, the Trezor One's on 0xFF00, or
+//! interface 0 where the OS reports no usage page (see
+//! [`crate::transport::identify`]). FIDO interfaces are never opened.
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -11,18 +13,16 @@ use futures::future::LocalBoxFuture;
 use hidapi::{DeviceInfo, HidApi, HidDevice};
 
 use crate::error::{Error, Result};
+use crate::transport::identify::{classify_hid, DeviceKind};
+pub use crate::transport::identify::{LEDGER_USAGE_PAGE, LEDGER_VENDOR_ID};
 use crate::transport::{Identity, Packets, Transport};
 
-/// Ledger's USB vendor id.
-pub const LEDGER_VENDOR_ID: u16 = 0x2c97;
-/// Ledger's HID usage page.
-pub const LEDGER_USAGE_PAGE: u16 = 0xffa0;
-
-/// An open Ledger over hidapi.
+/// An open Ledger or legacy Trezor One over hidapi.
 pub struct HidapiTransport {
     api: HidApi,
     device: HidDevice,
     identity: Identity,
+    kind: DeviceKind,
 }
 
 impl core::fmt::Debug for HidapiTransport {
@@ -37,11 +37,37 @@ fn hid_error(e: hidapi::HidError) -> Error {
     Error::Transport(e.to_string())
 }
 
+/// What a HID interface is (`None`: not a wallet's protocol interface).
+pub fn kind_of(info: &DeviceInfo) -> Option<DeviceKind> {
+    classify_hid(
+        info.vendor_id(),
+        info.product_id(),
+        Some(info.usage_page()),
+        Some(info.interface_number()),
+    )
+}
+
 /// True for the Ledger's APDU interface among a device's HID interfaces.
 pub fn is_ledger_interface(info: &DeviceInfo) -> bool {
-    info.vendor_id() == LEDGER_VENDOR_ID
-        && (info.usage_page() == LEDGER_USAGE_PAGE
-            || (info.usage_page() == 0 && info.interface_number() == 0))
+    kind_of(info) == Some(DeviceKind::Ledger)
+}
+
+/// True for the legacy Trezor One's message interface among its HID interfaces.
+pub fn is_trezor_one_interface(info: &DeviceInfo) -> bool {
+    kind_of(info) == Some(DeviceKind::TrezorOneHid)
+}
+
+/// The wallet interfaces (Ledger and legacy Trezor One) hidapi sees now.
+///
+/// # Errors
+/// `transport` when hidapi cannot start.
+pub fn list_wallets() -> Result<Vec<Identity>> {
+    let api = HidApi::new().map_err(hid_error)?;
+    Ok(api
+        .device_list()
+        .filter(|d| kind_of(d).is_some())
+        .map(identity_of)
+        .collect())
 }
 
 /// The Ledger interfaces hidapi sees now.
@@ -58,23 +84,27 @@ pub fn list_ledgers() -> Result<Vec<Identity>> {
 }
 
 fn identity_of(info: &DeviceInfo) -> Identity {
+    let fallback = match kind_of(info) {
+        Some(DeviceKind::TrezorOneHid) => "Trezor One",
+        _ => "Ledger",
+    };
     Identity {
         vendor_id: info.vendor_id(),
         product_id: info.product_id(),
         usage_page: Some(info.usage_page()),
-        product_name: info.product_string().unwrap_or("Ledger").to_string(),
+        product_name: info.product_string().unwrap_or(fallback).to_string(),
     }
 }
 
-fn open_first(api: &HidApi) -> Result<(HidDevice, Identity)> {
+fn open_first(api: &HidApi, kind: DeviceKind) -> Result<(HidDevice, Identity)> {
     let info = api
         .device_list()
-        .find(|d| is_ledger_interface(d))
+        .find(|d| kind_of(d) == Some(kind))
         .ok_or(Error::Disconnected)?;
     let path: CString = info.path().into();
     let device = api
         .open_path(&path)
-        .map_err(|e| Error::Busy(format!("cannot open the ledger: {e}")))?;
+        .map_err(|e| Error::Busy(format!("cannot open the {}: {e}", kind.name())))?;
     Ok((device, identity_of(info)))
 }
 
@@ -84,13 +114,33 @@ impl HidapiTransport {
     /// # Errors
     /// `disconnected` when none is plugged in, `busy` when it cannot be opened.
     pub fn open_first() -> Result<Self> {
+        Self::open_first_of(DeviceKind::Ledger)
+    }
+
+    /// Opens the first device of `kind` found (`Ledger` or `TrezorOneHid`).
+    ///
+    /// # Errors
+    /// `unsupported` for a kind that is not HID, `disconnected` when none is plugged
+    /// in, `busy` when it cannot be opened.
+    pub fn open_first_of(kind: DeviceKind) -> Result<Self> {
+        if !matches!(kind, DeviceKind::Ledger | DeviceKind::TrezorOneHid) {
+            return Err(Error::Unsupported(
+                "current trezors are not hid devices: use the usb transport".into(),
+            ));
+        }
         let api = HidApi::new().map_err(hid_error)?;
-        let (device, identity) = open_first(&api)?;
+        let (device, identity) = open_first(&api, kind)?;
         Ok(HidapiTransport {
             api,
             device,
             identity,
+            kind,
         })
+    }
+
+    /// Which kind of device this transport serves.
+    pub fn kind(&self) -> DeviceKind {
+        self.kind
     }
 }
 
@@ -139,7 +189,7 @@ impl Transport for HidapiTransport {
             std::thread::sleep(Duration::from_millis(500));
             loop {
                 self.api.refresh_devices().map_err(hid_error)?;
-                if let Ok((device, identity)) = open_first(&self.api) {
+                if let Ok((device, identity)) = open_first(&self.api, self.kind) {
                     self.device = device;
                     self.identity = identity;
                     return Ok(());

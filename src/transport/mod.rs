@@ -3,18 +3,42 @@
 //! A transport moves bytes and nothing else: 64-byte HID reports for a USB device, or
 //! whole messages for an emulator socket. It reports a vanished device as
 //! `disconnected` and a silent one as `timeout`. Framing and protocols live above it.
+//!
+//! | link | where | devices |
+//! |---|---|---|
+//! | `webhid` | browser | Ledger, legacy Trezor One (firmware < 1.7) |
+//! | `webusb` | browser | current Trezors (0x1209:0x53c1) |
+//! | `hidapi` | native | Ledger, legacy Trezor One |
+//! | `usb` | native (nusb) | current Trezors |
+//! | `speculos` | native | the Speculos emulator's APDU socket |
+//! | [`memory`] | both | the simulator, tests |
+//!
+//! [`identify`] classifies devices by their USB/HID numbers for all of them, and
+//! `list_devices` (native) lists the wallets plugged in.
 
 use futures::future::LocalBoxFuture;
 
 use crate::error::Result;
 
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 #[cfg(all(not(target_arch = "wasm32"), feature = "hidapi"))]
 pub mod hidapi;
+pub mod identify;
+#[cfg(all(not(target_arch = "wasm32"), any(feature = "hidapi", feature = "usb")))]
+pub mod list;
 pub mod memory;
 #[cfg(all(not(target_arch = "wasm32"), feature = "speculos"))]
 pub mod speculos;
+#[cfg(all(not(target_arch = "wasm32"), feature = "usb"))]
+pub mod usb;
 #[cfg(target_arch = "wasm32")]
 pub mod webhid;
+#[cfg(target_arch = "wasm32")]
+pub mod webusb;
+
+#[cfg(all(not(target_arch = "wasm32"), any(feature = "hidapi", feature = "usb")))]
+pub use list::list_devices;
 
 /// What one `send` / `recv` carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,15 @@
-//! WebHID (browser): Ledger devices through `navigator.hid`.
+//! WebHID (browser): Ledger devices and the legacy Trezor One through `navigator.hid`.
 //!
-//! Reports go out with `sendReport(0, <64 bytes>)` and come back as `inputreport`
-//! events, queued until read. A `disconnect` event for the device ends a pending read
+//! Both move 64-byte reports with report id 0: they go out with
+//! `sendReport(0, <64 bytes>)` and come back as `inputreport` events, queued until
+//! read. Which device the transport serves is a [`DeviceKind`] (`Ledger` or
+//! `TrezorOneHid`): it picks the picker's filter, which granted devices qualify, and
+//! what `reconnect` looks for. A `disconnect` event for the device ends a pending read
 //! with `disconnected`. After a Ledger opens or quits an app it re-enumerates; the
 //! transport then finds it again among the granted devices.
+//!
+//! Current Trezors are not HID devices (their only HID interface is FIDO, which Chrome
+//! blocks): they go through [`crate::transport::webusb`].
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -12,34 +18,20 @@ use std::rc::Rc;
 use futures::channel::mpsc;
 use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::closure::Closure;
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Hid, HidDevice, HidInputReportEvent};
+use web_sys::{Hid, HidDevice};
 
 use crate::error::{Error, Result};
+pub use crate::transport::browser::sleep_ms;
+use crate::transport::browser::{self, Listener};
+use crate::transport::identify::{classify_hid, DeviceKind};
+pub use crate::transport::identify::{
+    LEDGER_USAGE_PAGE, LEDGER_VENDOR_ID, TREZOR_ONE_HID_PRODUCT_ID, TREZOR_ONE_HID_VENDOR_ID,
+    TREZOR_ONE_USAGE_PAGE,
+};
 use crate::transport::{Identity, Packets, Transport};
-
-/// Ledger's USB vendor id.
-pub const LEDGER_VENDOR_ID: u16 = 0x2c97;
-/// Ledger's HID usage page.
-pub const LEDGER_USAGE_PAGE: u16 = 0xffa0;
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &js_sys::Function, ms: i32) -> JsValue;
-}
-
-/// Resolves after `ms` milliseconds.
-pub async fn sleep_ms(ms: u32) {
-    let ms = i32::try_from(ms).unwrap_or(i32::MAX);
-    let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
-    });
-    let _ = JsFuture::from(promise).await;
-}
 
 enum Incoming {
     Report(Vec<u8>),
@@ -68,16 +60,13 @@ fn no_webhid() -> Error {
 }
 
 fn js_error(e: JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| format!("{e:?}"))
+    browser::js_error(&e)
 }
 
-fn identity_of(device: &HidDevice) -> Identity {
+fn usage_pages(device: &HidDevice) -> Vec<u16> {
     let collections =
         Reflect::get(device, &JsValue::from_str("collections")).unwrap_or(JsValue::UNDEFINED);
-    let usage_page = Array::from(&collections)
+    Array::from(&collections)
         .iter()
         .filter_map(|c| {
             Reflect::get(&c, &JsValue::from_str("usagePage"))
@@ -85,10 +74,33 @@ fn identity_of(device: &HidDevice) -> Identity {
                 .as_f64()
         })
         .map(|p| p as u16)
-        .next();
+        .collect()
+}
+
+/// What a HID device is, looking at all its collections (`None`: not a wallet, or only
+/// its FIDO interface).
+pub fn kind_of(device: &HidDevice) -> Option<DeviceKind> {
+    let (vendor, product) = (device.vendor_id(), device.product_id());
+    let pages = usage_pages(device);
+    if pages.is_empty() {
+        return classify_hid(vendor, product, None, None);
+    }
+    pages
+        .into_iter()
+        .find_map(|p| classify_hid(vendor, product, Some(p), None))
+}
+
+fn identity_of(device: &HidDevice) -> Identity {
+    let (vendor_id, product_id) = (device.vendor_id(), device.product_id());
+    let pages = usage_pages(device);
+    let usage_page = pages
+        .iter()
+        .copied()
+        .find(|p| classify_hid(vendor_id, product_id, Some(*p), None).is_some())
+        .or_else(|| pages.first().copied());
     Identity {
-        vendor_id: device.vendor_id(),
-        product_id: device.product_id(),
+        vendor_id,
+        product_id,
         usage_page,
         product_name: device.product_name(),
     }
@@ -96,15 +108,25 @@ fn identity_of(device: &HidDevice) -> Identity {
 
 /// True for a Ledger's APDU interface.
 pub fn is_ledger(device: &HidDevice) -> bool {
-    let id = identity_of(device);
-    id.vendor_id == LEDGER_VENDOR_ID && id.usage_page.is_none_or(|p| p == LEDGER_USAGE_PAGE)
+    kind_of(device) == Some(DeviceKind::Ledger)
 }
 
-/// Ledger devices this page may already use (granted earlier).
+fn hid_kind(kind: DeviceKind) -> Result<DeviceKind> {
+    match kind {
+        DeviceKind::Ledger | DeviceKind::TrezorOneHid => Ok(kind),
+        DeviceKind::Trezor | DeviceKind::TrezorBootloader => Err(Error::Unsupported(
+            "current trezors are not hid devices: use webusb".into(),
+        )),
+    }
+}
+
+/// Devices of `kind` this page may already use (granted earlier).
 ///
 /// # Errors
-/// `unsupported` without WebHID, `transport` when the browser refuses.
-pub async fn granted_ledgers() -> Result<Vec<HidDevice>> {
+/// `unsupported` without WebHID or for a kind that is not HID, `transport` when the
+/// browser refuses.
+pub async fn granted(kind: DeviceKind) -> Result<Vec<HidDevice>> {
+    let kind = hid_kind(kind)?;
     let hid = navigator_hid()?;
     let list = JsFuture::from(hid.get_devices())
         .await
@@ -112,27 +134,55 @@ pub async fn granted_ledgers() -> Result<Vec<HidDevice>> {
     Ok(Array::from(&list)
         .iter()
         .map(|d| d.unchecked_into::<HidDevice>())
-        .filter(is_ledger)
+        .filter(|d| kind_of(d) == Some(kind))
         .collect())
 }
 
-/// Shows the browser's device picker for Ledger devices.
+/// Ledger devices this page may already use (granted earlier).
 ///
 /// # Errors
-/// `cancelled` when the user picks nothing, `unsupported` without WebHID.
-pub async fn request_ledger() -> Result<HidDevice> {
-    let hid = navigator_hid()?;
+/// `unsupported` without WebHID, `transport` when the browser refuses.
+pub async fn granted_ledgers() -> Result<Vec<HidDevice>> {
+    granted(DeviceKind::Ledger).await
+}
+
+/// Legacy Trezor One devices (firmware before 1.7) this page may already use.
+///
+/// # Errors
+/// `unsupported` without WebHID, `transport` when the browser refuses.
+pub async fn granted_trezor_ones() -> Result<Vec<HidDevice>> {
+    granted(DeviceKind::TrezorOneHid).await
+}
+
+fn filter_for(kind: DeviceKind) -> Object {
     let filter = Object::new();
-    let _ = Reflect::set(
-        &filter,
-        &JsValue::from_str("vendorId"),
-        &JsValue::from(LEDGER_VENDOR_ID),
-    );
+    let set = |key: &str, value: u16| {
+        let _ = Reflect::set(&filter, &JsValue::from_str(key), &JsValue::from(value));
+    };
+    match kind {
+        DeviceKind::TrezorOneHid => {
+            set("vendorId", TREZOR_ONE_HID_VENDOR_ID);
+            set("productId", TREZOR_ONE_HID_PRODUCT_ID);
+            set("usagePage", TREZOR_ONE_USAGE_PAGE);
+        }
+        _ => set("vendorId", LEDGER_VENDOR_ID),
+    }
+    filter
+}
+
+/// Shows the browser's device picker for devices of `kind`.
+///
+/// # Errors
+/// `cancelled` when the user picks nothing, `unsupported` without WebHID or for a kind
+/// that is not HID.
+pub async fn request(kind: DeviceKind) -> Result<HidDevice> {
+    let kind = hid_kind(kind)?;
+    let hid = navigator_hid()?;
     let options = Object::new();
     let _ = Reflect::set(
         &options,
         &JsValue::from_str("filters"),
-        &Array::of1(&filter),
+        &Array::of1(&filter_for(kind)),
     );
     let request: js_sys::Function = Reflect::get(&hid, &JsValue::from_str("requestDevice"))
         .map_err(|_| no_webhid())?
@@ -148,15 +198,30 @@ pub async fn request_ledger() -> Result<HidDevice> {
     Array::from(&list)
         .iter()
         .map(|d| d.unchecked_into::<HidDevice>())
-        .find(is_ledger)
+        .find(|d| kind_of(d) == Some(kind))
         .ok_or(Error::Cancelled)
 }
 
-type Listener = Closure<dyn FnMut(JsValue)>;
+/// Shows the browser's device picker for Ledger devices.
+///
+/// # Errors
+/// `cancelled` when the user picks nothing, `unsupported` without WebHID.
+pub async fn request_ledger() -> Result<HidDevice> {
+    request(DeviceKind::Ledger).await
+}
 
-/// An open Ledger over WebHID.
+/// Shows the browser's device picker for a legacy Trezor One (firmware before 1.7).
+///
+/// # Errors
+/// `cancelled` when the user picks nothing, `unsupported` without WebHID.
+pub async fn request_trezor_one() -> Result<HidDevice> {
+    request(DeviceKind::TrezorOneHid).await
+}
+
+/// An open Ledger or legacy Trezor One over WebHID.
 pub struct WebHidTransport {
     device: HidDevice,
+    kind: DeviceKind,
     rx: mpsc::UnboundedReceiver<Incoming>,
     tx: mpsc::UnboundedSender<Incoming>,
     backlog: VecDeque<Vec<u8>>,
@@ -174,13 +239,15 @@ impl core::fmt::Debug for WebHidTransport {
 }
 
 impl WebHidTransport {
-    /// Opens `device` (if not open yet) and starts listening to it.
+    /// Opens `device` (if not open yet) and starts listening to it. The kind of device
+    /// (Ledger or legacy Trezor One) is recognised from its ids and usage pages.
     ///
     /// # Errors
     /// `busy` when another tab or app holds it, `unsupported` without WebHID.
     pub async fn open(device: HidDevice) -> Result<Self> {
         let (tx, rx) = mpsc::unbounded();
         let mut t = WebHidTransport {
+            kind: kind_of(&device).unwrap_or(DeviceKind::Ledger),
             device,
             rx,
             tx,
@@ -197,69 +264,48 @@ impl WebHidTransport {
         if !self.device.opened() {
             JsFuture::from(self.device.open()).await.map_err(|e| {
                 Error::Busy(format!(
-                    "cannot open the ledger (held by another tab or app?): {}",
+                    "cannot open the {} (held by another tab or app?): {}",
+                    self.kind.name(),
                     js_error(e)
                 ))
             })?;
         }
         *self.gone.borrow_mut() = false;
         let tx = self.tx.clone();
-        let on_report: Listener = Closure::new(move |event: JsValue| {
-            let event: HidInputReportEvent = event.unchecked_into();
-            let view = event.data();
-            let bytes = Uint8Array::new_with_byte_offset_and_length(
-                &view.buffer(),
-                view.byte_offset() as u32,
-                view.byte_length() as u32,
-            )
-            .to_vec();
+        let on_report = Listener::new(&self.device, "inputreport", move |event: JsValue| {
+            let bytes = browser::view_bytes(&browser::get(&event, "data"));
             let _ = tx.unbounded_send(Incoming::Report(bytes));
-        });
-        self.device
-            .add_event_listener_with_callback("inputreport", on_report.as_ref().unchecked_ref())
-            .map_err(|e| Error::Transport(js_error(e)))?;
+        })
+        .map_err(|e| Error::Transport(js_error(e)))?;
         let tx = self.tx.clone();
-        let me = self.device.clone();
+        let me: JsValue = self.device.clone().into();
         let gone = self.gone.clone();
-        let on_disconnect: Listener = Closure::new(move |event: JsValue| {
-            let device =
-                Reflect::get(&event, &JsValue::from_str("device")).unwrap_or(JsValue::UNDEFINED);
-            if JsValue::from(me.clone()) == device {
+        let on_disconnect = Listener::new(&navigator_hid()?, "disconnect", move |event| {
+            if browser::get(&event, "device") == me {
                 *gone.borrow_mut() = true;
                 let _ = tx.unbounded_send(Incoming::Disconnected);
             }
-        });
-        navigator_hid()?
-            .add_event_listener_with_callback("disconnect", on_disconnect.as_ref().unchecked_ref())
-            .map_err(|e| Error::Transport(js_error(e)))?;
+        })
+        .map_err(|e| Error::Transport(js_error(e)))?;
         self.on_report = Some(on_report);
         self.on_disconnect = Some(on_disconnect);
         Ok(())
     }
 
     fn detach(&mut self) {
-        if let Some(l) = self.on_report.take() {
-            let _ = self
-                .device
-                .remove_event_listener_with_callback("inputreport", l.as_ref().unchecked_ref());
-        }
-        if let Some(l) = self.on_disconnect.take() {
-            if let Ok(hid) = navigator_hid() {
-                let _ = hid
-                    .remove_event_listener_with_callback("disconnect", l.as_ref().unchecked_ref());
-            }
-        }
+        self.on_report = None;
+        self.on_disconnect = None;
     }
 
     /// The browser's device object.
     pub fn device(&self) -> &HidDevice {
         &self.device
     }
-}
 
-impl Drop for WebHidTransport {
-    fn drop(&mut self) {
-        self.detach();
+    /// Which kind of device this transport serves (a Ledger unless the device was
+    /// recognised as a legacy Trezor One).
+    pub fn kind(&self) -> DeviceKind {
+        self.kind
     }
 }
 
@@ -330,7 +376,7 @@ impl Transport for WebHidTransport {
             // Let the device drop off the bus first.
             sleep_ms(500).await;
             loop {
-                if let Some(device) = granted_ledgers().await?.into_iter().next() {
+                if let Some(device) = granted(self.kind).await?.into_iter().next() {
                     self.device = device;
                     self.backlog.clear();
                     while self.rx.try_recv().is_ok() {}

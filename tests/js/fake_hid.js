@@ -81,3 +81,69 @@ export function installFakeLedger(respond, options) {
   Object.defineProperty(navigator, "hid", { value: hid, configurable: true });
   return { stats: () => ({ ...stats }) };
 }
+
+// A fake `navigator.hid` holding a legacy Trezor One (firmware before 1.7: vendor
+// 0x534c, product 0x0001, usage page 0xFF00, no report id) next to its own FIDO
+// interface and a Ledger, which a Trezor One request must both pass over. Each 64-byte
+// report sent is answered by `respond(report)` (an array of 64-byte reports; default:
+// echo it back) as `inputreport` events.
+export function installFakeTrezorOne(options) {
+  const opts = Object.assign({ respond: null, granted: true }, options || {});
+  const hid = new EventTarget();
+  const make = (fields) => Object.assign(new EventTarget(), { opened: false }, fields);
+  const dev = make({
+    vendorId: 0x534c,
+    productId: 0x0001,
+    productName: "TREZOR (fake)",
+    collections: [{ usagePage: 0xff00, usage: 1 }],
+  });
+  const fido = make({
+    vendorId: 0x534c,
+    productId: 0x0001,
+    productName: "TREZOR U2F (fake)",
+    collections: [{ usagePage: 0xf1d0, usage: 1 }],
+  });
+  const ledger = make({
+    vendorId: 0x2c97,
+    productId: 0x4015,
+    productName: "Nano X (fake)",
+    collections: [{ usagePage: 0xffa0, usage: 1 }],
+  });
+  const stats = { reportsOut: [], reportsIn: [], filters: null, errors: [] };
+  dev.open = async () => { dev.opened = true; };
+  dev.close = async () => { dev.opened = false; };
+  dev.sendReport = async (reportId, data) => {
+    if (!dev.opened) throw new DOMException("the device is not open", "InvalidStateError");
+    const bytes = new Uint8Array(data.buffer ? data.buffer.slice(data.byteOffset || 0, (data.byteOffset || 0) + data.byteLength) : data);
+    if (reportId !== 0 || bytes.length !== 64) {
+      stats.errors.push(`report ${reportId} of ${bytes.length} bytes`);
+      throw new TypeError("expected report id 0 and 64 bytes");
+    }
+    stats.reportsOut.push(Array.from(bytes));
+    const replies = opts.respond ? Array.from(opts.respond(bytes) || []) : [bytes];
+    for (const r of replies) {
+      const p = new Uint8Array(64);
+      p.set(r instanceof Uint8Array ? r : Uint8Array.from(r));
+      setTimeout(() => {
+        stats.reportsIn.push(Array.from(p));
+        const ev = new Event("inputreport");
+        ev.data = new DataView(p.buffer);
+        ev.reportId = 0;
+        ev.device = dev;
+        dev.dispatchEvent(ev);
+      }, 0);
+    }
+  };
+  hid.getDevices = async () => (opts.granted ? [ledger, fido, dev] : []);
+  hid.requestDevice = async (o) => {
+    stats.filters = JSON.parse(JSON.stringify((o && o.filters) || []));
+    const fits = (d) => stats.filters.some((f) =>
+      (f.vendorId === undefined || f.vendorId === d.vendorId) &&
+      (f.productId === undefined || f.productId === d.productId) &&
+      (f.usagePage === undefined || d.collections.some((c) => c.usagePage === f.usagePage)));
+    // Chrome never offers the FIDO interface.
+    return [ledger, dev].filter(fits);
+  };
+  Object.defineProperty(navigator, "hid", { value: hid, configurable: true });
+  return { stats: () => JSON.parse(JSON.stringify(stats)) };
+}

@@ -1,0 +1,275 @@
+//! WebUSB transport (current Trezors) against the fake `navigator.usb` of
+//! tests/js/fake_usb.js, with raw 64-byte packets (no Trezor framing needed).
+
+use hwsigner::transport::webusb::{self, WebUsbTransport};
+use hwsigner::transport::{Packets, Transport};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+#[wasm_bindgen(module = "/tests/js/fake_usb.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = installFakeTrezor)]
+    fn install_fake_trezor(options: &JsValue) -> JsValue;
+}
+
+type Respond = Closure<dyn FnMut(Uint8Array) -> Array>;
+
+/// The fake's handle and the responder it calls (kept alive for the test).
+struct Fake {
+    handle: JsValue,
+    _respond: Option<Respond>,
+}
+
+impl Fake {
+    fn install(settings: &[(&str, JsValue)], respond: Option<Respond>) -> Self {
+        let o = Object::new();
+        for (k, v) in settings {
+            Reflect::set(&o, &(*k).into(), v).unwrap();
+        }
+        if let Some(r) = &respond {
+            Reflect::set(&o, &"respond".into(), r.as_ref()).unwrap();
+        }
+        Fake {
+            handle: install_fake_trezor(&o),
+            _respond: respond,
+        }
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let f: js_sys::Function = Reflect::get(&self.handle, &"stats".into())
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        let s = js_sys::JSON::stringify(&f.call0(&self.handle).unwrap()).unwrap();
+        serde_json::from_str(&String::from(s)).unwrap()
+    }
+
+    fn count(&self, key: &str) -> u64 {
+        self.stats()[key].as_u64().unwrap()
+    }
+}
+
+fn responder(mut f: impl FnMut(&[u8]) -> Vec<Vec<u8>> + 'static) -> Respond {
+    Closure::new(move |packet: Uint8Array| {
+        f(&packet.to_vec())
+            .iter()
+            .map(|r| JsValue::from(Uint8Array::from(r.as_slice())))
+            .collect()
+    })
+}
+
+fn packet(seed: u8) -> Vec<u8> {
+    (0..64u8)
+        .map(|i| seed.wrapping_mul(64).wrapping_add(i))
+        .collect()
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+async fn open_fake() -> WebUsbTransport {
+    let device = webusb::request_trezor().await.unwrap();
+    WebUsbTransport::open(device).await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn webusb_round_trips_a_multi_packet_exchange() {
+    // Three packets out; after the third the device answers with five.
+    let mut seen = 0;
+    let fake = Fake::install(
+        &[],
+        Some(responder(move |_| {
+            seen += 1;
+            if seen == 3 {
+                (10..15).map(packet).collect()
+            } else {
+                Vec::new()
+            }
+        })),
+    );
+    let mut t = open_fake().await;
+    assert_eq!(t.packets(), Packets::Reports64);
+    let id = t.identity();
+    assert_eq!((id.vendor_id, id.product_id), (0x1209, 0x53c1));
+    let sent: Vec<Vec<u8>> = (0..3).map(packet).collect();
+    for p in &sent {
+        t.send(p).await.unwrap();
+    }
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(t.recv(2_000).await.unwrap());
+    }
+    let expected: Vec<Vec<u8>> = (10..15).map(packet).collect();
+    assert_eq!(got, expected);
+
+    let stats = fake.stats();
+    assert_eq!(stats["errors"], serde_json::json!([]));
+    assert_eq!(stats["packetsOut"], serde_json::json!(sent));
+    assert_eq!(stats["packetsIn"], serde_json::json!(expected));
+    assert_eq!(fake.count("transfersOut"), 3);
+    assert_eq!(fake.count("transfersIn"), 5);
+    assert_eq!(fake.count("opens"), 1);
+    assert_eq!(fake.count("selectConfiguration"), 1);
+    assert_eq!(fake.count("claims"), 1);
+    // The picker was asked for a Trezor and a Trezor in bootloader mode.
+    assert_eq!(
+        stats["filters"],
+        serde_json::json!([
+            {"vendorId": 0x1209, "productId": 0x53c1},
+            {"vendorId": 0x1209, "productId": 0x53c0},
+        ])
+    );
+
+    t.close().await.unwrap();
+    assert_eq!(fake.count("releases"), 1);
+    assert_eq!(fake.count("closes"), 1);
+    assert_eq!(t.send(&packet(1)).await.unwrap_err().code(), "disconnected");
+}
+
+#[wasm_bindgen_test]
+async fn webusb_interface_that_stays_claimed_is_busy() {
+    let fake = Fake::install(&[("claimFailures", (-1).into())], None);
+    let device = webusb::request_trezor().await.unwrap();
+    let start = now();
+    let err = WebUsbTransport::open(device).await.unwrap_err();
+    assert_eq!(err.code(), "busy", "{err}");
+    assert!(
+        err.to_string().contains("held by another tab or app"),
+        "{err}"
+    );
+    assert_eq!(fake.count("claims"), u64::from(webusb::CLAIM_TRIES));
+    assert!(now() - start >= 2.0 * f64::from(webusb::CLAIM_RETRY_MS) - 20.0);
+    // The device is let go again.
+    assert_eq!(fake.count("closes"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn webusb_claim_that_fails_twice_then_works() {
+    let fake = Fake::install(&[("claimFailures", 2.into())], None);
+    let mut t = open_fake().await;
+    assert_eq!(fake.count("claims"), 3);
+    t.send(&packet(7)).await.unwrap();
+    assert_eq!(t.recv(2_000).await.unwrap(), packet(7));
+    t.close().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn webusb_bootloader_trezor_is_refused_clearly() {
+    let fake = Fake::install(&[("productId", 0x53c0.into())], None);
+    let err = webusb::request_trezor().await.unwrap_err();
+    assert_eq!(err.code(), "unsupported");
+    assert_eq!(
+        err.to_string(),
+        "unsupported: the trezor is in bootloader mode: restart it normally"
+    );
+    // A granted one is listed, but cannot be opened.
+    let granted = webusb::granted_trezors().await.unwrap();
+    assert_eq!(granted.len(), 1);
+    let err = WebUsbTransport::open(granted.into_iter().next().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("bootloader mode"), "{err}");
+    assert_eq!(fake.count("opens"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn webusb_dismissed_picker_is_cancelled() {
+    let _fake = Fake::install(&[("cancelPicker", true.into())], None);
+    let err = webusb::request_trezor().await.unwrap_err();
+    assert_eq!(err.code(), "cancelled");
+}
+
+#[wasm_bindgen_test]
+async fn webusb_granted_trezors_are_found_without_the_picker() {
+    let _fake = Fake::install(&[], None);
+    let granted = webusb::granted_trezors().await.unwrap();
+    assert_eq!(granted.len(), 1);
+    let _fake = Fake::install(&[("granted", false.into())], None);
+    assert!(webusb::granted_trezors().await.unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn webusb_disconnect_during_a_pending_read_is_disconnected() {
+    // Chrome rejects the pending transfer; a browser (or bridge) that never settles it
+    // must not hang the read either: the disconnect event ends it.
+    for settle in [true, false] {
+        let _fake = Fake::install(
+            &[
+                ("disconnectAtIn", 1.into()),
+                ("settleOnDisconnect", settle.into()),
+            ],
+            Some(responder(|_| Vec::new())),
+        );
+        let mut t = open_fake().await;
+        t.send(&packet(1)).await.unwrap();
+        let start = now();
+        let err = t.recv(5_000).await.unwrap_err();
+        assert_eq!(err.code(), "disconnected", "settle {settle}: {err}");
+        assert!(now() - start < 2_000.0, "settle {settle}: took too long");
+        // Later calls fail the same way, at once.
+        assert_eq!(t.send(&packet(2)).await.unwrap_err().code(), "disconnected");
+        assert_eq!(t.recv(5_000).await.unwrap_err().code(), "disconnected");
+        t.close().await.unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn webusb_silent_device_times_out_and_a_late_reply_is_kept() {
+    let fake = Fake::install(&[("replyDelayMs", 300.into())], None);
+    let mut t = open_fake().await;
+    t.send(&packet(3)).await.unwrap();
+    let start = now();
+    let err = t.recv(100).await.unwrap_err();
+    assert_eq!(err.code(), "timeout", "{err}");
+    assert!(now() - start >= 90.0);
+    // The read stays in flight: the late reply is the next packet, not lost.
+    assert_eq!(t.recv(2_000).await.unwrap(), packet(3));
+    assert_eq!(fake.count("transfersIn"), 1);
+    // Nothing more comes: another time-out.
+    assert_eq!(t.recv(50).await.unwrap_err().code(), "timeout");
+    t.close().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn webusb_bad_transfers_are_errors_not_panics() {
+    let bad_in: js_sys::Array = ["stall", "babble", "null", "nodata"]
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    let fake = Fake::install(&[("badIn", bad_in.into()), ("outFailures", 1.into())], None);
+    let mut t = open_fake().await;
+    // A failed write is a transport error, and the next one goes through.
+    let err = t.send(&packet(4)).await.unwrap_err();
+    assert_eq!(err.code(), "transport", "{err}");
+    t.send(&packet(4)).await.unwrap();
+    let err = t.recv(1_000).await.unwrap_err();
+    assert_eq!(err.code(), "transport", "{err}");
+    assert!(err.to_string().contains("stalled"), "{err}");
+    assert_eq!(fake.count("clearHalts"), 1);
+    for expected in ["babble", "missing"] {
+        let err = t.recv(1_000).await.unwrap_err();
+        assert_eq!(err.code(), "transport", "{err}");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    // A result without data is an empty packet, for the framing above to refuse.
+    assert_eq!(t.recv(1_000).await.unwrap(), Vec::<u8>::new());
+    // The echoed packet still arrives afterwards.
+    assert_eq!(t.recv(1_000).await.unwrap(), packet(4));
+    t.close().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn webusb_device_gone_before_open_is_disconnected() {
+    let fake = Fake::install(&[], None);
+    let device = webusb::request_trezor().await.unwrap();
+    let vanish: js_sys::Function = Reflect::get(&fake.handle, &"disconnect".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    vanish.call0(&fake.handle).unwrap();
+    let err = WebUsbTransport::open(device).await.unwrap_err();
+    assert_eq!(err.code(), "disconnected", "{err}");
+    assert!(webusb::granted_trezors().await.unwrap().is_empty());
+}

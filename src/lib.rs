@@ -27,6 +27,17 @@
 //! the (new) PSBT; the caller's PSBT is never modified. Every failure is an [`Error`]
 //! with a stable [`Error::code`]; no input from a caller or a device panics.
 
+// No input from a caller or a device may panic: in WebAssembly a panic kills the module.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod bytes;
 pub mod error;
 pub mod ledger;

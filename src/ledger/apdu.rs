@@ -67,17 +67,16 @@ impl Response {
     /// # Errors
     /// `protocol` when the reply is shorter than a status word.
     pub fn parse(raw: &[u8]) -> Result<Self> {
-        if raw.len() < 2 {
-            return Err(Error::protocol(format!(
+        match raw.split_last_chunk::<2>() {
+            Some((data, sw)) => Ok(Response {
+                data: data.to_vec(),
+                sw: u16::from_be_bytes(*sw),
+            }),
+            None => Err(Error::protocol(format!(
                 "apdu reply of {} bytes has no status word",
                 raw.len()
-            )));
+            ))),
         }
-        let (data, sw) = raw.split_at(raw.len() - 2);
-        Ok(Response {
-            data: data.to_vec(),
-            sw: u16::from_be_bytes([sw[0], sw[1]]),
-        })
     }
 
     /// The data if the status word is 0x9000, else the mapped error.

@@ -35,7 +35,9 @@ pub fn encode(channel: u16, message: &[u8]) -> Result<Vec<[u8; PACKET_SIZE]>> {
         packet[..2].copy_from_slice(&channel.to_be_bytes());
         packet[2] = TAG_APDU;
         packet[3..5].copy_from_slice(&seq.to_be_bytes());
-        packet[HEADER..HEADER + chunk.len()].copy_from_slice(chunk);
+        for (slot, byte) in packet.iter_mut().skip(HEADER).zip(chunk) {
+            *slot = *byte;
+        }
         packets.push(packet);
     }
     Ok(packets)
@@ -70,51 +72,49 @@ impl Decoder {
     /// `protocol` on an empty or short packet, a wrong tag, an out-of-order sequence
     /// number, or a length that the packets do not carry.
     pub fn push(&mut self, packet: &[u8]) -> Result<Option<Vec<u8>>> {
-        let header = packet.get(..HEADER).ok_or_else(|| {
-            Error::protocol(format!(
+        let Some(([c0, c1, tag, s0, s1], mut payload)) =
+            packet.split_first_chunk::<HEADER>().map(|(h, p)| (*h, p))
+        else {
+            return Err(Error::protocol(format!(
                 "hid packet of {} bytes is shorter than its header",
                 packet.len()
-            ))
-        })?;
-        let channel = u16::from_be_bytes([header[0], header[1]]);
-        if channel != self.channel {
+            )));
+        };
+        if u16::from_be_bytes([c0, c1]) != self.channel {
             return Ok(None);
         }
-        if header[2] != TAG_APDU {
+        if tag != TAG_APDU {
             return Err(Error::protocol(format!(
-                "hid packet tag 0x{:02x}, expected 0x{TAG_APDU:02x}",
-                header[2]
+                "hid packet tag 0x{tag:02x}, expected 0x{TAG_APDU:02x}"
             )));
         }
-        let seq = u16::from_be_bytes([header[3], header[4]]);
+        let seq = u16::from_be_bytes([s0, s1]);
         if seq != self.next_seq {
             return Err(Error::protocol(format!(
                 "hid packet sequence {seq}, expected {}",
                 self.next_seq
             )));
         }
-        let mut payload = &packet[HEADER..];
         let expected = match self.expected_len {
             Some(len) => len,
             None => {
-                let len_bytes = payload
-                    .get(..2)
+                let (len_bytes, rest) = payload
+                    .split_first_chunk::<2>()
                     .ok_or_else(|| Error::protocol("first hid packet has no length field"))?;
-                let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
-                payload = &payload[2..];
+                let len = usize::from(u16::from_be_bytes(*len_bytes));
+                payload = rest;
                 self.expected_len = Some(len);
                 len
             }
         };
         self.next_seq = self.next_seq.wrapping_add(1);
-        let missing = expected - self.data.len();
+        let missing = expected.saturating_sub(self.data.len());
         if payload.is_empty() && missing > 0 {
             return Err(Error::protocol(format!(
                 "hid packet carries no data, {missing} bytes still expected"
             )));
         }
-        let take = missing.min(payload.len());
-        self.data.extend_from_slice(&payload[..take]);
+        self.data.extend(payload.iter().take(missing));
         if self.data.len() == expected {
             self.expected_len = None;
             self.next_seq = 0;

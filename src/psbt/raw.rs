@@ -342,7 +342,7 @@ impl RawPsbt {
             let v2_output = [output::AMOUNT, output::SCRIPT];
             let strip = |map: &Map, types: &[u8]| -> Map {
                 map.iter()
-                    .filter(|(k, _)| !(k.len() == 1 && types.contains(&k[0])))
+                    .filter(|(k, _)| !matches!(k.as_slice(), [t] if types.contains(t)))
                     .cloned()
                     .collect()
             };

@@ -178,7 +178,7 @@ impl Transport for HidapiTransport {
                     after_ms: timeout_ms,
                 });
             }
-            Ok(buf[..n.min(64)].to_vec())
+            Ok(buf.iter().take(n).copied().collect())
         })
     }
 

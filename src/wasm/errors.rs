@@ -30,11 +30,13 @@ pub fn parse_hex(text: &str, field: &str) -> Result<Vec<u8>, Error> {
     if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::invalid(field, "not an even-length hex string"));
     }
-    Ok((0..text.len() / 2)
-        .map(|i| {
-            let pair = &text.as_bytes()[2 * i..2 * i + 2];
-            let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-            digit(pair[0]) << 4 | digit(pair[1])
+    let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+    Ok(text
+        .as_bytes()
+        .chunks_exact(2)
+        .map(|pair| match pair {
+            [hi, lo] => digit(*hi) << 4 | digit(*lo),
+            _ => 0,
         })
         .collect())
 }

@@ -99,8 +99,9 @@ impl Interpreter {
         let room = MAX_RESPONSE - response.len() - 1;
         let now = preimage.len().min(room);
         response.push(now as u8);
-        response.extend_from_slice(&preimage[..now]);
-        self.queue.extend(preimage[now..].iter().map(|b| vec![*b]));
+        let (first, rest) = preimage.split_at(now);
+        response.extend_from_slice(first);
+        self.queue.extend(rest.iter().map(|b| vec![*b]));
         Ok(response)
     }
 
@@ -132,10 +133,11 @@ impl Interpreter {
         response.extend_from_slice(&leaf);
         response.push(proof.len() as u8);
         response.push(now as u8);
-        for hash in &proof[..now] {
+        let (first, rest) = proof.split_at(now);
+        for hash in first {
             response.extend_from_slice(hash);
         }
-        self.queue.extend(proof[now..].iter().map(|h| h.to_vec()));
+        self.queue.extend(rest.iter().map(|h| h.to_vec()));
         Ok(response)
     }
 

@@ -79,7 +79,7 @@ impl MerkleTree {
     /// The root; all zeros for an empty tree, as the app expects.
     pub fn root(&self) -> Hash32 {
         match self.levels.last() {
-            Some(top) if top.len() == 1 => top[0],
+            Some(top) if top.len() == 1 => top.first().copied().unwrap_or([0; 32]),
             _ => [0; 32],
         }
     }
@@ -101,7 +101,8 @@ impl MerkleTree {
         }
         let mut proof = Vec::new();
         let mut i = index;
-        for level in &self.levels[..self.levels.len() - 1] {
+        let below_root = self.levels.split_last().map_or(&[][..], |(_, rest)| rest);
+        for level in below_root {
             if let Some(sibling) = level.get(i ^ 1) {
                 proof.push(*sibling);
             }

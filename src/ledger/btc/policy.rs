@@ -117,23 +117,17 @@ impl WalletPolicy {
     pub fn descriptor(&self) -> Result<Descriptor<DescriptorPublicKey>> {
         self.check()?;
         let mut out = String::with_capacity(self.template.len() + self.keys.len() * 120);
-        let bytes = self.template.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] != b'@' {
-                out.push(char::from(bytes[i]));
-                i += 1;
-                continue;
-            }
-            let start = i + 1;
-            let mut end = start;
-            while end < bytes.len() && bytes[end].is_ascii_digit() {
-                end += 1;
-            }
-            let index: usize = core::str::from_utf8(&bytes[start..end])
-                .ok()
-                .and_then(|d| d.parse().ok())
-                .ok_or(())
+        let mut rest = self.template.as_str();
+        while let Some(at) = rest.find('@') {
+            let (before, after) = rest.split_at(at);
+            out.push_str(before);
+            let after = after.trim_start_matches('@');
+            let digits = after
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(after.len());
+            let (number, tail) = after.split_at(digits);
+            let index: usize = number
+                .parse()
                 .map_err(|_| Error::invalid("policy template", "'@' without a key index"))?;
             let key = self.keys.get(index).ok_or_else(|| {
                 Error::invalid(
@@ -142,12 +136,15 @@ impl WalletPolicy {
                 )
             })?;
             out.push_str(key.trim_end_matches("/**"));
-            i = end;
-            if bytes[i..].starts_with(b"/**") {
-                out.push_str("/<0;1>/*");
-                i += 3;
-            }
+            rest = match tail.strip_prefix("/**") {
+                Some(t) => {
+                    out.push_str("/<0;1>/*");
+                    t
+                }
+                None => tail,
+            };
         }
+        out.push_str(rest);
         Descriptor::<DescriptorPublicKey>::from_str_checked(&out)
     }
 }

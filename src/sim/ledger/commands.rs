@@ -255,7 +255,9 @@ async fn sign_message(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimResu
     let mut out = vec![31 + recid.to_i32() as u8];
     out.extend_from_slice(&compact);
     if ctx.faults.has(Fault::BadSignature) {
-        out[10] ^= 1;
+        if let Some(b) = out.get_mut(10) {
+            *b ^= 1;
+        }
     }
     Ok(out)
 }

@@ -110,11 +110,11 @@ impl SimLedger {
         if self.ctx.locked {
             return reply(vec![], 0x5515);
         }
-        let (header, data) = match apdu.split_at_checked(5) {
-            Some((h, d)) if usize::from(h[4]) == d.len() => (h, d),
+        let ([cla, ins, p1, p2, lc], data) = match apdu.split_first_chunk::<5>() {
+            Some((h, d)) if usize::from(h[4]) == d.len() => (*h, d),
             _ => return reply(vec![], SW_WRONG_LENGTH),
         };
-        let (cla, ins) = (header[0], header[1]);
+        let _ = lc;
         if let Some((fut, link)) = self.running.take() {
             if cla != CLA_FRAMEWORK || ins != INS_CONTINUE {
                 return reply(vec![], SW_BAD_STATE);
@@ -141,7 +141,7 @@ impl SimLedger {
                 reply(vec![], SW_OK)
             }
             _ if !self.app_open => reply(vec![], 0x6e01),
-            (CLA_BTC, _) => self.start(ins, header[2], header[3], data.to_vec()),
+            (CLA_BTC, _) => self.start(ins, p1, p2, data.to_vec()),
             (CLA_FRAMEWORK, _) => reply(vec![], SW_BAD_STATE),
             _ => reply(vec![], 0x6e00),
         }

@@ -72,10 +72,7 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
         if faults.has(Fault::GarbageMessage) {
             reply = vec![0xde, 0xad];
         }
-        let mut packets: Vec<Vec<u8>> = framing::encode(channel, &reply)?
-            .iter()
-            .map(|p| p.to_vec())
-            .collect();
+        let mut packets = framing::encode(channel, &reply)?;
         for p in packets.iter_mut() {
             if faults.has(Fault::WrongChannel) {
                 p[0] ^= 0xff;
@@ -99,7 +96,7 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
                 } else {
                     len.saturating_add(100)
                 };
-                p[5..7].copy_from_slice(&new.to_be_bytes());
+                [p[5], p[6]] = new.to_be_bytes();
             }
         }
         let mut out = Vec::new();
@@ -108,9 +105,9 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
                 continue;
             }
             if faults.has(Fault::DuplicatePacket(n)) {
-                out.push(p.clone());
+                out.push(p.to_vec());
             }
-            out.push(p);
+            out.push(p.to_vec());
         }
         Ok(out)
     })

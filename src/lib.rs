@@ -40,6 +40,7 @@
 
 pub mod bytes;
 pub mod error;
+pub mod hid;
 pub mod ledger;
 pub mod psbt;
 pub mod queue;

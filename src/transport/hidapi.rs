@@ -38,23 +38,45 @@ fn hid_error(e: hidapi::HidError) -> Error {
 }
 
 /// What a HID interface is (`None`: not a wallet's protocol interface).
-pub fn kind_of(info: &DeviceInfo) -> Option<DeviceKind> {
+pub fn kind_of(api: &HidApi, info: &DeviceInfo) -> Option<DeviceKind> {
+    let page = match info.usage_page() {
+        0 => descriptor_usage_page(api, info),
+        page => Some(page),
+    };
     classify_hid(
         info.vendor_id(),
         info.product_id(),
-        Some(info.usage_page()),
+        page,
         Some(info.interface_number()),
     )
 }
 
+/// Where the platform reports no usage page, reads the interface's HID report
+/// descriptor for it (wallet vendors only: other devices are not opened).
+fn descriptor_usage_page(api: &HidApi, info: &DeviceInfo) -> Option<u16> {
+    let maybe_wallet = matches!(
+        info.vendor_id(),
+        LEDGER_VENDOR_ID | crate::transport::identify::TREZOR_ONE_HID_VENDOR_ID
+    );
+    if !maybe_wallet {
+        return None;
+    }
+    let device = info.open_device(api).ok()?;
+    let mut buf = [0u8; hidapi::MAX_REPORT_DESCRIPTOR_SIZE];
+    let n = device.get_report_descriptor(&mut buf).ok()?;
+    crate::hid::report_descriptor::primary_usage_page(buf.get(..n)?)
+        .ok()
+        .flatten()
+}
+
 /// True for the Ledger's APDU interface among a device's HID interfaces.
-pub fn is_ledger_interface(info: &DeviceInfo) -> bool {
-    kind_of(info) == Some(DeviceKind::Ledger)
+pub fn is_ledger_interface(api: &HidApi, info: &DeviceInfo) -> bool {
+    kind_of(api, info) == Some(DeviceKind::Ledger)
 }
 
 /// True for the legacy Trezor One's message interface among its HID interfaces.
-pub fn is_trezor_one_interface(info: &DeviceInfo) -> bool {
-    kind_of(info) == Some(DeviceKind::TrezorOneHid)
+pub fn is_trezor_one_interface(api: &HidApi, info: &DeviceInfo) -> bool {
+    kind_of(api, info) == Some(DeviceKind::TrezorOneHid)
 }
 
 /// The wallet interfaces (Ledger and legacy Trezor One) hidapi sees now.
@@ -65,8 +87,7 @@ pub fn list_wallets() -> Result<Vec<Identity>> {
     let api = HidApi::new().map_err(hid_error)?;
     Ok(api
         .device_list()
-        .filter(|d| kind_of(d).is_some())
-        .map(identity_of)
+        .filter_map(|d| kind_of(&api, d).map(|k| identity_of(d, k)))
         .collect())
 }
 
@@ -78,14 +99,14 @@ pub fn list_ledgers() -> Result<Vec<Identity>> {
     let api = HidApi::new().map_err(hid_error)?;
     Ok(api
         .device_list()
-        .filter(|d| is_ledger_interface(d))
-        .map(identity_of)
+        .filter(|d| is_ledger_interface(&api, d))
+        .map(|d| identity_of(d, DeviceKind::Ledger))
         .collect())
 }
 
-fn identity_of(info: &DeviceInfo) -> Identity {
-    let fallback = match kind_of(info) {
-        Some(DeviceKind::TrezorOneHid) => "Trezor One",
+fn identity_of(info: &DeviceInfo, kind: DeviceKind) -> Identity {
+    let fallback = match kind {
+        DeviceKind::TrezorOneHid => "Trezor One",
         _ => "Ledger",
     };
     Identity {
@@ -99,13 +120,13 @@ fn identity_of(info: &DeviceInfo) -> Identity {
 fn open_first(api: &HidApi, kind: DeviceKind) -> Result<(HidDevice, Identity)> {
     let info = api
         .device_list()
-        .find(|d| kind_of(d) == Some(kind))
+        .find(|d| kind_of(api, d) == Some(kind))
         .ok_or(Error::Disconnected)?;
     let path: CString = info.path().into();
     let device = api
         .open_path(&path)
         .map_err(|e| Error::Busy(format!("cannot open the {}: {e}", kind.name())))?;
-    Ok((device, identity_of(info)))
+    Ok((device, identity_of(info, kind)))
 }
 
 impl HidapiTransport {

@@ -42,6 +42,7 @@ pub mod bytes;
 pub mod error;
 pub mod hid;
 pub mod ledger;
+pub mod path;
 pub mod psbt;
 pub mod queue;
 #[cfg(feature = "simulator")]

@@ -9,10 +9,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::Error;
-use crate::ledger::btc::client::parse_path;
 use crate::ledger::btc::policy::WalletPolicy;
 use crate::ledger::device::Status;
 use crate::ledger::{Ledger, SignOptions};
+use crate::path::parse as parse_path;
 use crate::psbt::raw;
 use crate::queue::CallQueue;
 use crate::transport::webhid::{self, WebHidTransport};

@@ -349,12 +349,3 @@ pub fn message_hash(message: &[u8]) -> bitcoin::hashes::sha256d::Hash {
     engine.input(message);
     sha256d::Hash::from_engine(engine)
 }
-
-/// Path helper: `m/84'/0'/0'` style text to a path.
-///
-/// # Errors
-/// `invalid-input` naming what is wrong.
-pub fn parse_path(text: &str) -> Result<DerivationPath> {
-    DerivationPath::from_str(text.trim())
-        .map_err(|e| Error::invalid("path", format!("{text:?}: {e}")))
-}

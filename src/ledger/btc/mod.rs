@@ -2,6 +2,7 @@
 //! interpreter, wallet policies, and the app's commands.
 
 pub mod client;
+pub mod descriptor;
 pub mod interpreter;
 pub mod merkle;
 pub mod policy;

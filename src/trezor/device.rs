@@ -8,6 +8,7 @@ use bitcoin::bip32::{DerivationPath, Fingerprint};
 
 use crate::error::{Error, Result};
 use crate::psbt::raw::RawPsbt;
+use crate::transport::{Packets, Transport};
 use crate::trezor::btc::keys::{self, Coin, DeviceXpub};
 use crate::trezor::btc::message::{self, SignedMessage};
 use crate::trezor::btc::multisig::Multisig;
@@ -16,7 +17,6 @@ use crate::trezor::features::{self, DeviceInfo};
 use crate::trezor::framing::{self, Decoder};
 use crate::trezor::messages::{EndSession, Features, GetFeatures, Initialize, Ping, Success};
 use crate::trezor::session::{Call, Event, Interaction, Step};
-use crate::transport::{Packets, Transport};
 
 /// Default time to wait for one reply: long, because a reply can wait for the user.
 pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
@@ -168,7 +168,9 @@ impl<T: Transport> Trezor<T> {
     /// See [`features::check`]; transport and protocol errors.
     pub async fn init(&mut self) -> Result<DeviceInfo> {
         let session_id = self.info.as_ref().and_then(|i| i.session_id.clone());
-        let call = Call::simple(&Initialize { session_id }, |f: Features| features::check(&f));
+        let call = Call::simple(&Initialize { session_id }, |f: Features| {
+            features::check(&f)
+        });
         let info = self.run(call).await?;
         self.info = Some(info.clone());
         Ok(info)
@@ -188,7 +190,9 @@ impl<T: Transport> Trezor<T> {
     pub async fn info(&mut self) -> Result<DeviceInfo> {
         self.ready().await?;
         let mut info = self
-            .run(Call::simple(&GetFeatures {}, |f: Features| features::check(&f)))
+            .run(Call::simple(&GetFeatures {}, |f: Features| {
+                features::check(&f)
+            }))
             .await?;
         if info.session_id.is_none() {
             info.session_id = self.info.as_ref().and_then(|i| i.session_id.clone());
@@ -233,8 +237,13 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Transport, failure and protocol errors.
     pub async fn xpub(&mut self, path: &DerivationPath, display: bool) -> Result<DeviceXpub> {
-        self.xpub_with(path, Coin::from_path(path), keys::script_type_for(path), display)
-            .await
+        self.xpub_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            display,
+        )
+        .await
     }
 
     /// The xpub at `path` for `coin` and `script_type`.
@@ -261,8 +270,14 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Transport, failure and protocol errors.
     pub async fn address(&mut self, path: &DerivationPath, display: bool) -> Result<String> {
-        self.address_with(path, Coin::from_path(path), keys::script_type_for(path), None, display)
-            .await
+        self.address_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            None,
+            display,
+        )
+        .await
     }
 
     /// The address at `path` for `coin` and `script_type`, multisig with `multisig`.
@@ -280,7 +295,13 @@ impl<T: Transport> Trezor<T> {
         let multisig = multisig.map(Multisig::to_message).transpose()?;
         self.ready().await?;
         let a = self
-            .run(keys::get_address(path, coin, script_type, multisig, display))
+            .run(keys::get_address(
+                path,
+                coin,
+                script_type,
+                multisig,
+                display,
+            ))
             .await?;
         self.status(Status::Done);
         Ok(a)
@@ -290,9 +311,18 @@ impl<T: Transport> Trezor<T> {
     ///
     /// # Errors
     /// `user-rejected`; transport, failure and protocol errors.
-    pub async fn sign_message(&mut self, path: &DerivationPath, text: &[u8]) -> Result<SignedMessage> {
-        self.sign_message_with(path, Coin::from_path(path), keys::script_type_for(path), text)
-            .await
+    pub async fn sign_message(
+        &mut self,
+        path: &DerivationPath,
+        text: &[u8],
+    ) -> Result<SignedMessage> {
+        self.sign_message_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            text,
+        )
+        .await
     }
 
     /// Signs `message` with the key at `path` for `coin` and `script_type`.
@@ -337,7 +367,10 @@ impl<T: Transport> Trezor<T> {
             let now = *progress.borrow();
             if now != seen {
                 seen = now;
-                self.status(Status::Signing { index: now.min(total), total });
+                self.status(Status::Signing {
+                    index: now.min(total),
+                    total,
+                });
             }
             match step {
                 Step::Send {
@@ -364,7 +397,8 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Transport and protocol errors.
     pub async fn end_session(&mut self) -> Result<()> {
-        self.run(Call::simple(&EndSession {}, |_: Success| Ok(()))).await?;
+        self.run(Call::simple(&EndSession {}, |_: Success| Ok(())))
+            .await?;
         self.info = None;
         Ok(())
     }

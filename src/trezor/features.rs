@@ -118,13 +118,19 @@ mod tests {
         let e = check(&features((2, 4, 9))).unwrap_err();
         assert_eq!(e.code(), "unsupported");
         assert!(e.to_string().contains("2.4.9 is older than 2.5.0"), "{e}");
-        assert_eq!(check(&features((1, 10, 3))).unwrap_err().code(), "unsupported");
+        assert_eq!(
+            check(&features((1, 10, 3))).unwrap_err().code(),
+            "unsupported"
+        );
         let mut f = features((2, 8, 0));
         f.bootloader_mode = Some(true);
         assert_eq!(check(&f).unwrap_err().code(), "app-not-open");
         let mut f = features((2, 8, 0));
         f.initialized = Some(false);
-        assert!(matches!(check(&f).unwrap_err(), Error::Device { code: 11, .. }));
+        assert!(matches!(
+            check(&f).unwrap_err(),
+            Error::Device { code: 11, .. }
+        ));
         let mut f = features((2, 8, 0));
         f.minor_version = None;
         assert_eq!(check(&f).unwrap_err().code(), "protocol");

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn header_layout() {
         let p = encode(17, &[0xaa, 0xbb]).unwrap();
-        assert_eq!(&p[0][..11], &[b'?', b'#', b'#', 0, 17, 0, 0, 0, 2, 0xaa, 0xbb]);
+        assert_eq!(
+            &p[0][..11],
+            &[b'?', b'#', b'#', 0, 17, 0, 0, 0, 2, 0xaa, 0xbb]
+        );
         assert!(p[0][11..].iter().all(|b| *b == 0));
     }
 

@@ -11,8 +11,8 @@
 
 use crate::error::{Error, Result};
 use crate::trezor::messages::{
-    self as msg, failure, types, ButtonAck, ButtonRequest, Failure, PassphraseAck,
-    PinMatrixAck, PinMatrixRequest, Wire,
+    self as msg, failure, types, ButtonAck, ButtonRequest, Failure, PassphraseAck, PinMatrixAck,
+    PinMatrixRequest, Wire,
 };
 
 /// Something the caller may want to show while a call runs.
@@ -324,10 +324,7 @@ mod tests {
 
     #[test]
     fn failures_map_to_typed_errors() {
-        assert_eq!(
-            failure_error(&fail(4, "Cancelled")).code(),
-            "user-rejected"
-        );
+        assert_eq!(failure_error(&fail(4, "Cancelled")).code(), "user-rejected");
         assert_eq!(failure_error(&fail(6, "")).code(), "user-rejected");
         assert_eq!(failure_error(&fail(15, "")).code(), "busy");
         let thp = failure_error(&fail(17, ""));
@@ -375,8 +372,13 @@ mod tests {
             address: "1abc".into(),
             mac: None,
         });
-        assert!(matches!(c.on_message(ty, &payload, &mut ui).unwrap(), Step::Done(a) if a == "1abc"));
-        assert_eq!(c.on_message(ty, &payload, &mut ui).unwrap_err().code(), "protocol");
+        assert!(
+            matches!(c.on_message(ty, &payload, &mut ui).unwrap(), Step::Done(a) if a == "1abc")
+        );
+        assert_eq!(
+            c.on_message(ty, &payload, &mut ui).unwrap_err().code(),
+            "protocol"
+        );
     }
 
     #[test]

@@ -69,10 +69,17 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
         signature::insert(&mut signed, index, &sig)?;
         signatures.push((index, sig));
     }
-    let tx: Transaction = deserialize(&result.serialized_tx).map_err(|e| {
-        Error::protocol(format!("the trezor's serialized transaction does not parse: {e}"))
+    let mut tx: Transaction = deserialize(&result.serialized_tx).map_err(|e| {
+        Error::protocol(format!(
+            "the trezor's serialized transaction does not parse: {e}"
+        ))
     })?;
-    if tx.compute_txid() != psbt.unsigned_tx.compute_txid() {
+    // Compared without scriptSigs and witnesses, which signing fills in.
+    for input in &mut tx.input {
+        input.script_sig = bitcoin::ScriptBuf::new();
+        input.witness = bitcoin::Witness::new();
+    }
+    if tx != psbt.unsigned_tx {
         return Err(Error::protocol(
             "the trezor serialized another transaction than the psbt's",
         ));

@@ -171,9 +171,8 @@ pub fn get_public_key(
         check_node(node, &path)?;
         let network = NetworkKind::from(coin.network());
         let xpub = xpub_of(node, network)?;
-        let parsed = Xpub::from_str(&reply.xpub).map_err(|e| {
-            Error::protocol(format!("the trezor returned an unreadable xpub: {e}"))
-        })?;
+        let parsed = Xpub::from_str(&reply.xpub)
+            .map_err(|e| Error::protocol(format!("the trezor returned an unreadable xpub: {e}")))?;
         if parsed != xpub {
             return Err(Error::protocol(
                 "the trezor's xpub string and node differ".to_string(),

@@ -67,7 +67,7 @@ fn multisig_of(script: &Script) -> Option<(u32, Vec<bitcoin::PublicKey>)> {
         return None;
     }
     let n_op = ins.pop()?;
-    let first = ins.first()?.clone();
+    let first = *ins.first()?;
     let small = |i: &Instruction| -> Option<u32> {
         match i {
             Instruction::Op(op) => {
@@ -151,7 +151,10 @@ fn input_kind(
             .as_ref()
             .ok_or_else(|| bad(index, "p2sh without its redeem script"))?;
         if rs.to_p2sh() != *spk {
-            return Err(bad(index, "the redeem script does not hash to the utxo script"));
+            return Err(bad(
+                index,
+                "the redeem script does not hash to the utxo script",
+            ));
         }
         if rs.is_p2wpkh() {
             return Ok((InputScriptType::SPENDP2SHWITNESS, None));
@@ -164,7 +167,10 @@ fn input_kind(
             ));
         }
         if let Some((m, keys)) = multisig_of(rs) {
-            return Ok((InputScriptType::SPENDMULTISIG, Some(multisig_type(m, &keys))));
+            return Ok((
+                InputScriptType::SPENDMULTISIG,
+                Some(multisig_type(m, &keys)),
+            ));
         }
     }
     Err(Error::Unsupported(format!(
@@ -174,7 +180,10 @@ fn input_kind(
 }
 
 fn utxo(index: usize, psbt: &Psbt) -> Result<TxOut> {
-    let input = psbt.inputs.get(index).ok_or_else(|| bad(index, "missing"))?;
+    let input = psbt
+        .inputs
+        .get(index)
+        .ok_or_else(|| bad(index, "missing"))?;
     let prevout = psbt
         .unsigned_tx
         .input
@@ -183,7 +192,10 @@ fn utxo(index: usize, psbt: &Psbt) -> Result<TxOut> {
         .previous_output;
     if let Some(tx) = &input.non_witness_utxo {
         if tx.compute_txid() != prevout.txid {
-            return Err(bad(index, "its non-witness utxo is not the transaction it spends"));
+            return Err(bad(
+                index,
+                "its non-witness utxo is not the transaction it spends",
+            ));
         }
         let out = tx
             .output
@@ -258,7 +270,6 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
     let mut inputs = Vec::new();
     let mut signers = Vec::new();
     let mut first_path = None;
-    let mut spks = Vec::new();
     for (index, (txin, input)) in tx.input.iter().zip(&psbt.inputs).enumerate() {
         let out = utxo(index, psbt)?;
         let (script_type, multisig) = input_kind(index, input, &out.script_pubkey)?;
@@ -312,10 +323,16 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
             (path, Signer::Ecdsa(key))
         };
         first_path.get_or_insert_with(|| path.clone());
-        spks.push(out.script_pubkey.clone());
         inputs.push(TxInput {
             address_n: address_n(&path),
-            prev_hash: txin.previous_output.txid.to_byte_array().iter().rev().copied().collect(),
+            prev_hash: txin
+                .previous_output
+                .txid
+                .to_byte_array()
+                .iter()
+                .rev()
+                .copied()
+                .collect(),
             prev_index: txin.previous_output.vout,
             script_sig: None,
             sequence: Some(txin.sequence.0),
@@ -346,12 +363,7 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
             }
         }
     }
-    let coin = coin.unwrap_or_else(|| {
-        first_path
-            .as_ref()
-            .map(Coin::from_path)
-            .unwrap_or_default()
-    });
+    let coin = coin.unwrap_or_else(|| first_path.as_ref().map(Coin::from_path).unwrap_or_default());
     let mut outputs = Vec::new();
     for (index, (txout, output)) in tx.output.iter().zip(&psbt.outputs).enumerate() {
         let spk = &txout.script_pubkey;

@@ -55,7 +55,10 @@ struct State {
 impl State {
     fn prev(&self, hash: &[u8]) -> Result<&Transaction> {
         let mut h: [u8; 32] = hash.try_into().map_err(|_| {
-            Error::protocol(format!("tx_hash of {} bytes where 32 were expected", hash.len()))
+            Error::protocol(format!(
+                "tx_hash of {} bytes where 32 were expected",
+                hash.len()
+            ))
         })?;
         h.reverse();
         let txid = Txid::from_byte_array(h);
@@ -171,7 +174,11 @@ impl State {
             (other, hash) => {
                 return Err(Error::protocol(format!(
                     "txrequest type {other}{} is not part of bitcoin signing",
-                    if hash.is_some() { " for a previous tx" } else { "" }
+                    if hash.is_some() {
+                        " for a previous tx"
+                    } else {
+                        ""
+                    }
                 )))
             }
         };

@@ -131,10 +131,9 @@ pub fn encode<M: Wire>(msg: &M) -> (u16, Vec<u8>) {
 /// # Errors
 /// `protocol` naming the message when the bytes are not valid protobuf for it.
 pub fn decode<M: Wire>(payload: &[u8]) -> Result<M> {
-    M::decode(payload)
-        .map_err(|e| {
-            Error::protocol(format!("undecodable {} from the trezor: {e}", M::NAME).to_lowercase())
-        })
+    M::decode(payload).map_err(|e| {
+        Error::protocol(format!("undecodable {} from the trezor: {e}", M::NAME).to_lowercase())
+    })
 }
 
 /// The name of a message type, for errors.
@@ -198,7 +197,10 @@ mod tests {
                 }),
             }),
         };
-        assert_eq!(out.encode_to_vec(), vec![0x0a, 0x04, 0x2a, 0x02, 0x18, 0x01]);
+        assert_eq!(
+            out.encode_to_vec(),
+            vec![0x0a, 0x04, 0x2a, 0x02, 0x18, 0x01]
+        );
         let prev = TxAckPrevOutput {
             tx: Some(TxAckPrevOutputWrapper {
                 output: Some(PrevOutput {

@@ -10,3 +10,4 @@ pub mod confirm;
 pub mod fault;
 pub mod ledger;
 pub mod seed;
+pub mod trezor;

@@ -30,6 +30,8 @@ pub mod list;
 pub mod memory;
 #[cfg(all(not(target_arch = "wasm32"), feature = "speculos"))]
 pub mod speculos;
+#[cfg(all(not(target_arch = "wasm32"), feature = "trezor-udp"))]
+pub mod udp;
 #[cfg(all(not(target_arch = "wasm32"), feature = "usb"))]
 pub mod usb;
 #[cfg(target_arch = "wasm32")]

@@ -39,6 +39,7 @@
 )]
 
 pub mod bytes;
+pub mod device;
 pub mod error;
 pub mod hid;
 pub mod ledger;

@@ -1,0 +1,150 @@
+//! One API for both vendors: the same calls on the simulated Ledger and Trezor.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures::executor::block_on;
+use hwsigner::device::{AddressRequest, AddressSource, Device, SignOptions, Status, Vendor};
+use hwsigner::ledger::btc::policy::WalletPolicy;
+use hwsigner::path;
+use hwsigner::psbt::raw::RawPsbt;
+use hwsigner::sim::confirm::Confirm;
+use hwsigner::sim::fault::Faults;
+use hwsigner::sim::ledger::serve::hid_transport;
+use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
+use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
+use hwsigner::sim::trezor::TrezorSim;
+use hwsigner::transport::Transport;
+
+fn simulated(vendor: Vendor) -> (Device, Seed) {
+    match vendor {
+        Vendor::Ledger => {
+            let sim = Rc::new(RefCell::new(SimLedger::new(SimLedgerOptions::default())));
+            let t: Box<dyn Transport> = Box::new(hid_transport(sim));
+            (
+                Device::open(t).unwrap(),
+                Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap(),
+            )
+        }
+        Vendor::Trezor => {
+            let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
+            let t: Box<dyn Transport> = Box::new(
+                TrezorSim::new(seed.clone(), Confirm::Approve, Faults::none()).into_transport(),
+            );
+            (Device::trezor(t), seed)
+        }
+    }
+}
+
+#[test]
+fn the_same_calls_work_on_both_vendors() {
+    for vendor in [Vendor::Ledger, Vendor::Trezor] {
+        let (mut dev, seed) = simulated(vendor);
+        assert_eq!(dev.vendor(), vendor);
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let ev = events.clone();
+        dev.on_status(move |s| ev.borrow_mut().push(s));
+        let info = block_on(dev.info()).unwrap();
+        assert_eq!(info.vendor, vendor);
+        assert_eq!(
+            block_on(dev.master_fingerprint()).unwrap(),
+            seed.fingerprint()
+        );
+        let account = path::parse("m/84'/1'/0'").unwrap();
+        let xpub = block_on(dev.xpub(&account, false)).unwrap();
+        assert_eq!(
+            xpub,
+            seed.xpub(&account, bitcoin::NetworkKind::Test).unwrap()
+        );
+
+        let key = common::fund::key_info(&seed, "m/84'/1'/0'");
+        let descriptor = format!("wpkh({key}/0/*)");
+        let want = hwsigner::ledger::btc::policy::derive_address(
+            &WalletPolicy::new("", "wpkh(@0/**)", vec![key.clone()]).unwrap(),
+            false,
+            4,
+            bitcoin::Network::Testnet,
+        )
+        .unwrap();
+        let request = AddressRequest {
+            source: AddressSource::Descriptor(descriptor),
+            change: false,
+            index: 4,
+            display: true,
+        };
+        assert_eq!(block_on(dev.address(&request)).unwrap(), want, "{vendor:?}");
+
+        let policy = WalletPolicy::new("", "wpkh(@0/**)", vec![key]).unwrap();
+        let psbt = RawPsbt::parse(&common::fund::funded_psbt(&policy, 2).serialize()).unwrap();
+        let before = psbt.serialize();
+        let signed = block_on(dev.sign_psbt(
+            &psbt,
+            &SignOptions {
+                policy: None,
+                finalize: true,
+            },
+        ))
+        .unwrap();
+        assert_eq!(psbt.serialize(), before);
+        assert_eq!(signed.signatures.len(), 2, "{vendor:?}");
+        let tx = signed.transaction.expect("finalized");
+        assert!(tx.input.iter().all(|i| i.witness.len() == 2), "{vendor:?}");
+
+        let sig =
+            block_on(dev.sign_message(&path::parse("m/84'/1'/0'/0/0").unwrap(), b"hello")).unwrap();
+        assert_eq!(sig.len(), 88);
+        assert!(
+            events.borrow().contains(&Status::ConfirmOnDevice),
+            "{vendor:?}: {:?}",
+            events.borrow()
+        );
+        assert!(
+            events
+                .borrow()
+                .iter()
+                .any(|s| matches!(s, Status::Signing { total: 2, .. })),
+            "{vendor:?}"
+        );
+    }
+}
+
+#[test]
+fn vendor_specific_limits_are_clear_errors() {
+    let (mut trezor, seed) = simulated(Vendor::Trezor);
+    let policy = WalletPolicy::new(
+        "W",
+        "wsh(multi(1,@0/**))",
+        vec![common::fund::key_info(&seed, "m/48'/1'/0'/2'")],
+    )
+    .unwrap();
+    assert_eq!(
+        block_on(trezor.register_policy(&policy))
+            .unwrap_err()
+            .code(),
+        "unsupported"
+    );
+    let request = AddressRequest {
+        source: AddressSource::Policy(policy, None),
+        change: false,
+        index: 0,
+        display: false,
+    };
+    assert_eq!(
+        block_on(trezor.address(&request)).unwrap_err().code(),
+        "unsupported"
+    );
+    let (mut ledger, _) = simulated(Vendor::Ledger);
+    let bad = AddressRequest {
+        source: AddressSource::Descriptor("wpkh(nonsense)".into()),
+        change: false,
+        index: 0,
+        display: false,
+    };
+    assert_eq!(
+        block_on(ledger.address(&bad)).unwrap_err().code(),
+        "invalid-input"
+    );
+}

@@ -172,7 +172,9 @@ async fn js_api_resolves_values_and_rejects_with_codes() {
         },
         -1,
     );
-    let dev = hwsigner::wasm::request_device().await.unwrap();
+    let dev = hwsigner::wasm::request_device(JsValue::UNDEFINED)
+        .await
+        .unwrap();
     let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
     assert_eq!(fpr.as_string().unwrap(), "f5acc2fd");
     let err = JsFuture::from(dev.sign_message("m/84'/1'/0'/0/0".into(), "hi".into()))

@@ -29,7 +29,9 @@ async function run(label, fn) {
     showError(err);
   } finally {
     $("connect").disabled = !("hid" in navigator);
+    $("connect-trezor").disabled = !("usb" in navigator);
     $("simulate").disabled = false;
+    $("simulate-trezor").disabled = false;
     $("get-xpub").disabled = device === null;
   }
 }
@@ -39,23 +41,30 @@ async function show(dev, label) {
   device = dev;
   device.onStatus = (s) => log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
   const info = await device.info();
-  $("info").textContent = `${label}: ${info.name} ${info.version}`;
+  const what = `${info.vendor} ${info.model}${info.app ? ` (${info.app})` : ""} ${info.version}`;
+  $("info").textContent = `${label}: ${what}`;
   const fpr = await device.masterFingerprint();
   $("fpr").textContent = fpr;
-  log(`${label}: ${info.name} ${info.version}, master fingerprint ${fpr}`);
+  log(`${label}: ${what}, master fingerprint ${fpr}`);
   await getXpub();
 }
 
-$("simulate").addEventListener("click", () =>
-  run("simulated ledger", async () => {
-    $("path").value = "m/84'/1'/0'";
-    await show(simulatedDevice({ vendor: "ledger" }), "simulated Ledger");
-  }),
+for (const vendor of ["ledger", "trezor"]) {
+  $(vendor === "ledger" ? "simulate" : "simulate-trezor").addEventListener("click", () =>
+    run(`simulated ${vendor}`, async () => {
+      $("path").value = "m/84'/1'/0'";
+      await show(simulatedDevice({ vendor }), `simulated ${vendor}`);
+    }),
+  );
+}
+
+$("connect-trezor").addEventListener("click", () =>
+  run("connect trezor", async () => show(await requestDevice({ vendor: "trezor" }), "Trezor")),
 );
 
 $("connect").addEventListener("click", () =>
   run("connect", async () => {
-    device = await requestDevice();
+    device = await requestDevice({ vendor: "ledger" });
     device.onStatus = (s) => log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
     let info = await device.info();
     if (info.name === "BOLOS") {
@@ -93,14 +102,16 @@ $("path").addEventListener("keydown", (e) => {
 try {
   await init();
   $("simulate").disabled = false;
-  const granted = "hid" in navigator ? await listDevices() : [];
+  $("simulate-trezor").disabled = false;
+  $("connect-trezor").disabled = !("usb" in navigator);
+  const granted = await listDevices();
   if (!("hid" in navigator)) {
     log("this browser has no WebHID (navigator.hid): only the simulated Ledger is available");
   } else {
     $("connect").disabled = false;
   }
   if (granted.length > 0) {
-    await run("granted ledger", () => show(granted[0], "Ledger"));
+    await run("granted device", () => show(granted[0], granted[0].vendor));
   } else {
     log("no granted device: starting with the simulated Ledger (Connect Ledger to use a real one)");
     $("simulate").click();

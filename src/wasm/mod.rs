@@ -1,15 +1,17 @@
 //! The JavaScript API of the npm package: device classes, status events, and errors as
 //! `Error` objects with a stable `code`.
 
+mod connect;
+mod device;
 mod errors;
-mod ledger;
 #[cfg(feature = "simulator")]
 mod simulated;
 
 use wasm_bindgen::prelude::*;
 
+pub use connect::{list_devices, request_device};
+pub use device::JsDevice;
 pub use errors::to_js_error;
-pub use ledger::{list_devices, request_device, LedgerDevice};
 #[cfg(feature = "simulator")]
 pub use simulated::simulated_device;
 
@@ -29,4 +31,26 @@ pub fn ledger_frame(apdu_hex: &str) -> Result<String, JsValue> {
     let packets = crate::ledger::framing::encode(crate::ledger::framing::DEFAULT_CHANNEL, &apdu)
         .map_err(to_js_error)?;
     Ok(packets.iter().map(|p| crate::bytes::to_hex(p)).collect())
+}
+
+/// Finalizes a signed PSBT (base64): resolves to `{psbt, tx}` (base64, hex).
+///
+/// # Errors
+/// Rejects with `invalid-input` when a signature is missing or the PSBT is malformed.
+#[wasm_bindgen(js_name = finalizePsbt)]
+pub fn finalize_psbt(psbt_base64: &str) -> Result<JsValue, JsValue> {
+    let psbt = crate::psbt::raw::decode(psbt_base64.as_bytes()).map_err(to_js_error)?;
+    let (final_psbt, tx) = crate::device::finalize(&psbt).map_err(to_js_error)?;
+    let o = js_sys::Object::new();
+    device::set(
+        &o,
+        "psbt",
+        crate::psbt::raw::encode_base64(&final_psbt.serialize()),
+    );
+    device::set(
+        &o,
+        "tx",
+        crate::bytes::to_hex(&bitcoin::consensus::serialize(&tx)),
+    );
+    Ok(o.into())
 }

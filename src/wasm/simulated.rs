@@ -7,15 +7,18 @@ use std::rc::Rc;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::device::Device;
 use crate::error::Error;
-use crate::ledger::Ledger;
 use crate::sim::confirm::{Confirm, Prompt};
+use crate::sim::fault::Faults;
 use crate::sim::ledger::serve::hid_transport;
 use crate::sim::ledger::{SimLedger, SimLedgerOptions};
+use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+use crate::sim::trezor::TrezorSim;
 use crate::transport::Transport;
 
+use super::device::JsDevice;
 use super::errors::to_js_error;
-use super::ledger::LedgerDevice;
 
 fn prompt_text(p: &Prompt) -> String {
     match p {
@@ -27,10 +30,10 @@ fn prompt_text(p: &Prompt) -> String {
     }
 }
 
-/// A simulated device. Options: `{vendor: "ledger", mnemonic?, testnet? = true,
+/// A simulated device. Options: `{vendor: "ledger" | "trezor", mnemonic?, testnet? = true (ledger),
 /// approve? = true | false | (prompt: string) => boolean}`.
 #[wasm_bindgen(js_name = simulatedDevice)]
-pub fn simulated_device(options: JsValue) -> Result<LedgerDevice, JsValue> {
+pub fn simulated_device(options: JsValue) -> Result<JsDevice, JsValue> {
     let get = |key: &str| {
         if options.is_object() {
             Reflect::get(&options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -68,7 +71,16 @@ pub fn simulated_device(options: JsValue) -> Result<LedgerDevice, JsValue> {
     } else {
         Confirm::Approve
     };
+    if vendor == "trezor" {
+        let mnemonic = get("mnemonic")
+            .as_string()
+            .unwrap_or_else(|| TREZOR_TEST_MNEMONIC.into());
+        let seed = Seed::from_mnemonic(&mnemonic, "").map_err(to_js_error)?;
+        let transport: Box<dyn Transport> =
+            Box::new(TrezorSim::new(seed, o.confirm, Faults::none()).into_transport());
+        return Ok(JsDevice::new(Device::trezor(transport)));
+    }
     let sim = Rc::new(RefCell::new(SimLedger::new(o)));
     let transport: Box<dyn Transport> = Box::new(hid_transport(sim));
-    Ok(LedgerDevice::new(Ledger::new(transport)))
+    Ok(JsDevice::new(Device::ledger(transport)))
 }

@@ -273,3 +273,54 @@ async fn webusb_device_gone_before_open_is_disconnected() {
     assert_eq!(err.code(), "disconnected", "{err}");
     assert!(webusb::granted_trezors().await.unwrap().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn webusb_reaches_the_simulated_trezor_through_the_js_api() {
+    use hwsigner::sim::confirm::Confirm;
+    use hwsigner::sim::fault::Faults;
+    use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+    use hwsigner::sim::trezor::TrezorSim;
+    use wasm_bindgen_futures::JsFuture;
+
+    let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
+    let mut sim = TrezorSim::new(seed.clone(), Confirm::Approve, Faults::none());
+    let fake = Fake::install(
+        &[],
+        Some(responder(move |p| sim.handle_packet(p).unwrap_or_default())),
+    );
+    let options = Object::new();
+    Reflect::set(&options, &"vendor".into(), &"trezor".into()).unwrap();
+    let dev = hwsigner::wasm::request_device(options.into())
+        .await
+        .unwrap();
+    assert_eq!(dev.vendor(), "trezor");
+
+    let xpub = JsFuture::from(dev.xpub("m/84'/1'/0'".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    let account = hwsigner::path::parse("m/84'/1'/0'").unwrap();
+    assert_eq!(
+        xpub.as_string().unwrap(),
+        seed.xpub(&account, bitcoin::NetworkKind::Test)
+            .unwrap()
+            .to_string()
+    );
+
+    let key = crate::common::fund::key_info(&seed, "m/84'/1'/0'");
+    let policy =
+        hwsigner::ledger::btc::policy::WalletPolicy::new("", "wpkh(@0/**)", vec![key]).unwrap();
+    let psbt = crate::common::fund::funded_psbt(&policy, 2);
+    let b64 = hwsigner::psbt::raw::encode_base64(&psbt.serialize());
+    let signed = JsFuture::from(dev.sign_psbt(b64, JsValue::UNDEFINED))
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let signed = hwsigner::psbt::raw::decode(signed.as_bytes())
+        .unwrap()
+        .to_bitcoin()
+        .unwrap();
+    assert!(signed.inputs.iter().all(|i| i.partial_sigs.len() == 1));
+    // Every message went through WebUSB transfers.
+    assert!(fake.count("transfersOut") > 10, "{}", fake.stats());
+}

@@ -1,0 +1,104 @@
+//! Finding devices in the browser: the pickers (WebHID for Ledger and the legacy
+//! Trezor One, WebUSB for current Trezors) and the devices this page may already use.
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::device::Device;
+use crate::error::Error;
+use crate::transport::identify::DeviceKind;
+use crate::transport::webhid::{self, WebHidTransport};
+use crate::transport::webusb::{self, WebUsbTransport};
+use crate::transport::Transport;
+
+use super::device::JsDevice;
+use super::errors::to_js_error;
+
+async fn open_hid(device: web_sys::HidDevice) -> Result<JsDevice, Error> {
+    let t: Box<dyn Transport> = Box::new(WebHidTransport::open(device).await?);
+    Ok(JsDevice::new(Device::open(t)?))
+}
+
+async fn open_usb(device: web_sys::UsbDevice) -> Result<JsDevice, Error> {
+    let t: Box<dyn Transport> = Box::new(WebUsbTransport::open(device).await?);
+    Ok(JsDevice::new(Device::trezor(t)))
+}
+
+/// Connects a wallet: reuses one this page may already use, else shows the browser's
+/// picker. Options: `{vendor?: "ledger" | "trezor"}` (default: whichever is granted,
+/// else the Ledger picker; a browser shows one picker per call, WebHID or WebUSB).
+#[wasm_bindgen(js_name = requestDevice)]
+pub async fn request_device(options: JsValue) -> Result<JsDevice, JsValue> {
+    let vendor = if options.is_object() {
+        Reflect::get(&options, &JsValue::from_str("vendor"))
+            .ok()
+            .and_then(|v| v.as_string())
+    } else {
+        None
+    };
+    let result = async {
+        let want_ledger = vendor.as_deref() != Some("trezor");
+        let want_trezor = vendor.as_deref() != Some("ledger");
+        if let Some(v) = vendor
+            .as_deref()
+            .filter(|v| !matches!(*v, "ledger" | "trezor"))
+        {
+            return Err(Error::invalid(
+                "vendor",
+                format!("{v:?} is neither \"ledger\" nor \"trezor\""),
+            ));
+        }
+        if want_ledger {
+            if let Some(d) = webhid::granted_ledgers()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+            {
+                return open_hid(d).await;
+            }
+        }
+        if want_trezor {
+            if let Some(d) = webusb::granted_trezors()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+            {
+                return open_usb(d).await;
+            }
+            if let Some(d) = webhid::granted_trezor_ones()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+            {
+                return open_hid(d).await;
+            }
+        }
+        if want_ledger {
+            open_hid(webhid::request(DeviceKind::Ledger).await?).await
+        } else {
+            open_usb(webusb::request_trezor().await?).await
+        }
+    }
+    .await;
+    result.map_err(to_js_error)
+}
+
+/// The wallets this page may already use (granted earlier), opened.
+#[wasm_bindgen(js_name = listDevices)]
+pub async fn list_devices() -> Result<Array, JsValue> {
+    let out = Array::new();
+    let hid = [
+        webhid::granted_ledgers().await,
+        webhid::granted_trezor_ones().await,
+    ];
+    for d in hid.into_iter().flat_map(Result::unwrap_or_default) {
+        out.push(&JsValue::from(open_hid(d).await.map_err(to_js_error)?));
+    }
+    for d in webusb::granted_trezors().await.unwrap_or_default() {
+        out.push(&JsValue::from(open_usb(d).await.map_err(to_js_error)?));
+    }
+    Ok(out)
+}

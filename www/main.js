@@ -63,21 +63,14 @@ $("connect-trezor").addEventListener("click", () =>
 );
 
 $("connect").addEventListener("click", () =>
-  run("connect", async () => {
-    device = await requestDevice({ vendor: "ledger" });
-    device.onStatus = (s) => log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
-    let info = await device.info();
-    if (info.name === "BOLOS") {
+  run("connect ledger", async () => {
+    const dev = await requestDevice({ vendor: "ledger" });
+    const info = await dev.info();
+    if (info.app === "BOLOS") {
       log("dashboard open: opening the Bitcoin app (confirm on the device)");
-      await device.openApp("Bitcoin");
-      info = await device.info();
+      await dev.openApp("Bitcoin");
     }
-    $("info").textContent = `${info.name} ${info.version}`;
-    log(`connected: ${info.name} ${info.version}`);
-    const fpr = await device.masterFingerprint();
-    $("fpr").textContent = fpr;
-    log(`master fingerprint ${fpr}`);
-    await getXpub();
+    await show(dev, "Ledger");
   }),
 );
 

@@ -28,7 +28,9 @@ async fn open_usb(device: web_sys::UsbDevice) -> Result<JsDevice, Error> {
 /// picker. Options: `{vendor?: "ledger" | "trezor"}` (default: whichever is granted,
 /// else the Ledger picker; a browser shows one picker per call, WebHID or WebUSB).
 #[wasm_bindgen(js_name = requestDevice)]
-pub async fn request_device(options: JsValue) -> Result<JsDevice, JsValue> {
+pub async fn request_device(
+    #[wasm_bindgen(unchecked_param_type = "RequestDeviceOptions | undefined")] options: JsValue,
+) -> Result<JsDevice, JsValue> {
     let vendor = if options.is_object() {
         Reflect::get(&options, &JsValue::from_str("vendor"))
             .ok()
@@ -87,7 +89,7 @@ pub async fn request_device(options: JsValue) -> Result<JsDevice, JsValue> {
 }
 
 /// The wallets this page may already use (granted earlier), opened.
-#[wasm_bindgen(js_name = listDevices)]
+#[wasm_bindgen(js_name = listDevices, unchecked_return_type = "Device[]")]
 pub async fn list_devices() -> Result<Array, JsValue> {
     let out = Array::new();
     let hid = [

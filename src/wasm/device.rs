@@ -174,18 +174,23 @@ impl JsDevice {
 #[wasm_bindgen(js_class = Device)]
 impl JsDevice {
     /// `"ledger"` or `"trezor"`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "Vendor")]
     pub fn vendor(&self) -> String {
         self.vendor.to_string()
     }
 
     /// Receives `{type: "open-app" | "confirm-on-device" | "enter-pin" | "enter-passphrase" | "signing" | "done", ...}`.
     #[wasm_bindgen(setter = onStatus)]
-    pub fn set_on_status(&self, callback: Option<Function>) {
+    pub fn set_on_status(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "((status: Status) => void) | undefined")]
+        callback: Option<Function>,
+    ) {
         *self.on_status.borrow_mut() = callback;
     }
 
     /// `{vendor, model, app, version}`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<DeviceInfo>")]
     pub fn info(&self) -> Promise {
         self.call(|mut d| async move {
             let r = d.info().await.map(|i| {
@@ -202,7 +207,7 @@ impl JsDevice {
 
     /// Ledger: opens the app `name` ("Bitcoin" or "Bitcoin Test"), following the device
     /// through its re-enumeration.
-    #[wasm_bindgen(js_name = openApp)]
+    #[wasm_bindgen(js_name = openApp, unchecked_return_type = "Promise<string>")]
     pub fn open_app(&self, name: String) -> Promise {
         self.call(move |mut d| async move {
             let r = match d.as_ledger() {
@@ -217,7 +222,7 @@ impl JsDevice {
     }
 
     /// The master fingerprint, as 8 hex digits.
-    #[wasm_bindgen(js_name = masterFingerprint)]
+    #[wasm_bindgen(js_name = masterFingerprint, unchecked_return_type = "Promise<string>")]
     pub fn master_fingerprint(&self) -> Promise {
         self.call(|mut d| async move {
             let r = d
@@ -229,7 +234,12 @@ impl JsDevice {
     }
 
     /// The xpub at `path` (`m/84'/0'/0'`); `{display: true}` shows it on the device.
-    pub fn xpub(&self, path: String, options: JsValue) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn xpub(
+        &self,
+        path: String,
+        #[wasm_bindgen(unchecked_param_type = "XpubOptions | undefined")] options: JsValue,
+    ) -> Promise {
         self.call(move |mut d| async move {
             let r = async {
                 let opts: XpubOptions = from_js(options, "options")?;
@@ -246,7 +256,11 @@ impl JsDevice {
     /// The address of `{descriptor}` or `{template, keys, name?, hmac?}` at
     /// `{index?, change?}`, checked against the host's derivation; `{display: true}`
     /// shows it on the device.
-    pub fn address(&self, arg: JsValue) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn address(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AddressOptions")] arg: JsValue,
+    ) -> Promise {
         self.call(move |mut d| async move {
             let r = async {
                 let a: AddressArg = serde_wasm_bindgen::from_value(arg)
@@ -278,8 +292,11 @@ impl JsDevice {
     }
 
     /// Registers `{name, template, keys}` (Ledger); resolves to `{id, hmac}` (hex).
-    #[wasm_bindgen(js_name = registerPolicy)]
-    pub fn register_policy(&self, policy: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = registerPolicy, unchecked_return_type = "Promise<Registration>")]
+    pub fn register_policy(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "WalletPolicy")] policy: JsValue,
+    ) -> Promise {
         self.call(move |mut d| async move {
             let r = async {
                 let arg: PolicyArg = serde_wasm_bindgen::from_value(policy)
@@ -299,8 +316,12 @@ impl JsDevice {
     /// Signs a PSBT (base64) and resolves to the signed PSBT (base64); the input is
     /// never changed. Options: `{policy?: {name, template, keys, hmac?}, finalize?}`;
     /// without a policy the standard one is inferred from the PSBT.
-    #[wasm_bindgen(js_name = signPsbt)]
-    pub fn sign_psbt(&self, psbt_base64: String, options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = signPsbt, unchecked_return_type = "Promise<string>")]
+    pub fn sign_psbt(
+        &self,
+        psbt_base64: String,
+        #[wasm_bindgen(unchecked_param_type = "SignPsbtOptions | undefined")] options: JsValue,
+    ) -> Promise {
         self.call(move |mut d| async move {
             let r = async {
                 let psbt = raw::decode(psbt_base64.as_bytes())?;
@@ -325,7 +346,7 @@ impl JsDevice {
     }
 
     /// Signs `message` with the key at `path`; resolves to a base64 BIP-137 signature.
-    #[wasm_bindgen(js_name = signMessage)]
+    #[wasm_bindgen(js_name = signMessage, unchecked_return_type = "Promise<string>")]
     pub fn sign_message(&self, path: String, message: String) -> Promise {
         self.call(move |mut d| async move {
             let r = async {
@@ -340,6 +361,7 @@ impl JsDevice {
     }
 
     /// Releases the device.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> Promise {
         self.call(|mut d| async move {
             let r = d.close().await.map(|_| JsValue::UNDEFINED);

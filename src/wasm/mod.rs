@@ -6,6 +6,7 @@ mod device;
 mod errors;
 #[cfg(feature = "simulator")]
 mod simulated;
+mod types;
 
 use wasm_bindgen::prelude::*;
 
@@ -37,7 +38,7 @@ pub fn ledger_frame(apdu_hex: &str) -> Result<String, JsValue> {
 ///
 /// # Errors
 /// Rejects with `invalid-input` when a signature is missing or the PSBT is malformed.
-#[wasm_bindgen(js_name = finalizePsbt)]
+#[wasm_bindgen(js_name = finalizePsbt, unchecked_return_type = "FinalizedPsbt")]
 pub fn finalize_psbt(psbt_base64: &str) -> Result<JsValue, JsValue> {
     let psbt = crate::psbt::raw::decode(psbt_base64.as_bytes()).map_err(to_js_error)?;
     let (final_psbt, tx) = crate::device::finalize(&psbt).map_err(to_js_error)?;

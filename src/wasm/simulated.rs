@@ -33,7 +33,9 @@ fn prompt_text(p: &Prompt) -> String {
 /// A simulated device. Options: `{vendor: "ledger" | "trezor", mnemonic?, testnet? = true (ledger),
 /// approve? = true | false | (prompt: string) => boolean}`.
 #[wasm_bindgen(js_name = simulatedDevice)]
-pub fn simulated_device(options: JsValue) -> Result<JsDevice, JsValue> {
+pub fn simulated_device(
+    #[wasm_bindgen(unchecked_param_type = "SimulatedDeviceOptions | undefined")] options: JsValue,
+) -> Result<JsDevice, JsValue> {
     let get = |key: &str| {
         if options.is_object() {
             Reflect::get(&options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)

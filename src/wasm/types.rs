@@ -1,0 +1,102 @@
+//! The TypeScript types of the package's options and results, so that `hwsigner.d.ts`
+//! has no `any`: wasm-bindgen writes this section into the declarations as it is.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A wallet maker. */
+export type Vendor = "ledger" | "trezor";
+
+/** The stable `code` of every error the package rejects with. */
+export type ErrorCode =
+  | "user-rejected" | "device-locked" | "app-not-open" | "busy" | "disconnected"
+  | "timeout" | "cancelled" | "unsupported" | "invalid-input" | "protocol"
+  | "device" | "transport";
+
+/** What every rejected call rejects with. */
+export interface HwSignerError extends Error {
+  name: "HwSignerError";
+  code: ErrorCode;
+  /** Ledger status word or Trezor failure code, for `code: "device"`. */
+  statusWord?: number;
+}
+
+/** Progress of a long call, the same for every vendor. */
+export type Status =
+  | { type: "open-app"; app: string }
+  | { type: "confirm-on-device" }
+  | { type: "enter-pin" }
+  | { type: "enter-passphrase" }
+  | { type: "signing"; index: number; total: number }
+  | { type: "done" };
+
+/** What a device is and runs. */
+export interface DeviceInfo {
+  vendor: Vendor;
+  /** "Nano X", "T", "Safe 3", ... */
+  model: string;
+  /** Ledger: the open app ("Bitcoin", "Bitcoin Test", "BOLOS"); Trezor: null. */
+  app: string | null;
+  /** Ledger: the app's version; Trezor: the firmware's. */
+  version: string;
+}
+
+/** A BIP-388 wallet policy, with the hmac of its registration (Ledger). */
+export interface WalletPolicy {
+  name?: string;
+  /** e.g. "wsh(sortedmulti(2,@0/**,@1/**))" */
+  template: string;
+  /** e.g. "[f5acc2fd/48'/1'/0'/2']tpub..." */
+  keys: string[];
+  /** 64 hex digits, from registerPolicy. */
+  hmac?: string;
+}
+
+export interface XpubOptions {
+  /** Show the xpub on the device for the user to check. */
+  display?: boolean;
+}
+
+export type AddressOptions = ({ descriptor: string } | WalletPolicy) & {
+  index?: number;
+  change?: boolean;
+  display?: boolean;
+};
+
+export interface Registration {
+  /** The wallet id, hex. */
+  id: string;
+  /** The registration hmac, hex. */
+  hmac: string;
+}
+
+export interface SignPsbtOptions {
+  /** Without a policy the standard single-key one is inferred from the PSBT. */
+  policy?: WalletPolicy;
+  /** Finalize the signed PSBT (the result is the finalized PSBT). */
+  finalize?: boolean;
+}
+
+export interface RequestDeviceOptions {
+  /** Which picker to show when nothing is granted (default: Ledger's WebHID picker). */
+  vendor?: Vendor;
+}
+
+export interface SimulatedDeviceOptions {
+  vendor?: Vendor;
+  /** BIP-39 mnemonic (default: Speculos' seed for Ledger, "all" x12 for Trezor). */
+  mnemonic?: string;
+  /** Ledger: "Bitcoin Test" (default) or "Bitcoin". */
+  testnet?: boolean;
+  /** The simulated user: approve all (default), refuse all, or ask a function. */
+  approve?: boolean | ((prompt: string) => boolean);
+}
+
+export interface FinalizedPsbt {
+  /** The finalized PSBT, base64. */
+  psbt: string;
+  /** The extracted transaction, hex. */
+  tx: string;
+}
+"#;

@@ -172,9 +172,7 @@ async fn js_api_resolves_values_and_rejects_with_codes() {
         },
         -1,
     );
-    let dev = hwsigner::wasm::request_device(JsValue::UNDEFINED)
-        .await
-        .unwrap();
+    let dev = hwsigner::wasm::request_device(None).await.unwrap();
     let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
     assert_eq!(fpr.as_string().unwrap(), "f5acc2fd");
     let err = JsFuture::from(dev.sign_message("m/84'/1'/0'/0/0".into(), "hi".into()))
@@ -182,7 +180,7 @@ async fn js_api_resolves_values_and_rejects_with_codes() {
         .unwrap_err();
     assert_eq!(code_of(&err), "user-rejected");
     assert!(err.is_instance_of::<js_sys::Error>());
-    let err = JsFuture::from(dev.xpub("m/84'/x".into(), JsValue::UNDEFINED))
+    let err = JsFuture::from(dev.xpub("m/84'/x".into(), None))
         .await
         .unwrap_err();
     assert_eq!(code_of(&err), "invalid-input");
@@ -202,7 +200,7 @@ async fn js_api_resolves_values_and_rejects_with_codes() {
 #[wasm_bindgen_test]
 async fn the_simulated_ledger_works_in_the_browser() {
     use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
-    let dev = hwsigner::wasm::simulated_device(JsValue::UNDEFINED).unwrap();
+    let dev = hwsigner::wasm::simulated_device(None).unwrap();
     let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
     assert_eq!(fpr.as_string().unwrap(), "f5acc2fd");
     let me = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
@@ -215,7 +213,7 @@ async fn the_simulated_ledger_works_in_the_browser() {
     let psbt = common::fund::funded_psbt(&policy, 3);
     let b64 = hwsigner::psbt::raw::encode_base64(&psbt.serialize());
     // No policy given: the standard one is inferred from the PSBT's derivations.
-    let signed = JsFuture::from(dev.sign_psbt(b64.clone(), JsValue::UNDEFINED))
+    let signed = JsFuture::from(dev.sign_psbt(b64.clone(), None))
         .await
         .unwrap()
         .as_string()
@@ -228,8 +226,8 @@ async fn the_simulated_ledger_works_in_the_browser() {
 
     let opts = js_sys::Object::new();
     Reflect::set(&opts, &"approve".into(), &false.into()).unwrap();
-    let refusing = hwsigner::wasm::simulated_device(opts.into()).unwrap();
-    let err = JsFuture::from(refusing.sign_psbt(b64, JsValue::UNDEFINED))
+    let refusing = hwsigner::wasm::simulated_device(Some(opts.into())).unwrap();
+    let err = JsFuture::from(refusing.sign_psbt(b64, None))
         .await
         .unwrap_err();
     assert_eq!(code_of(&err), "user-rejected");

@@ -29,15 +29,12 @@ async fn open_usb(device: web_sys::UsbDevice) -> Result<JsDevice, Error> {
 /// else the Ledger picker; a browser shows one picker per call, WebHID or WebUSB).
 #[wasm_bindgen(js_name = requestDevice)]
 pub async fn request_device(
-    #[wasm_bindgen(unchecked_param_type = "RequestDeviceOptions | undefined")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RequestDeviceOptions")] options: Option<JsValue>,
 ) -> Result<JsDevice, JsValue> {
-    let vendor = if options.is_object() {
-        Reflect::get(&options, &JsValue::from_str("vendor"))
-            .ok()
-            .and_then(|v| v.as_string())
-    } else {
-        None
-    };
+    let vendor = options
+        .filter(JsValue::is_object)
+        .and_then(|o| Reflect::get(&o, &JsValue::from_str("vendor")).ok())
+        .and_then(|v| v.as_string());
     let result = async {
         let want_ledger = vendor.as_deref() != Some("trezor");
         let want_trezor = vendor.as_deref() != Some("ledger");

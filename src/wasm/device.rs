@@ -122,12 +122,12 @@ struct SignArg {
 }
 
 fn from_js<T: for<'de> Deserialize<'de> + Default>(
-    value: JsValue,
+    value: Option<JsValue>,
     field: &str,
 ) -> Result<T, Error> {
-    if value.is_undefined() || value.is_null() {
+    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else {
         return Ok(T::default());
-    }
+    };
     serde_wasm_bindgen::from_value(value).map_err(|e| Error::invalid(field, e.to_string()))
 }
 
@@ -238,7 +238,7 @@ impl JsDevice {
     pub fn xpub(
         &self,
         path: String,
-        #[wasm_bindgen(unchecked_param_type = "XpubOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "XpubOptions")] options: Option<JsValue>,
     ) -> Promise {
         self.call(move |mut d| async move {
             let r = async {
@@ -320,7 +320,7 @@ impl JsDevice {
     pub fn sign_psbt(
         &self,
         psbt_base64: String,
-        #[wasm_bindgen(unchecked_param_type = "SignPsbtOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SignPsbtOptions")] options: Option<JsValue>,
     ) -> Promise {
         self.call(move |mut d| async move {
             let r = async {

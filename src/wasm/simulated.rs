@@ -34,8 +34,9 @@ fn prompt_text(p: &Prompt) -> String {
 /// approve? = true | false | (prompt: string) => boolean}`.
 #[wasm_bindgen(js_name = simulatedDevice)]
 pub fn simulated_device(
-    #[wasm_bindgen(unchecked_param_type = "SimulatedDeviceOptions | undefined")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SimulatedDeviceOptions")] options: Option<JsValue>,
 ) -> Result<JsDevice, JsValue> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
     let get = |key: &str| {
         if options.is_object() {
             Reflect::get(&options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)

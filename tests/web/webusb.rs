@@ -290,12 +290,12 @@ async fn webusb_reaches_the_simulated_trezor_through_the_js_api() {
     );
     let options = Object::new();
     Reflect::set(&options, &"vendor".into(), &"trezor".into()).unwrap();
-    let dev = hwsigner::wasm::request_device(options.into())
+    let dev = hwsigner::wasm::request_device(Some(options.into()))
         .await
         .unwrap();
     assert_eq!(dev.vendor(), "trezor");
 
-    let xpub = JsFuture::from(dev.xpub("m/84'/1'/0'".into(), JsValue::UNDEFINED))
+    let xpub = JsFuture::from(dev.xpub("m/84'/1'/0'".into(), None))
         .await
         .unwrap();
     let account = hwsigner::path::parse("m/84'/1'/0'").unwrap();
@@ -311,7 +311,7 @@ async fn webusb_reaches_the_simulated_trezor_through_the_js_api() {
         hwsigner::ledger::btc::policy::WalletPolicy::new("", "wpkh(@0/**)", vec![key]).unwrap();
     let psbt = crate::common::fund::funded_psbt(&policy, 2);
     let b64 = hwsigner::psbt::raw::encode_base64(&psbt.serialize());
-    let signed = JsFuture::from(dev.sign_psbt(b64, JsValue::UNDEFINED))
+    let signed = JsFuture::from(dev.sign_psbt(b64, None))
         .await
         .unwrap()
         .as_string()

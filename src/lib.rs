@@ -32,6 +32,7 @@ pub mod queue;
 #[cfg(feature = "simulator")]
 pub mod sim;
 pub mod transport;
+pub mod trezor;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -9,3 +9,4 @@
 pub mod confirm;
 pub mod fault;
 pub mod seed;
+pub mod trezor;

@@ -13,6 +13,8 @@ pub mod hidapi;
 pub mod memory;
 #[cfg(all(not(target_arch = "wasm32"), feature = "speculos"))]
 pub mod speculos;
+#[cfg(all(not(target_arch = "wasm32"), feature = "trezor-udp"))]
+pub mod udp;
 #[cfg(target_arch = "wasm32")]
 pub mod webhid;
 

@@ -1,0 +1,566 @@
+//! SignTx in the simulated Trezor, in the firmware's streaming order.
+//!
+//! The flow is written as straight-line code, like the firmware's coroutine. Being
+//! sans-IO, it cannot wait for the host; instead it is *replayed*: every run starts from
+//! the beginning, consumes the answers received so far, and stops at the first
+//! question it has no answer for. Signing is deterministic (RFC6979, BIP-340 with zero
+//! aux), so every replay computes the same bytes. The order of requests and the
+//! `serialized` chunks follow the firmware (core `sign_tx/bitcoin.py`): inputs,
+//! outputs (confirmations), fee confirmation, each input again with its previous
+//! transaction (meta, inputs, outputs, extra data), then serialization: legacy
+//! inputs signed in place (re-streaming the transaction for each), outputs, segwit and
+//! taproot signatures with the witnesses, lock time, TXFINISHED.
+
+use bitcoin::hashes::{sha256d, Hash};
+use bitcoin::secp256k1::Message;
+use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
+use bitcoin::{
+    absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
+    Witness,
+};
+use prost::Message as _;
+
+use crate::bytes::write_varint;
+use crate::sim::confirm::Prompt;
+use crate::sim::seed::Seed;
+use crate::sim::trezor::keys::{self, path_of, Refusal};
+use crate::trezor::btc::keys::Coin;
+use crate::trezor::messages::{
+    button, failure, request_type, InputScriptType, OutputScriptType, PrevInput, PrevOutput,
+    PrevTx, SignTx, TxAckInput, TxAckOutput, TxAckPrevExtraData, TxAckPrevInput, TxAckPrevMeta,
+    TxAckPrevOutput, TxInput, TxOutput, TxRequest, TxRequestDetailsType, TxRequestSerializedType,
+};
+
+/// An answer the host gave during signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A TxAck payload.
+    Tx(Vec<u8>),
+    /// The simulated user's answer to a confirmation screen.
+    Button(bool),
+}
+
+/// Where a replay stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Ask the host this (needs a TxAck).
+    Request(TxRequest),
+    /// Show a confirmation screen (needs a ButtonAck).
+    Button(i32, Prompt),
+    /// Signing is done: the last TxRequest (TXFINISHED).
+    Finished(TxRequest),
+    /// Refuse with this failure.
+    Fail(Refusal),
+}
+
+type Step<T> = core::result::Result<T, Outcome>;
+
+fn fail<T>(code: i32, text: &str) -> Step<T> {
+    Err(Outcome::Fail((code, text.to_string())))
+}
+
+fn changed<T>() -> Step<T> {
+    fail(
+        failure::PROCESS_ERROR,
+        "Transaction has changed during signing",
+    )
+}
+
+const MAX_COUNT: u32 = 10_000;
+
+struct Run<'a> {
+    seed: &'a Seed,
+    answers: &'a [Answer],
+    cursor: usize,
+    buf: Vec<u8>,
+    sig: Option<(u32, Vec<u8>)>,
+}
+
+impl Run<'_> {
+    fn ask(
+        &mut self,
+        kind: i32,
+        index: Option<u32>,
+        tx_hash: Option<&[u8]>,
+        extra: Option<(u32, u32)>,
+    ) -> Step<Vec<u8>> {
+        match self.answers.get(self.cursor) {
+            Some(Answer::Tx(payload)) => {
+                self.cursor += 1;
+                self.buf.clear();
+                self.sig = None;
+                Ok(payload.clone())
+            }
+            Some(Answer::Button(_)) => fail(failure::UNEXPECTED_MESSAGE, "Unexpected message"),
+            None => {
+                let sig = self.sig.take();
+                Err(Outcome::Request(TxRequest {
+                    request_type: Some(kind),
+                    details: Some(TxRequestDetailsType {
+                        request_index: index,
+                        tx_hash: tx_hash.map(<[u8]>::to_vec),
+                        extra_data_len: extra.map(|e| e.1),
+                        extra_data_offset: extra.map(|e| e.0),
+                    }),
+                    serialized: Some(TxRequestSerializedType {
+                        signature_index: sig.as_ref().map(|s| s.0),
+                        signature: sig.map(|s| s.1),
+                        serialized_tx: Some(core::mem::take(&mut self.buf)),
+                    }),
+                }))
+            }
+        }
+    }
+
+    fn button(&mut self, code: i32, prompt: Prompt) -> Step<()> {
+        match self.answers.get(self.cursor) {
+            Some(Answer::Button(true)) => {
+                self.cursor += 1;
+                Ok(())
+            }
+            Some(Answer::Button(false)) => fail(failure::ACTION_CANCELLED, "Cancelled"),
+            Some(Answer::Tx(_)) => fail(failure::UNEXPECTED_MESSAGE, "Unexpected message"),
+            None => Err(Outcome::Button(code, prompt)),
+        }
+    }
+
+    fn input(&mut self, i: u32) -> Step<TxInput> {
+        let p = self.ask(request_type::TXINPUT, Some(i), None, None)?;
+        TxAckInput::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .and_then(|w| w.input)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
+    fn output(&mut self, i: u32) -> Step<TxOutput> {
+        let p = self.ask(request_type::TXOUTPUT, Some(i), None, None)?;
+        TxAckOutput::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .and_then(|w| w.output)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
+    fn meta(&mut self, hash: &[u8]) -> Step<PrevTx> {
+        let p = self.ask(request_type::TXMETA, None, Some(hash), None)?;
+        TxAckPrevMeta::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
+    fn prev_input(&mut self, hash: &[u8], i: u32) -> Step<PrevInput> {
+        let p = self.ask(request_type::TXINPUT, Some(i), Some(hash), None)?;
+        TxAckPrevInput::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .and_then(|w| w.input)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
+    fn prev_output(&mut self, hash: &[u8], i: u32) -> Step<PrevOutput> {
+        let p = self.ask(request_type::TXOUTPUT, Some(i), Some(hash), None)?;
+        TxAckPrevOutput::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .and_then(|w| w.output)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
+    fn extra(&mut self, hash: &[u8], offset: u32, len: u32) -> Step<Vec<u8>> {
+        let p = self.ask(
+            request_type::TXEXTRADATA,
+            None,
+            Some(hash),
+            Some((offset, len)),
+        )?;
+        TxAckPrevExtraData::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .and_then(|w| w.extra_data_chunk)
+            .filter(|c| c.len() == len as usize)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
+    /// Streams a previous transaction, checks its hash, returns the spent output.
+    fn prevtx_output(&mut self, hash: &[u8], index: u32) -> Step<(u64, Vec<u8>)> {
+        let meta = self.meta(hash)?;
+        if meta.outputs_count <= index {
+            return fail(
+                failure::PROCESS_ERROR,
+                "Not enough outputs in previous transaction.",
+            );
+        }
+        if meta.inputs_count > MAX_COUNT || meta.outputs_count > MAX_COUNT {
+            return fail(failure::DATA_ERROR, "Too many inputs or outputs");
+        }
+        let mut raw = meta.version.to_le_bytes().to_vec();
+        write_varint(&mut raw, u64::from(meta.inputs_count));
+        for i in 0..meta.inputs_count {
+            let txi = self.prev_input(hash, i)?;
+            if txi.prev_hash.len() != 32 {
+                return fail(failure::DATA_ERROR, "Provided prev_hash is invalid.");
+            }
+            raw.extend(txi.prev_hash.iter().rev());
+            raw.extend_from_slice(&txi.prev_index.to_le_bytes());
+            write_varint(&mut raw, txi.script_sig.len() as u64);
+            raw.extend_from_slice(&txi.script_sig);
+            raw.extend_from_slice(&txi.sequence.to_le_bytes());
+        }
+        write_varint(&mut raw, u64::from(meta.outputs_count));
+        let mut spent = None;
+        for i in 0..meta.outputs_count {
+            let txo = self.prev_output(hash, i)?;
+            raw.extend_from_slice(&txo.amount.to_le_bytes());
+            write_varint(&mut raw, txo.script_pubkey.len() as u64);
+            raw.extend_from_slice(&txo.script_pubkey);
+            if i == index {
+                spent = Some((txo.amount, txo.script_pubkey));
+            }
+        }
+        let extra_len = meta.extra_data_len.unwrap_or(0);
+        let mut offset = 0;
+        while offset < extra_len {
+            let len = (extra_len - offset).min(1024);
+            let chunk = self.extra(hash, offset, len)?;
+            raw.extend_from_slice(&chunk);
+            offset += len;
+        }
+        raw.extend_from_slice(&meta.lock_time.to_le_bytes());
+        let mut txid = sha256d::Hash::hash(&raw).to_byte_array();
+        txid.reverse();
+        if txid.as_slice() != hash {
+            return fail(failure::PROCESS_ERROR, "Encountered invalid prev_hash");
+        }
+        spent.map_or_else(changed, Ok)
+    }
+}
+
+fn is_segwit(t: Option<i32>) -> bool {
+    matches!(
+        t,
+        Some(
+            InputScriptType::SPENDWITNESS
+                | InputScriptType::SPENDP2SHWITNESS
+                | InputScriptType::SPENDTAPROOT
+        )
+    )
+}
+
+fn push(out: &mut Vec<u8>, data: &[u8]) {
+    write_varint(out, data.len() as u64);
+    out.extend_from_slice(data);
+}
+
+fn refuse<T>(r: Refusal) -> Step<T> {
+    Err(Outcome::Fail(r))
+}
+
+fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
+    let st = txo.script_type.unwrap_or(OutputScriptType::PAYTOADDRESS);
+    if st == OutputScriptType::PAYTOOPRETURN {
+        if txo.amount != 0 {
+            return fail(failure::DATA_ERROR, "OP_RETURN output with non-zero amount");
+        }
+        let data = txo.op_return_data.clone().unwrap_or_default();
+        let pb = bitcoin::script::PushBytesBuf::try_from(data)
+            .map_err(|_| Outcome::Fail((failure::DATA_ERROR, "OP_RETURN data too long".into())))?;
+        return Ok(ScriptBuf::new_op_return(pb));
+    }
+    if !txo.address_n.is_empty() {
+        let input_type = match st {
+            OutputScriptType::PAYTOADDRESS => InputScriptType::SPENDADDRESS,
+            OutputScriptType::PAYTOMULTISIG => InputScriptType::SPENDMULTISIG,
+            OutputScriptType::PAYTOWITNESS => InputScriptType::SPENDWITNESS,
+            OutputScriptType::PAYTOP2SHWITNESS => InputScriptType::SPENDP2SHWITNESS,
+            OutputScriptType::PAYTOTAPROOT => InputScriptType::SPENDTAPROOT,
+            _ => return fail(failure::DATA_ERROR, "Invalid script type"),
+        };
+        return keys::script_pubkey(
+            seed,
+            &path_of(&txo.address_n),
+            input_type,
+            txo.multisig.as_ref(),
+        )
+        .or_else(refuse);
+    }
+    match &txo.address {
+        Some(a) => keys::script_of_address(a, coin).or_else(refuse),
+        None => fail(failure::DATA_ERROR, "Missing address"),
+    }
+}
+
+/// Replays signing of `tx` with `answers`; `Err` is never returned: every stop is an
+/// [`Outcome`].
+pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer]) -> Outcome {
+    let mut run = Run {
+        seed,
+        answers,
+        cursor: 0,
+        buf: Vec::new(),
+        sig: None,
+    };
+    match flow(&mut run, tx) {
+        Ok(finished) | Err(finished) => finished,
+    }
+}
+
+fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
+    let seed = run.seed;
+    let coin = keys::coin_of(tx.coin_name.as_deref()).or_else(refuse)?;
+    if tx.inputs_count == 0
+        || tx.inputs_count > MAX_COUNT
+        || tx.outputs_count == 0
+        || tx.outputs_count > MAX_COUNT
+    {
+        return fail(failure::DATA_ERROR, "Invalid number of inputs or outputs");
+    }
+    // Step 1: inputs.
+    let mut inputs = Vec::new();
+    for i in 0..tx.inputs_count {
+        let txi = run.input(i)?;
+        let st = txi.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
+        if st == InputScriptType::EXTERNAL || txi.address_n.is_empty() {
+            return fail(failure::DATA_ERROR, "External inputs are not simulated");
+        }
+        if txi.multisig.is_some() {
+            return fail(failure::DATA_ERROR, "Multisig signing is not simulated");
+        }
+        if txi.prev_hash.len() != 32 {
+            return fail(failure::DATA_ERROR, "Provided prev_hash is invalid.");
+        }
+        let spk = keys::script_pubkey(seed, &path_of(&txi.address_n), st, None).or_else(refuse)?;
+        inputs.push((txi, spk));
+    }
+    let taproot_only = inputs
+        .iter()
+        .all(|(t, _)| t.script_type == Some(InputScriptType::SPENDTAPROOT));
+    let any_segwit = inputs.iter().any(|(t, _)| is_segwit(t.script_type));
+    // Step 2: outputs, confirming the external ones.
+    let mut outputs = Vec::new();
+    for j in 0..tx.outputs_count {
+        let txo = run.output(j)?;
+        let spk = output_script(seed, coin, &txo)?;
+        let is_change = !txo.address_n.is_empty();
+        if !is_change {
+            let to = keys::address_of(&spk, coin).unwrap_or_else(|_| "op_return".into());
+            run.button(
+                button::CONFIRM_OUTPUT,
+                Prompt::SignTransaction(format!("send {} sat to {to}", txo.amount)),
+            )?;
+        }
+        outputs.push((txo, spk));
+    }
+    let total_in: u64 = inputs
+        .iter()
+        .map(|(t, _)| t.amount)
+        .fold(0, u64::saturating_add);
+    let total_out: u64 = outputs
+        .iter()
+        .map(|(t, _)| t.amount)
+        .fold(0, u64::saturating_add);
+    if total_out > total_in {
+        return fail(failure::NOT_ENOUGH_FUNDS, "Not enough funds");
+    }
+    run.button(
+        button::SIGN_TX,
+        Prompt::SignTransaction(format!("fee {} sat", total_in - total_out)),
+    )?;
+    // Step 3: previous transactions.
+    if !taproot_only {
+        for (i, (orig, spk)) in inputs.iter().enumerate() {
+            let txi = run.input(i as u32)?;
+            if txi != *orig {
+                return changed();
+            }
+            let (amount, prev_spk) = run.prevtx_output(&txi.prev_hash, txi.prev_index)?;
+            if amount != txi.amount {
+                return fail(failure::DATA_ERROR, "Invalid amount specified");
+            }
+            if prev_spk != spk.as_bytes() {
+                return fail(failure::DATA_ERROR, "Input does not match scriptPubKey");
+            }
+        }
+    }
+    // The unsigned transaction, for the sighashes.
+    let unsigned = Transaction {
+        version: transaction::Version(tx.version.unwrap_or(1) as i32),
+        lock_time: absolute::LockTime::from_consensus(tx.lock_time.unwrap_or(0)),
+        input: inputs
+            .iter()
+            .map(|(t, _)| {
+                let mut h = [0u8; 32];
+                h.copy_from_slice(&t.prev_hash);
+                h.reverse();
+                TxIn {
+                    previous_output: OutPoint::new(Txid::from_byte_array(h), t.prev_index),
+                    script_sig: ScriptBuf::new(),
+                    sequence: Sequence(t.sequence.unwrap_or(0xffff_ffff)),
+                    witness: Witness::new(),
+                }
+            })
+            .collect(),
+        output: outputs
+            .iter()
+            .map(|(t, spk)| TxOut {
+                value: Amount::from_sat(t.amount),
+                script_pubkey: spk.clone(),
+            })
+            .collect(),
+    };
+    let prevouts: Vec<TxOut> = inputs
+        .iter()
+        .map(|(t, spk)| TxOut {
+            value: Amount::from_sat(t.amount),
+            script_pubkey: spk.clone(),
+        })
+        .collect();
+    let secp = seed.secp();
+    // Step 4: serialize inputs, signing the legacy ones.
+    run.buf.extend_from_slice(&unsigned.version.0.to_le_bytes());
+    if any_segwit {
+        run.buf.extend_from_slice(&[0, 1]);
+    }
+    write_varint(&mut run.buf, u64::from(tx.inputs_count));
+    for (i, (orig, spk)) in inputs.iter().enumerate() {
+        let path = path_of(&orig.address_n);
+        if is_segwit(orig.script_type) {
+            let txi = run.input(i as u32)?;
+            if txi != *orig {
+                return changed();
+            }
+            let mut script_sig = Vec::new();
+            if orig.script_type == Some(InputScriptType::SPENDP2SHWITNESS) {
+                let sk = keys::secret(seed, &path).or_else(refuse)?;
+                let pk = bitcoin::CompressedPublicKey(sk.public_key(secp));
+                push(
+                    &mut script_sig,
+                    ScriptBuf::new_p2wpkh(&pk.wpubkey_hash()).as_bytes(),
+                );
+            }
+            write_input(&mut run.buf, orig, &script_sig);
+        } else {
+            if taproot_only {
+                return changed();
+            }
+            for k in 0..tx.inputs_count {
+                let txi = run.input(k)?;
+                if inputs.get(k as usize).map(|x| &x.0) != Some(&txi) {
+                    return changed();
+                }
+            }
+            for k in 0..tx.outputs_count {
+                let txo = run.output(k)?;
+                if outputs.get(k as usize).map(|x| &x.0) != Some(&txo) {
+                    return changed();
+                }
+            }
+            let sk = keys::secret(seed, &path).or_else(refuse)?;
+            let pk = sk.public_key(secp);
+            let hash = SighashCache::new(&unsigned)
+                .legacy_signature_hash(i, spk, EcdsaSighashType::All.to_u32())
+                .map_err(|_| Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into())))?;
+            let sig = secp
+                .sign_ecdsa(&Message::from_digest(hash.to_byte_array()), &sk)
+                .serialize_der()
+                .to_vec();
+            let mut script_sig = Vec::new();
+            let mut with_type = sig.clone();
+            with_type.push(0x01);
+            push(&mut script_sig, &with_type);
+            push(&mut script_sig, &pk.serialize());
+            write_input(&mut run.buf, orig, &script_sig);
+            run.sig = Some((i as u32, sig));
+        }
+    }
+    // Step 5: serialize outputs.
+    write_varint(&mut run.buf, u64::from(tx.outputs_count));
+    for (j, (orig, spk)) in outputs.iter().enumerate() {
+        let txo = run.output(j as u32)?;
+        if txo != *orig {
+            return changed();
+        }
+        run.buf.extend_from_slice(&orig.amount.to_le_bytes());
+        push(&mut run.buf, spk.as_bytes());
+    }
+    // Step 6: sign segwit inputs, write witnesses.
+    if any_segwit {
+        let mut cache = SighashCache::new(&unsigned);
+        for (i, (orig, _)) in inputs.iter().enumerate() {
+            if !is_segwit(orig.script_type) {
+                run.buf.push(0);
+                continue;
+            }
+            let txi = run.input(i as u32)?;
+            if txi != *orig {
+                return changed();
+            }
+            let path = path_of(&orig.address_n);
+            if orig.script_type == Some(InputScriptType::SPENDTAPROOT) {
+                let kp = keys::taproot_keypair(seed, &path).or_else(refuse)?;
+                let hash = cache
+                    .taproot_key_spend_signature_hash(
+                        i,
+                        &Prevouts::All(&prevouts),
+                        TapSighashType::Default,
+                    )
+                    .map_err(|_| {
+                        Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into()))
+                    })?;
+                let sig =
+                    secp.sign_schnorr_no_aux_rand(&Message::from_digest(hash.to_byte_array()), &kp);
+                run.buf.push(1);
+                push(&mut run.buf, sig.as_ref());
+                run.sig = Some((i as u32, sig.as_ref().to_vec()));
+            } else {
+                if taproot_only {
+                    return changed();
+                }
+                let sk = keys::secret(seed, &path).or_else(refuse)?;
+                let pk = bitcoin::CompressedPublicKey(sk.public_key(secp));
+                let code = ScriptBuf::new_p2wpkh(&pk.wpubkey_hash());
+                let hash = cache
+                    .p2wpkh_signature_hash(
+                        i,
+                        &code,
+                        Amount::from_sat(orig.amount),
+                        EcdsaSighashType::All,
+                    )
+                    .map_err(|_| {
+                        Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into()))
+                    })?;
+                let sig = secp
+                    .sign_ecdsa(&Message::from_digest(hash.to_byte_array()), &sk)
+                    .serialize_der()
+                    .to_vec();
+                let mut with_type = sig.clone();
+                with_type.push(0x01);
+                run.buf.push(2);
+                push(&mut run.buf, &with_type);
+                push(&mut run.buf, &pk.to_bytes());
+                run.sig = Some((i as u32, sig));
+            }
+        }
+    }
+    // Step 7: footer, finish.
+    run.buf
+        .extend_from_slice(&unsigned.lock_time.to_consensus_u32().to_le_bytes());
+    let sig = run.sig.take();
+    Ok(Outcome::Finished(TxRequest {
+        request_type: Some(request_type::TXFINISHED),
+        details: Some(TxRequestDetailsType::default()),
+        serialized: Some(TxRequestSerializedType {
+            signature_index: sig.as_ref().map(|s| s.0),
+            signature: sig.map(|s| s.1),
+            serialized_tx: Some(core::mem::take(&mut run.buf)),
+        }),
+    }))
+}
+
+fn write_input(out: &mut Vec<u8>, txi: &TxInput, script_sig: &[u8]) {
+    out.extend(txi.prev_hash.iter().rev());
+    out.extend_from_slice(&txi.prev_index.to_le_bytes());
+    push(out, script_sig);
+    out.extend_from_slice(&txi.sequence.unwrap_or(0xffff_ffff).to_le_bytes());
+}

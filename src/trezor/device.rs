@@ -1,0 +1,413 @@
+//! [`Trezor`]: runs calls over a transport, one at a time, keeps the session, and
+//! reports what the user has to do.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bitcoin::bip32::{DerivationPath, Fingerprint};
+
+use crate::error::{Error, Result};
+use crate::psbt::raw::RawPsbt;
+use crate::transport::{Packets, Transport};
+use crate::trezor::btc::keys::{self, Coin, DeviceXpub};
+use crate::trezor::btc::message::{self, SignedMessage};
+use crate::trezor::btc::multisig::Multisig;
+use crate::trezor::btc::{finish, plan, sign_tx, SignedPsbt};
+use crate::trezor::features::{self, DeviceInfo};
+use crate::trezor::framing::{self, Decoder};
+use crate::trezor::messages::{EndSession, Features, GetFeatures, Initialize, Ping, Success};
+use crate::trezor::session::{Call, Event, Interaction, Step};
+
+/// Default time to wait for one reply: long, because a reply can wait for the user.
+pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+
+/// What a long call is doing, for progress displays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// Waiting for the user to confirm on the device.
+    ConfirmOnDevice,
+    /// The PIN is being asked for.
+    EnterPin,
+    /// The passphrase is being asked for.
+    EnterPassphrase,
+    /// `index` of `total` inputs signed so far.
+    Signing {
+        /// Signatures received so far.
+        index: usize,
+        /// Inputs in the PSBT.
+        total: usize,
+    },
+    /// The call finished.
+    Done,
+}
+
+/// Options of [`Trezor::sign_psbt`].
+#[derive(Debug, Clone, Default)]
+pub struct SignOptions {
+    /// The coin; by default the coin type of the first input's path (0' Bitcoin, else
+    /// Testnet).
+    pub coin: Option<Coin>,
+}
+
+/// A Trezor (One, T, Safe 3, Safe 5) speaking codec v1.
+pub struct Trezor<T: Transport> {
+    transport: T,
+    timeout_ms: u32,
+    on_status: Option<Box<dyn FnMut(Status)>>,
+    interaction: Interaction,
+    info: Option<DeviceInfo>,
+}
+
+impl<T: Transport> core::fmt::Debug for Trezor<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Trezor")
+            .field("identity", &self.transport.identity())
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport> Trezor<T> {
+    /// A Trezor over `transport`.
+    pub fn new(transport: T) -> Self {
+        Trezor {
+            transport,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            on_status: None,
+            interaction: Interaction::none(),
+            info: None,
+        }
+    }
+
+    /// Sets how long to wait for each reply.
+    pub fn set_timeout_ms(&mut self, timeout_ms: u32) {
+        self.timeout_ms = timeout_ms;
+    }
+
+    /// Sets the callback that receives [`Status`] events.
+    pub fn on_status(&mut self, callback: impl FnMut(Status) + 'static) {
+        self.on_status = Some(Box::new(callback));
+    }
+
+    /// Sets the PIN and passphrase callbacks.
+    pub fn set_interaction(&mut self, interaction: Interaction) {
+        self.interaction = interaction;
+    }
+
+    fn status(&mut self, status: Status) {
+        if let Some(cb) = self.on_status.as_mut() {
+            cb(status);
+        }
+    }
+
+    /// The transport underneath.
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Sends one message and returns the device's next message (type, payload).
+    ///
+    /// # Errors
+    /// Transport errors, and `protocol` for badly framed replies.
+    pub async fn exchange(&mut self, msg_type: u16, payload: &[u8]) -> Result<(u16, Vec<u8>)> {
+        match self.transport.packets() {
+            Packets::Messages => {
+                let m = framing::encode_message(msg_type, payload)?;
+                self.transport.send(&m).await?;
+                let reply = self.transport.recv(self.timeout_ms).await?;
+                framing::decode_message(&reply)
+            }
+            Packets::Reports64 => {
+                for packet in framing::encode(msg_type, payload)? {
+                    self.transport.send(&packet).await?;
+                }
+                let mut decoder = Decoder::new();
+                loop {
+                    let report = self.transport.recv(self.timeout_ms).await?;
+                    if let Some(reply) = decoder.push(&report)? {
+                        return Ok(reply);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drives `call` to its end.
+    ///
+    /// # Errors
+    /// Whatever the exchange or the call reports.
+    pub async fn run<R: 'static>(&mut self, mut call: Call<R>) -> Result<R> {
+        let (mut ty, mut payload) = call.start();
+        loop {
+            let (rty, reply) = self.exchange(ty, &payload).await?;
+            match call.on_message(rty, &reply, &mut self.interaction)? {
+                Step::Send {
+                    msg_type,
+                    payload: next,
+                    event,
+                } => {
+                    match event {
+                        Some(Event::ConfirmOnDevice { .. }) => self.status(Status::ConfirmOnDevice),
+                        Some(Event::Pin) => self.status(Status::EnterPin),
+                        Some(Event::Passphrase) => self.status(Status::EnterPassphrase),
+                        _ => {}
+                    }
+                    ty = msg_type;
+                    payload = next;
+                }
+                Step::Done(result) => return Ok(result),
+            }
+        }
+    }
+
+    /// Starts the session (or resumes the one this driver had): Initialize, then
+    /// Features, checked.
+    ///
+    /// # Errors
+    /// See [`features::check`]; transport and protocol errors.
+    pub async fn init(&mut self) -> Result<DeviceInfo> {
+        let session_id = self.info.as_ref().and_then(|i| i.session_id.clone());
+        let call = Call::simple(&Initialize { session_id }, |f: Features| {
+            features::check(&f)
+        });
+        let info = self.run(call).await?;
+        self.info = Some(info.clone());
+        Ok(info)
+    }
+
+    async fn ready(&mut self) -> Result<()> {
+        if self.info.is_none() {
+            self.init().await?;
+        }
+        Ok(())
+    }
+
+    /// The device's features, without touching the session.
+    ///
+    /// # Errors
+    /// See [`features::check`].
+    pub async fn info(&mut self) -> Result<DeviceInfo> {
+        self.ready().await?;
+        let mut info = self
+            .run(Call::simple(&GetFeatures {}, |f: Features| {
+                features::check(&f)
+            }))
+            .await?;
+        if info.session_id.is_none() {
+            info.session_id = self.info.as_ref().and_then(|i| i.session_id.clone());
+        }
+        self.info = Some(info.clone());
+        Ok(info)
+    }
+
+    /// Ping: the device answers with the same text.
+    ///
+    /// # Errors
+    /// `protocol` when the echo differs.
+    pub async fn ping(&mut self, text: &str) -> Result<()> {
+        let expected = text.to_string();
+        let call = Call::simple(
+            &Ping {
+                message: Some(text.into()),
+                button_protection: None,
+            },
+            move |s: Success| {
+                if s.message.as_deref() == Some(expected.as_str()) {
+                    Ok(())
+                } else {
+                    Err(Error::protocol("the trezor echoed another ping text"))
+                }
+            },
+        );
+        self.run(call).await
+    }
+
+    /// The master key fingerprint.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn master_fingerprint(&mut self) -> Result<Fingerprint> {
+        self.ready().await?;
+        self.run(keys::master_fingerprint()).await
+    }
+
+    /// The xpub at `path` (xpub/tpub), the script type chosen by the path's purpose.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn xpub(&mut self, path: &DerivationPath, display: bool) -> Result<DeviceXpub> {
+        self.xpub_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            display,
+        )
+        .await
+    }
+
+    /// The xpub at `path` for `coin` and `script_type`.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn xpub_with(
+        &mut self,
+        path: &DerivationPath,
+        coin: Coin,
+        script_type: i32,
+        display: bool,
+    ) -> Result<DeviceXpub> {
+        self.ready().await?;
+        let x = self
+            .run(keys::get_public_key(path, coin, script_type, display))
+            .await?;
+        self.status(Status::Done);
+        Ok(x)
+    }
+
+    /// The single-key address at `path`, the script type chosen by its purpose.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn address(&mut self, path: &DerivationPath, display: bool) -> Result<String> {
+        self.address_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            None,
+            display,
+        )
+        .await
+    }
+
+    /// The address at `path` for `coin` and `script_type`, multisig with `multisig`.
+    ///
+    /// # Errors
+    /// `invalid-input` for a bad multisig; transport, failure and protocol errors.
+    pub async fn address_with(
+        &mut self,
+        path: &DerivationPath,
+        coin: Coin,
+        script_type: i32,
+        multisig: Option<&Multisig>,
+        display: bool,
+    ) -> Result<String> {
+        let multisig = multisig.map(Multisig::to_message).transpose()?;
+        self.ready().await?;
+        let a = self
+            .run(keys::get_address(
+                path,
+                coin,
+                script_type,
+                multisig,
+                display,
+            ))
+            .await?;
+        self.status(Status::Done);
+        Ok(a)
+    }
+
+    /// Signs `message` with the key at `path` (script type by purpose).
+    ///
+    /// # Errors
+    /// `user-rejected`; transport, failure and protocol errors.
+    pub async fn sign_message(
+        &mut self,
+        path: &DerivationPath,
+        text: &[u8],
+    ) -> Result<SignedMessage> {
+        self.sign_message_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            text,
+        )
+        .await
+    }
+
+    /// Signs `message` with the key at `path` for `coin` and `script_type`.
+    ///
+    /// # Errors
+    /// `user-rejected`; transport, failure and protocol errors.
+    pub async fn sign_message_with(
+        &mut self,
+        path: &DerivationPath,
+        coin: Coin,
+        script_type: i32,
+        text: &[u8],
+    ) -> Result<SignedMessage> {
+        self.ready().await?;
+        let s = self
+            .run(message::sign_message(path, coin, script_type, text))
+            .await?;
+        self.status(Status::Done);
+        Ok(s)
+    }
+
+    /// Signs `psbt` through SignTx and returns a new PSBT with the verified signatures
+    /// and the device's serialized transaction. The caller's PSBT is only read.
+    ///
+    /// # Errors
+    /// `unsupported` / `invalid-input` naming the input the device cannot sign or the
+    /// PSBT lacks data for; `user-rejected`; `protocol` when a signature does not
+    /// verify; transport errors.
+    pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<SignedPsbt> {
+        let view = psbt.to_bitcoin()?;
+        let fingerprint = self.master_fingerprint().await?;
+        let plan = plan::build(&view, fingerprint, options.coin)?;
+        let total = plan.inputs.len();
+        let progress = Rc::new(RefCell::new(0usize));
+        self.status(Status::Signing { index: 0, total });
+        let mut call = sign_tx::sign_tx(plan.clone(), progress.clone());
+        let (mut ty, mut payload) = call.start();
+        let mut seen = 0;
+        let result = loop {
+            let (rty, reply) = self.exchange(ty, &payload).await?;
+            let step = call.on_message(rty, &reply, &mut self.interaction)?;
+            let now = *progress.borrow();
+            if now != seen {
+                seen = now;
+                self.status(Status::Signing {
+                    index: now.min(total),
+                    total,
+                });
+            }
+            match step {
+                Step::Send {
+                    msg_type,
+                    payload: next,
+                    event,
+                } => {
+                    if matches!(event, Some(Event::ConfirmOnDevice { .. })) {
+                        self.status(Status::ConfirmOnDevice);
+                    }
+                    ty = msg_type;
+                    payload = next;
+                }
+                Step::Done(result) => break result,
+            }
+        };
+        let signed = finish::finish(psbt, &view, &plan, result)?;
+        self.status(Status::Done);
+        Ok(signed)
+    }
+
+    /// Ends the session on the device (forgets a cached passphrase).
+    ///
+    /// # Errors
+    /// Transport and protocol errors.
+    pub async fn end_session(&mut self) -> Result<()> {
+        self.run(Call::simple(&EndSession {}, |_: Success| Ok(())))
+            .await?;
+        self.info = None;
+        Ok(())
+    }
+
+    /// Releases the device.
+    ///
+    /// # Errors
+    /// Transport errors.
+    pub async fn close(&mut self) -> Result<()> {
+        self.transport.close().await
+    }
+}

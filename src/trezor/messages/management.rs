@@ -1,0 +1,85 @@
+//! Messages of `messages-management.proto`: sessions, features, ping, cancel.
+
+/// Starts (or resumes, with `session_id`) a session; answered by [`Features`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Initialize {
+    /// The session to resume.
+    #[prost(bytes = "vec", optional, tag = "1")]
+    pub session_id: Option<Vec<u8>>,
+}
+
+/// Asks for [`Features`] without touching the session.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetFeatures {}
+
+/// What the device is and what state it is in.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Features {
+    /// `trezor.io`.
+    #[prost(string, optional, tag = "1")]
+    pub vendor: Option<String>,
+    /// Firmware (or bootloader) major version.
+    #[prost(uint32, optional, tag = "2")]
+    pub major_version: Option<u32>,
+    /// Minor version.
+    #[prost(uint32, optional, tag = "3")]
+    pub minor_version: Option<u32>,
+    /// Patch version.
+    #[prost(uint32, optional, tag = "4")]
+    pub patch_version: Option<u32>,
+    /// The device runs its bootloader.
+    #[prost(bool, optional, tag = "5")]
+    pub bootloader_mode: Option<bool>,
+    /// Unique id.
+    #[prost(string, optional, tag = "6")]
+    pub device_id: Option<String>,
+    /// A PIN is set.
+    #[prost(bool, optional, tag = "7")]
+    pub pin_protection: Option<bool>,
+    /// Passphrases are on.
+    #[prost(bool, optional, tag = "8")]
+    pub passphrase_protection: Option<bool>,
+    /// Label.
+    #[prost(string, optional, tag = "10")]
+    pub label: Option<String>,
+    /// A seed is loaded.
+    #[prost(bool, optional, tag = "12")]
+    pub initialized: Option<bool>,
+    /// The PIN was entered (formerly `pin_cached`).
+    #[prost(bool, optional, tag = "16")]
+    pub unlocked: Option<bool>,
+    /// `1`, `T`, `Safe 3`, ...
+    #[prost(string, optional, tag = "21")]
+    pub model: Option<String>,
+    /// Capabilities (`Capability_*`).
+    #[prost(int32, repeated, packed = "false", tag = "30")]
+    pub capabilities: Vec<i32>,
+    /// The session id to resume later.
+    #[prost(bytes = "vec", optional, tag = "35")]
+    pub session_id: Option<Vec<u8>>,
+    /// The passphrase is always typed on the device.
+    #[prost(bool, optional, tag = "36")]
+    pub passphrase_always_on_device: Option<bool>,
+    /// `T1B1`, `T2T1`, `T2B1`, `T3T1`, `T3B1`, `T3W1`, ...
+    #[prost(string, optional, tag = "44")]
+    pub internal_model: Option<String>,
+}
+
+/// Asks the device to answer [`Success`](super::Success) with `message`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Ping {
+    /// Echoed back.
+    #[prost(string, optional, tag = "1")]
+    pub message: Option<String>,
+    /// Ask for a button press first.
+    #[prost(bool, optional, tag = "2")]
+    pub button_protection: Option<bool>,
+}
+
+/// Aborts the operation waiting for the user.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Cancel {}
+
+/// Ends the session (forgets the cached passphrase).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EndSession {}

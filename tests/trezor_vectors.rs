@@ -1,0 +1,235 @@
+//! Every case of ../shared/trezor-vectors against the simulated Trezor, through the
+//! host client: xpubs, addresses, message signatures, and full SignTx runs whose
+//! serialized transaction must equal the firmware's byte for byte.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod trezor_support;
+
+use bitcoin::bip32::Xpub;
+use futures::executor::block_on;
+use hwsigner::trezor::btc::keys::address_n;
+use hwsigner::trezor::btc::multisig::Multisig;
+use hwsigner::trezor::messages::{GetPublicKey, MessageSignature, PublicKey, SignMessage};
+use hwsigner::trezor::session::Call;
+use hwsigner::trezor::{device::SignOptions, Trezor};
+use std::str::FromStr;
+use trezor_support::*;
+
+#[test]
+fn all_52_public_keys() {
+    let cases = cases(PUBLIC_KEYS);
+    assert_eq!(cases.len(), 52);
+    let mut t = sim_trezor();
+    let mut failures = Vec::new();
+    for (n, case) in cases.iter().enumerate() {
+        let p = path(case["path"].as_str().unwrap());
+        let curve = case["ecdsa_curve_name"].as_str();
+        let request = GetPublicKey {
+            address_n: address_n(&p),
+            ecdsa_curve_name: curve.map(String::from),
+            show_display: Some(false),
+            coin_name: case["coin"].as_str().map(String::from),
+            script_type: case["script_type"].as_str().map(input_type),
+            ignore_xpub_magic: case["ignore_xpub_magic"].as_bool(),
+        };
+        let got: PublicKey =
+            block_on(t.run(Call::simple(&request, |pk: PublicKey| Ok(pk)))).unwrap();
+        let node = got.node.clone().unwrap();
+        if curve.is_some() {
+            if to_hex(&node.public_key) != case["public_key"].as_str().unwrap() {
+                failures.push(format!("case {n}: public key"));
+            }
+            continue;
+        }
+        if got.xpub != case["xpub"].as_str().unwrap() {
+            failures.push(format!(
+                "case {n} {}: xpub {} != {}",
+                case["path"], got.xpub, case["xpub"]
+            ));
+        }
+        if format!("{:08x}", got.root_fingerprint.unwrap())
+            != case["root_fingerprint"].as_str().unwrap()
+        {
+            failures.push(format!("case {n}: root fingerprint"));
+        }
+        if let Some(d) = case["descriptor"].as_str() {
+            if got.descriptor.as_deref() != Some(d) {
+                failures.push(format!("case {n}: descriptor {:?} != {d}", got.descriptor));
+            }
+        }
+        let want = &case["node"];
+        if node.depth as u64 != want["depth"].as_u64().unwrap()
+            || format!("{:08x}", node.fingerprint) != want["parent_fingerprint"].as_str().unwrap()
+            || node.child_num as u64 != want["child_num"].as_u64().unwrap()
+            || to_hex(&node.chain_code) != want["chain_code"].as_str().unwrap()
+            || to_hex(&node.public_key) != want["public_key"].as_str().unwrap()
+        {
+            failures.push(format!("case {n}: node"));
+        }
+        // The client's own call (always plain xpub/tpub) returns the same key.
+        let c = coin(case);
+        let x = block_on(t.xpub_with(
+            &p,
+            c,
+            input_type(case["script_type"].as_str().unwrap()),
+            false,
+        ))
+        .unwrap();
+        if case["ignore_xpub_magic"] == true && x.text != case["xpub"].as_str().unwrap() {
+            failures.push(format!("case {n}: client xpub"));
+        }
+        if x.xpub.public_key.serialize().to_vec() != hex(want["public_key"].as_str().unwrap()) {
+            failures.push(format!("case {n}: client key"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(block_on(t.master_fingerprint()).unwrap().to_string(), FPR);
+}
+
+#[test]
+fn all_31_addresses() {
+    let cases = cases(ADDRESSES);
+    assert_eq!(cases.len(), 31);
+    let mut t = sim_trezor();
+    let mut failures = Vec::new();
+    let mut multisig_cases = 0;
+    for (n, case) in cases.iter().enumerate() {
+        let p = path(case["path"].as_str().unwrap());
+        let st = input_type(case["script_type"].as_str().unwrap());
+        let ms = case.get("multisig").map(|m| {
+            multisig_cases += 1;
+            Multisig {
+                m: m["m"].as_u64().unwrap() as u32,
+                xpubs: m["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| Xpub::from_str(x.as_str().unwrap()).unwrap())
+                    .collect(),
+                path: m["address_n"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| (i.as_u64().unwrap() as u32).into())
+                    .collect(),
+                sorted: m["pubkeys_order"] == "LEXICOGRAPHIC",
+            }
+        });
+        match block_on(t.address_with(&p, coin(case), st, ms.as_ref(), false)) {
+            Ok(a) if a == case["address"].as_str().unwrap() => {}
+            other => failures.push(format!(
+                "case {n} {}: {other:?} != {}",
+                case["path"], case["address"]
+            )),
+        }
+    }
+    assert_eq!(multisig_cases, 12);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn all_15_message_signatures() {
+    let cases = cases(SIGN_MESSAGE);
+    assert_eq!(cases.len(), 15);
+    let mut t = sim_trezor();
+    let mut failures = Vec::new();
+    for (n, case) in cases.iter().enumerate() {
+        let p = path(case["path"].as_str().unwrap());
+        let st = input_type(case["script_type"].as_str().unwrap());
+        let message = hex(case["message_hex"].as_str().unwrap());
+        let (address, signature) = if case["no_script_type"] == true {
+            let request = SignMessage {
+                address_n: address_n(&p),
+                message: message.clone(),
+                coin_name: case["coin"].as_str().map(String::from),
+                script_type: Some(st),
+                no_script_type: Some(true),
+                chunkify: None,
+            };
+            let s = block_on(t.run(Call::simple(&request, |s: MessageSignature| Ok(s)))).unwrap();
+            // The host check recovers the key of the signature.
+            let (header, key) =
+                hwsigner::trezor::btc::message::recover(&s.signature, &message).unwrap();
+            assert!((31..=34).contains(&header));
+            assert_eq!(
+                key.inner,
+                seed()
+                    .xpriv(&p)
+                    .unwrap()
+                    .private_key
+                    .public_key(&bitcoin::key::Secp256k1::new())
+            );
+            (s.address, s.signature)
+        } else {
+            let s = block_on(t.sign_message_with(&p, coin(case), st, &message)).unwrap();
+            assert_eq!(s.base64(), case["signature_base64"].as_str().unwrap());
+            (s.address, s.signature)
+        };
+        if address != case["address"].as_str().unwrap()
+            || to_hex(&signature) != case["signature_hex"].as_str().unwrap()
+        {
+            failures.push(format!(
+                "case {n} {}: {address} {}",
+                case["name"],
+                to_hex(&signature)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn all_18_sign_tx_runs_match_the_firmware_byte_for_byte() {
+    let cases = cases(SIGN_TX);
+    assert_eq!(cases.len(), 18);
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let (raw, psbt) = psbt_of(case);
+        let before = raw.serialize();
+        let mut t: Trezor<_> = sim_trezor();
+        let options = SignOptions {
+            coin: Some(coin(case)),
+        };
+        match block_on(t.sign_psbt(&raw, &options)) {
+            Ok(signed) => {
+                if to_hex(&signed.serialized_tx) != case["expected_serialized_tx"].as_str().unwrap()
+                {
+                    failures.push(format!(
+                        "{name}: serialized tx differs:\n got {}\nwant {}",
+                        to_hex(&signed.serialized_tx),
+                        case["expected_serialized_tx"]
+                    ));
+                }
+                assert_eq!(signed.signatures.len(), psbt.inputs.len(), "{name}");
+                // The new PSBT holds one verified signature per input.
+                let view = signed.psbt.to_bitcoin().unwrap();
+                for (i, input) in view.inputs.iter().enumerate() {
+                    let n = input.partial_sigs.len() + usize::from(input.tap_key_sig.is_some());
+                    assert_eq!(n, 1, "{name}: input {i}");
+                    if let Some(sig) = input.partial_sigs.values().next() {
+                        assert_eq!(sig.sighash_type, bitcoin::EcdsaSighashType::All);
+                    }
+                    if let Some(sig) = &input.tap_key_sig {
+                        assert_eq!(sig.to_vec().len(), 64);
+                    }
+                }
+                let tx: bitcoin::Transaction =
+                    bitcoin::consensus::deserialize(&signed.serialized_tx).unwrap();
+                assert_eq!(
+                    tx.compute_txid().to_string(),
+                    case["expected_txid"].as_str().unwrap(),
+                    "{name}"
+                );
+            }
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+        assert_eq!(raw.serialize(), before, "{name}: the caller's psbt changed");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 18 failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

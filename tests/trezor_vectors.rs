@@ -233,3 +233,74 @@ fn all_18_sign_tx_runs_match_the_firmware_byte_for_byte() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn the_12_multisig_addresses_from_descriptors() {
+    let mut t = sim_trezor();
+    let seed = seed();
+    let mut done = 0;
+    for case in cases(ADDRESSES)
+        .iter()
+        .filter(|c| c.get("multisig").is_some())
+    {
+        let m = &case["multisig"];
+        let full = case["path"].as_str().unwrap();
+        let steps: Vec<&str> = full.split('/').collect();
+        let account = steps[..steps.len() - 2].join("/");
+        let network = if case["coin"] == "Bitcoin" {
+            bitcoin::NetworkKind::Main
+        } else {
+            bitcoin::NetworkKind::Test
+        };
+        let ours = seed.xpub(&path(&account), network).unwrap().to_string();
+        let branch = m["address_n"][0].as_u64().unwrap();
+        let index = m["address_n"][1].as_u64().unwrap() as u32;
+        let keys: Vec<String> = m["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let x = x.as_str().unwrap();
+                if x == ours {
+                    format!(
+                        "[{FPR}{}]{x}/{branch}/*",
+                        account.trim_start_matches('m').replace('\'', "h")
+                    )
+                } else {
+                    format!("[deadbeef]{x}/{branch}/*")
+                }
+            })
+            .collect();
+        let multi = if m["pubkeys_order"] == "LEXICOGRAPHIC" {
+            "sortedmulti"
+        } else {
+            "multi"
+        };
+        let inner = format!("{multi}({},{})", m["m"], keys.join(","));
+        let desc = match case["script_type"].as_str().unwrap() {
+            "SPENDADDRESS" | "SPENDMULTISIG" => format!("sh({inner})"),
+            "SPENDP2SHWITNESS" => format!("sh(wsh({inner}))"),
+            "SPENDWITNESS" => format!("wsh({inner})"),
+            other => panic!("{other}"),
+        };
+        let a = block_on(t.multisig_address(&desc, false, index, false))
+            .unwrap_or_else(|e| panic!("{desc}: {e}"));
+        assert_eq!(a, case["address"].as_str().unwrap(), "{desc}");
+        done += 1;
+    }
+    assert_eq!(done, 12);
+    // A descriptor without any of the device's keys.
+    let foreign = "wsh(multi(1,[deadbeef]xpub6EgGHjcvovyMw8xyoJw9ZRUfjGLS1KUmbjVqMKSNfM6E8hq4EbQ3CpBxfGCPsdxzXtCFuKCxYarzY1TYCG1cmPwq9ep548cM9Ws9rB8V8E8/0/*))";
+    assert_eq!(
+        block_on(t.multisig_address(foreign, false, 0, false))
+            .unwrap_err()
+            .code(),
+        "unsupported"
+    );
+    assert_eq!(
+        block_on(t.multisig_address("wpkh(nonsense)", false, 0, false))
+            .unwrap_err()
+            .code(),
+        "invalid-input"
+    );
+}

@@ -12,7 +12,7 @@ use crate::transport::{Packets, Transport};
 use crate::trezor::btc::keys::{self, Coin, DeviceXpub};
 use crate::trezor::btc::message::{self, SignedMessage};
 use crate::trezor::btc::multisig::Multisig;
-use crate::trezor::btc::{finish, plan, sign_tx, SignedPsbt};
+use crate::trezor::btc::{descriptor, finish, plan, sign_tx, SignedPsbt};
 use crate::trezor::features::{self, DeviceInfo};
 use crate::trezor::framing::{self, Decoder};
 use crate::trezor::messages::{EndSession, Features, GetFeatures, Initialize, Ping, Success};
@@ -305,6 +305,46 @@ impl<T: Transport> Trezor<T> {
             .await?;
         self.status(Status::Done);
         Ok(a)
+    }
+
+    /// The address `change`/`index` of a multisig `descriptor` (`sh(multi(...))`,
+    /// `wsh(sortedmulti(...))`, `sh(wsh(...))` over xpubs, one of them this device's),
+    /// checked against the address the host derives from the descriptor.
+    ///
+    /// # Errors
+    /// `invalid-input` for a descriptor that is not such a multisig; `unsupported` when
+    /// none of its keys is this device's; `protocol` when the device's address differs;
+    /// transport and failure errors.
+    pub async fn multisig_address(
+        &mut self,
+        descriptor: &str,
+        change: bool,
+        index: u32,
+        display: bool,
+    ) -> Result<String> {
+        let fpr = self.master_fingerprint().await?;
+        let probe = descriptor::multisig_address(
+            descriptor,
+            change,
+            index,
+            fpr,
+            bitcoin::Network::Bitcoin,
+        )?;
+        let coin = match probe.multisig.xpubs.first().map(|x| x.network) {
+            Some(bitcoin::NetworkKind::Test) => Coin::Testnet,
+            _ => Coin::Bitcoin,
+        };
+        let ms = descriptor::multisig_address(descriptor, change, index, fpr, coin.network())?;
+        let address = self
+            .address_with(&ms.path, coin, ms.script_type, Some(&ms.multisig), display)
+            .await?;
+        if address != ms.address {
+            return Err(Error::protocol(format!(
+                "the trezor shows {address} where the descriptor gives {}",
+                ms.address
+            )));
+        }
+        Ok(address)
     }
 
     /// Signs `message` with the key at `path` (script type by purpose).

@@ -7,6 +7,7 @@
 
 pub mod btc;
 pub mod device;
+pub mod failure;
 pub mod features;
 pub mod framing;
 pub mod messages;

@@ -1,30 +1,27 @@
 //! The simulated Trezor's message loop: sessions, confirmations, faults.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sim::confirm::{Confirm, Prompt};
 use crate::sim::fault::{Fault, Faults};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
-use crate::sim::trezor::keys::{self, path_of, Refusal};
+use crate::sim::trezor::keys::Refusal;
 use crate::sim::trezor::sign_tx::{self, Answer, Outcome};
-use crate::transport::memory::MemoryTransport;
-use crate::transport::{Identity, Packets};
-use crate::trezor::btc::keys::node_of;
-use crate::trezor::framing::{self, Decoder};
+use crate::trezor::framing::Decoder;
 use crate::trezor::messages::{
-    self as msg, button, failure, request_type, types, Address, ButtonRequest, Failure, Features,
-    GetAddress, GetPublicKey, Initialize, InputScriptType, MessageSignature, Ping, PublicKey,
-    SignMessage, SignTx, Success, TxRequest, TxRequestDetailsType, Wire,
+    self as msg, button, failure, request_type, types, ButtonRequest, Failure, Features,
+    GetAddress, GetPublicKey, Initialize, Ping, SignMessage, SignTx, Success, TxRequest,
+    TxRequestDetailsType, Wire,
 };
 
 /// A reply the sim will send once the user confirmed.
 #[derive(Debug, Clone)]
-enum Pending {
+pub(super) enum Pending {
     /// Send this message.
     Reply(u16, Vec<u8>),
 }
 
 #[derive(Debug, Clone)]
-enum State {
+pub(super) enum State {
     Idle,
     /// A ButtonRequest is out; on ButtonAck, ask `prompt` and send `then`.
     Button(Prompt, Pending),
@@ -37,7 +34,7 @@ enum State {
 }
 
 #[derive(Debug, Clone)]
-enum Waiting {
+pub(super) enum Waiting {
     Tx,
     Button(Prompt),
 }
@@ -45,29 +42,29 @@ enum Waiting {
 /// A simulated Trezor.
 #[derive(Debug)]
 pub struct TrezorSim {
-    seed: Seed,
-    confirm: Confirm,
-    faults: Faults,
-    session_id: Option<Vec<u8>>,
-    sessions: u8,
-    state: State,
-    decoder: Decoder,
-    exchanges: usize,
-    packets_out: usize,
+    pub(super) seed: Seed,
+    pub(super) confirm: Confirm,
+    pub(super) faults: Faults,
+    pub(super) session_id: Option<Vec<u8>>,
+    pub(super) sessions: u8,
+    pub(super) state: State,
+    pub(super) decoder: Decoder,
+    pub(super) exchanges: usize,
+    pub(super) packets_out: usize,
 }
 
-fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
+pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
     vec![msg::encode(m)]
 }
 
-fn failure_reply((code, text): Refusal) -> Vec<(u16, Vec<u8>)> {
+pub(super) fn failure_reply((code, text): Refusal) -> Vec<(u16, Vec<u8>)> {
     reply(&Failure {
         code: Some(code),
         message: Some(text),
     })
 }
 
-fn bad_message(what: &str) -> Vec<(u16, Vec<u8>)> {
+pub(super) fn bad_message(what: &str) -> Vec<(u16, Vec<u8>)> {
     failure_reply((
         failure::DATA_ERROR,
         format!("Failed to decode message: {what}"),
@@ -131,7 +128,12 @@ impl TrezorSim {
         id
     }
 
-    fn confirm_then(&mut self, code: i32, prompt: Prompt, then: Pending) -> Vec<(u16, Vec<u8>)> {
+    pub(super) fn confirm_then(
+        &mut self,
+        code: i32,
+        prompt: Prompt,
+        then: Pending,
+    ) -> Vec<(u16, Vec<u8>)> {
         self.state = State::Button(prompt, then);
         reply(&ButtonRequest {
             code: Some(code),
@@ -324,199 +326,6 @@ impl TrezorSim {
                 failure_reply(r)
             }
         }
-    }
-
-    fn get_public_key(&mut self, m: GetPublicKey) -> Vec<(u16, Vec<u8>)> {
-        match self.public_key(&m) {
-            Ok(pk) => {
-                let answer = msg::encode(&pk);
-                if m.show_display == Some(true) {
-                    self.confirm_then(
-                        button::PUBLIC_KEY,
-                        Prompt::Show(pk.xpub),
-                        Pending::Reply(answer.0, answer.1),
-                    )
-                } else {
-                    vec![answer]
-                }
-            }
-            Err(r) => failure_reply(r),
-        }
-    }
-
-    fn public_key(&self, m: &GetPublicKey) -> core::result::Result<PublicKey, Refusal> {
-        if let Some(curve) = &m.ecdsa_curve_name {
-            if curve != "secp256k1" {
-                return Err((failure::DATA_ERROR, "Unsupported curve".into()));
-            }
-        }
-        let coin = keys::coin_of(m.coin_name.as_deref())?;
-        let mut address_n = m.address_n.clone();
-        if self.faults.has(Fault::ForeignPubkey) {
-            address_n.push(7);
-        }
-        let path = path_of(&address_n);
-        let xpub = self
-            .seed
-            .xpub(&path, bitcoin::NetworkKind::from(coin.network()))
-            .map_err(keys::refusal)?;
-        let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
-        Ok(PublicKey {
-            node: Some(node_of(&xpub)),
-            xpub: keys::xpub_string(&xpub, coin, st, m.ignore_xpub_magic == Some(true)),
-            root_fingerprint: Some(u32::from_be_bytes(self.seed.fingerprint().to_bytes())),
-            descriptor: keys::descriptor(&self.seed, &path, &xpub, st),
-        })
-    }
-
-    fn get_address(&mut self, m: GetAddress) -> Vec<(u16, Vec<u8>)> {
-        let address = keys::coin_of(m.coin_name.as_deref()).and_then(|coin| {
-            let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
-            let spk =
-                keys::script_pubkey(&self.seed, &path_of(&m.address_n), st, m.multisig.as_ref())?;
-            keys::address_of(&spk, coin)
-        });
-        match address {
-            Ok(address) => {
-                let answer = msg::encode(&Address {
-                    address: address.clone(),
-                    mac: None,
-                });
-                if m.show_display == Some(true) {
-                    self.confirm_then(
-                        button::ADDRESS,
-                        Prompt::Show(address),
-                        Pending::Reply(answer.0, answer.1),
-                    )
-                } else {
-                    vec![answer]
-                }
-            }
-            Err(r) => failure_reply(r),
-        }
-    }
-
-    fn sign_message(&mut self, m: SignMessage) -> Vec<(u16, Vec<u8>)> {
-        let signed = keys::coin_of(m.coin_name.as_deref()).and_then(|coin| {
-            let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
-            let path = path_of(&m.address_n);
-            let spk = keys::script_pubkey(&self.seed, &path, st, None)?;
-            let address = keys::address_of(&spk, coin)?;
-            let mut signature = keys::sign_message(
-                &self.seed,
-                &path,
-                st,
-                m.no_script_type == Some(true),
-                &m.message,
-            )?;
-            if self.faults.has(Fault::BadSignature) {
-                if let Some(last) = signature.last_mut() {
-                    *last ^= 0x01;
-                }
-            }
-            Ok(MessageSignature { address, signature })
-        });
-        match signed {
-            Ok(sig) => {
-                let text = String::from_utf8_lossy(&m.message).into_owned();
-                let answer = msg::encode(&sig);
-                self.confirm_then(
-                    button::OTHER,
-                    Prompt::SignMessage(text),
-                    Pending::Reply(answer.0, answer.1),
-                )
-            }
-            Err(r) => failure_reply(r),
-        }
-    }
-
-    /// Handles one 64-byte packet from the host; returns the reply packets, with the
-    /// link-level faults applied.
-    ///
-    /// # Errors
-    /// `disconnected` once `DisconnectAfter(k)` exchanges are done.
-    pub fn handle_packet(&mut self, packet: &[u8]) -> Result<Vec<Vec<u8>>> {
-        if let Some(k) = self.faults.disconnect_after() {
-            if self.exchanges >= k {
-                return Err(Error::Disconnected);
-            }
-        }
-        let message = match self.decoder.push(packet) {
-            Ok(Some(m)) => m,
-            Ok(None) => return Ok(Vec::new()),
-            Err(_) => {
-                let (ty, p) = msg::encode(&Failure {
-                    code: Some(failure::UNEXPECTED_MESSAGE),
-                    message: Some("Invalid packet".into()),
-                });
-                return self.frame(vec![(ty, p)]);
-            }
-        };
-        self.exchanges += 1;
-        if self.faults.has(Fault::NoAnswer) {
-            return Ok(Vec::new());
-        }
-        let replies = self.handle_message(message.0, &message.1);
-        self.frame(replies)
-    }
-
-    fn frame(&mut self, replies: Vec<(u16, Vec<u8>)>) -> Result<Vec<Vec<u8>>> {
-        let mut out = Vec::new();
-        for (ty, payload) in replies {
-            let mut packets = framing::encode(ty, &payload)?;
-            if let Some(first) = packets.first_mut() {
-                if self.faults.has(Fault::WrongChannel) {
-                    first[..3].copy_from_slice(b"\0\0\0");
-                }
-                let len = payload.len() as u32;
-                if self.faults.has(Fault::TruncatedLength) && len > 0 {
-                    first[5..9].copy_from_slice(&(len - 1).to_be_bytes());
-                }
-                if self.faults.has(Fault::OverlongLength) {
-                    first[5..9].copy_from_slice(&(len + 200).to_be_bytes());
-                }
-            }
-            for p in packets {
-                let n = self.packets_out;
-                self.packets_out += 1;
-                if self.faults.has(Fault::DropPacket(n)) {
-                    continue;
-                }
-                if self.faults.has(Fault::DuplicatePacket(n)) {
-                    out.push(p.to_vec());
-                }
-                out.push(p.to_vec());
-            }
-        }
-        Ok(out)
-    }
-
-    /// Puts the simulator behind an in-memory link of 64-byte packets (the WebUSB /
-    /// HID path).
-    pub fn into_transport(mut self) -> MemoryTransport {
-        let identity = Identity {
-            vendor_id: 0x1209,
-            product_id: 0x53c1,
-            usage_page: None,
-            product_name: "TREZOR (simulated)".into(),
-        };
-        MemoryTransport::new(Packets::Reports64, identity, move |packet| {
-            self.handle_packet(packet)
-        })
-    }
-
-    /// Puts the simulator behind an in-memory link of whole messages.
-    pub fn into_message_transport(mut self) -> MemoryTransport {
-        MemoryTransport::new(Packets::Messages, Identity::default(), move |data| {
-            let (ty, payload) = framing::decode_message(data)?;
-            if self.faults.has(Fault::NoAnswer) {
-                return Ok(Vec::new());
-            }
-            self.handle_message(ty, &payload)
-                .into_iter()
-                .map(|(t, p)| framing::encode_message(t, &p))
-                .collect()
-        })
     }
 }
 

@@ -8,9 +8,12 @@
 //! link-level faults). [`TrezorSim::into_transport`] puts it behind a
 //! [`MemoryTransport`](crate::transport::memory::MemoryTransport); [`serve_udp`] serves it like the emulator.
 
+mod calls;
 mod device;
 pub mod keys;
+mod link;
 pub mod sign_tx;
+mod stream;
 #[cfg(not(target_arch = "wasm32"))]
 mod udp;
 

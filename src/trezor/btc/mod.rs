@@ -1,6 +1,7 @@
 //! The Bitcoin calls of a Trezor, as sans-IO [`Call`](crate::trezor::session::Call)s:
 //! keys and addresses, message signing, and PSBT signing through SignTx.
 
+pub mod descriptor;
 pub mod finish;
 pub mod keys;
 pub mod message;

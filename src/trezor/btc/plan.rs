@@ -14,9 +14,9 @@ use bitcoin::{Script, ScriptBuf, Transaction, TxOut, Txid};
 
 use crate::error::{Error, Result};
 use crate::trezor::btc::keys::{address_n, Coin};
+use crate::trezor::btc::multisig::{multisig_of, multisig_type};
 use crate::trezor::messages::{
-    HdNodePathType, HdNodeType, InputScriptType, MultisigPubkeysOrder, MultisigRedeemScriptType,
-    OutputScriptType, TxInput, TxOutput,
+    InputScriptType, MultisigRedeemScriptType, OutputScriptType, TxInput, TxOutput,
 };
 
 /// Everything SignTx needs, built from a PSBT.
@@ -58,60 +58,6 @@ fn ours_ecdsa(input: &Input, fpr: Fingerprint) -> Option<(bitcoin::PublicKey, De
         .iter()
         .find(|(_, (f, _))| *f == fpr)
         .map(|(k, (_, p))| (bitcoin::PublicKey::new(*k), p.clone()))
-}
-
-fn multisig_of(script: &Script) -> Option<(u32, Vec<bitcoin::PublicKey>)> {
-    let mut ins: Vec<Instruction> = script.instructions().collect::<Result<_, _>>().ok()?;
-    let last = ins.pop()?;
-    if last != Instruction::Op(bitcoin::opcodes::all::OP_CHECKMULTISIG) {
-        return None;
-    }
-    let n_op = ins.pop()?;
-    let first = *ins.first()?;
-    let small = |i: &Instruction| -> Option<u32> {
-        match i {
-            Instruction::Op(op) => {
-                let v = op.to_u8();
-                (0x51..=0x60).contains(&v).then(|| u32::from(v - 0x50))
-            }
-            Instruction::PushBytes(_) => None,
-        }
-    };
-    let m = small(&first)?;
-    let n = small(&n_op)?;
-    let keys: Vec<bitcoin::PublicKey> = ins
-        .get(1..)?
-        .iter()
-        .map(|i| match i {
-            Instruction::PushBytes(b) => bitcoin::PublicKey::from_slice(b.as_bytes()).ok(),
-            Instruction::Op(_) => None,
-        })
-        .collect::<Option<_>>()?;
-    (keys.len() == n as usize && m >= 1 && m <= n).then_some((m, keys))
-}
-
-fn multisig_type(m: u32, keys: &[bitcoin::PublicKey]) -> MultisigRedeemScriptType {
-    MultisigRedeemScriptType {
-        pubkeys: keys
-            .iter()
-            .map(|k| HdNodePathType {
-                node: Some(HdNodeType {
-                    depth: 0,
-                    fingerprint: 0,
-                    child_num: 0,
-                    chain_code: vec![0; 32],
-                    private_key: None,
-                    public_key: k.to_bytes(),
-                }),
-                address_n: Vec::new(),
-            })
-            .collect(),
-        signatures: vec![Vec::new(); keys.len()],
-        m,
-        nodes: Vec::new(),
-        address_n: Vec::new(),
-        pubkeys_order: Some(MultisigPubkeysOrder::PRESERVED),
-    }
 }
 
 /// The script type (and multisig description) of an input spending `spk`, from the

@@ -1,0 +1,118 @@
+//! The simulated Trezor's key calls: GetPublicKey, GetAddress, SignMessage.
+
+use crate::sim::confirm::Prompt;
+use crate::sim::fault::Fault;
+use crate::sim::trezor::device::{failure_reply, Pending};
+use crate::sim::trezor::keys::{self, path_of, Refusal};
+use crate::sim::trezor::TrezorSim;
+use crate::trezor::btc::keys::node_of;
+use crate::trezor::messages::{
+    self as msg, button, failure, Address, GetAddress, GetPublicKey, InputScriptType,
+    MessageSignature, PublicKey, SignMessage,
+};
+
+impl TrezorSim {
+    pub(super) fn get_public_key(&mut self, m: GetPublicKey) -> Vec<(u16, Vec<u8>)> {
+        match self.public_key(&m) {
+            Ok(pk) => {
+                let answer = msg::encode(&pk);
+                if m.show_display == Some(true) {
+                    self.confirm_then(
+                        button::PUBLIC_KEY,
+                        Prompt::Show(pk.xpub),
+                        Pending::Reply(answer.0, answer.1),
+                    )
+                } else {
+                    vec![answer]
+                }
+            }
+            Err(r) => failure_reply(r),
+        }
+    }
+
+    fn public_key(&self, m: &GetPublicKey) -> core::result::Result<PublicKey, Refusal> {
+        if let Some(curve) = &m.ecdsa_curve_name {
+            if curve != "secp256k1" {
+                return Err((failure::DATA_ERROR, "Unsupported curve".into()));
+            }
+        }
+        let coin = keys::coin_of(m.coin_name.as_deref())?;
+        let mut address_n = m.address_n.clone();
+        if self.faults.has(Fault::ForeignPubkey) {
+            address_n.push(7);
+        }
+        let path = path_of(&address_n);
+        let xpub = self
+            .seed
+            .xpub(&path, bitcoin::NetworkKind::from(coin.network()))
+            .map_err(keys::refusal)?;
+        let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
+        Ok(PublicKey {
+            node: Some(node_of(&xpub)),
+            xpub: keys::xpub_string(&xpub, coin, st, m.ignore_xpub_magic == Some(true)),
+            root_fingerprint: Some(u32::from_be_bytes(self.seed.fingerprint().to_bytes())),
+            descriptor: keys::descriptor(&self.seed, &path, &xpub, st),
+        })
+    }
+
+    pub(super) fn get_address(&mut self, m: GetAddress) -> Vec<(u16, Vec<u8>)> {
+        let address = keys::coin_of(m.coin_name.as_deref()).and_then(|coin| {
+            let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
+            let spk =
+                keys::script_pubkey(&self.seed, &path_of(&m.address_n), st, m.multisig.as_ref())?;
+            keys::address_of(&spk, coin)
+        });
+        match address {
+            Ok(address) => {
+                let answer = msg::encode(&Address {
+                    address: address.clone(),
+                    mac: None,
+                });
+                if m.show_display == Some(true) {
+                    self.confirm_then(
+                        button::ADDRESS,
+                        Prompt::Show(address),
+                        Pending::Reply(answer.0, answer.1),
+                    )
+                } else {
+                    vec![answer]
+                }
+            }
+            Err(r) => failure_reply(r),
+        }
+    }
+
+    pub(super) fn sign_message(&mut self, m: SignMessage) -> Vec<(u16, Vec<u8>)> {
+        let signed = keys::coin_of(m.coin_name.as_deref()).and_then(|coin| {
+            let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
+            let path = path_of(&m.address_n);
+            let spk = keys::script_pubkey(&self.seed, &path, st, None)?;
+            let address = keys::address_of(&spk, coin)?;
+            let mut signature = keys::sign_message(
+                &self.seed,
+                &path,
+                st,
+                m.no_script_type == Some(true),
+                &m.message,
+            )?;
+            if self.faults.has(Fault::BadSignature) {
+                if let Some(last) = signature.last_mut() {
+                    *last ^= 0x01;
+                }
+            }
+            Ok(MessageSignature { address, signature })
+        });
+        match signed {
+            Ok(sig) => {
+                let text = String::from_utf8_lossy(&m.message).into_owned();
+                let answer = msg::encode(&sig);
+                self.confirm_then(
+                    button::OTHER,
+                    Prompt::SignMessage(text),
+                    Pending::Reply(answer.0, answer.1),
+                )
+            }
+            Err(r) => failure_reply(r),
+        }
+    }
+}

@@ -275,3 +275,39 @@ fn whole_message_links_work_too() {
         .unwrap()
         .starts_with("tr([5c9e228d/86h/0h/0h]xpub"));
 }
+
+#[test]
+fn after_a_failed_call_the_session_is_initialized_again() {
+    let mut sim = TrezorSim::with_test_seed().unwrap();
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let log = sent.clone();
+    let link = MemoryTransport::new(
+        Packets::Reports64,
+        Identity::default(),
+        move |p: &[u8]| {
+            if p.starts_with(b"?##") {
+                log.borrow_mut().push(u16::from_be_bytes([p[3], p[4]]));
+            }
+            sim.handle_packet(p)
+        },
+    );
+    let mut t = Trezor::new(link);
+    let first = block_on(t.init()).unwrap().session_id;
+    // A call whose reply the host does not accept (Success where Features is expected).
+    let bad = hwsigner::trezor::session::Call::simple(
+        &hwsigner::trezor::messages::Ping {
+            message: Some("x".into()),
+            button_protection: None,
+        },
+        |_: Features| Ok(()),
+    );
+    assert_eq!(block_on(t.run(bad)).unwrap_err().code(), "protocol");
+    sent.borrow_mut().clear();
+    block_on(t.master_fingerprint()).unwrap();
+    assert_eq!(*sent.borrow(), vec![0, 11], "initialize, then getpublickey");
+    assert_eq!(
+        block_on(t.info()).unwrap().session_id,
+        first,
+        "the same session resumed"
+    );
+}

@@ -57,6 +57,8 @@ pub struct Trezor<T: Transport> {
     on_status: Option<Box<dyn FnMut(Status)>>,
     interaction: Interaction,
     info: Option<DeviceInfo>,
+    session_id: Option<Vec<u8>>,
+    interrupted: bool,
 }
 
 impl<T: Transport> core::fmt::Debug for Trezor<T> {
@@ -77,6 +79,8 @@ impl<T: Transport> Trezor<T> {
             on_status: None,
             interaction: Interaction::none(),
             info: None,
+            session_id: None,
+            interrupted: false,
         }
     }
 
@@ -137,11 +141,45 @@ impl<T: Transport> Trezor<T> {
     ///
     /// # Errors
     /// Whatever the exchange or the call reports.
-    pub async fn run<R: 'static>(&mut self, mut call: Call<R>) -> Result<R> {
+    pub async fn run<R: 'static>(&mut self, call: Call<R>) -> Result<R> {
+        self.drive(call, None).await
+    }
+
+    /// Drives `call`, reporting signing progress from `progress` (signatures so far of
+    /// `total`). A failed call marks the session for re-initialization.
+    async fn drive<R: 'static>(
+        &mut self,
+        call: Call<R>,
+        progress: Option<(&sign_tx::Progress, usize)>,
+    ) -> Result<R> {
+        let result = self.drive_inner(call, progress).await;
+        if result.is_err() {
+            self.interrupted = true;
+        }
+        result
+    }
+
+    async fn drive_inner<R: 'static>(
+        &mut self,
+        mut call: Call<R>,
+        progress: Option<(&sign_tx::Progress, usize)>,
+    ) -> Result<R> {
         let (mut ty, mut payload) = call.start();
+        let mut seen = 0;
         loop {
             let (rty, reply) = self.exchange(ty, &payload).await?;
-            match call.on_message(rty, &reply, &mut self.interaction)? {
+            let step = call.on_message(rty, &reply, &mut self.interaction)?;
+            if let Some((progress, total)) = progress {
+                let now = *progress.borrow();
+                if now != seen {
+                    seen = now;
+                    self.status(Status::Signing {
+                        index: now.min(total),
+                        total,
+                    });
+                }
+            }
+            match step {
                 Step::Send {
                     msg_type,
                     payload: next,
@@ -167,17 +205,23 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// See [`features::check`]; transport and protocol errors.
     pub async fn init(&mut self) -> Result<DeviceInfo> {
-        let session_id = self.info.as_ref().and_then(|i| i.session_id.clone());
+        let session_id = self.session_id.clone();
         let call = Call::simple(&Initialize { session_id }, |f: Features| {
             features::check(&f)
         });
         let info = self.run(call).await?;
+        if info.session_id.is_some() {
+            self.session_id = info.session_id.clone();
+        }
         self.info = Some(info.clone());
+        self.interrupted = false;
         Ok(info)
     }
 
     async fn ready(&mut self) -> Result<()> {
-        if self.info.is_none() {
+        // A call that failed half-way may have left the device inside a workflow:
+        // Initialize (resuming the session) brings it back to a known state.
+        if self.info.is_none() || self.interrupted {
             self.init().await?;
         }
         Ok(())
@@ -195,7 +239,7 @@ impl<T: Transport> Trezor<T> {
             }))
             .await?;
         if info.session_id.is_none() {
-            info.session_id = self.info.as_ref().and_then(|i| i.session_id.clone());
+            info.session_id = self.session_id.clone();
         }
         self.info = Some(info.clone());
         Ok(info)
@@ -398,35 +442,8 @@ impl<T: Transport> Trezor<T> {
         let total = plan.inputs.len();
         let progress = Rc::new(RefCell::new(0usize));
         self.status(Status::Signing { index: 0, total });
-        let mut call = sign_tx::sign_tx(plan.clone(), progress.clone());
-        let (mut ty, mut payload) = call.start();
-        let mut seen = 0;
-        let result = loop {
-            let (rty, reply) = self.exchange(ty, &payload).await?;
-            let step = call.on_message(rty, &reply, &mut self.interaction)?;
-            let now = *progress.borrow();
-            if now != seen {
-                seen = now;
-                self.status(Status::Signing {
-                    index: now.min(total),
-                    total,
-                });
-            }
-            match step {
-                Step::Send {
-                    msg_type,
-                    payload: next,
-                    event,
-                } => {
-                    if matches!(event, Some(Event::ConfirmOnDevice { .. })) {
-                        self.status(Status::ConfirmOnDevice);
-                    }
-                    ty = msg_type;
-                    payload = next;
-                }
-                Step::Done(result) => break result,
-            }
-        };
+        let call = sign_tx::sign_tx(plan.clone(), progress.clone());
+        let result = self.drive(call, Some((&progress, total))).await?;
         let signed = finish::finish(psbt, &view, &plan, result)?;
         self.status(Status::Done);
         Ok(signed)
@@ -440,6 +457,7 @@ impl<T: Transport> Trezor<T> {
         self.run(Call::simple(&EndSession {}, |_: Success| Ok(())))
             .await?;
         self.info = None;
+        self.session_id = None;
         Ok(())
     }
 

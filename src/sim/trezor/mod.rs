@@ -12,6 +12,7 @@ mod calls;
 mod device;
 pub mod keys;
 mod link;
+mod scripts;
 pub mod sign_tx;
 mod stream;
 #[cfg(not(target_arch = "wasm32"))]

@@ -23,6 +23,7 @@ use crate::bytes::write_varint;
 use crate::sim::confirm::Prompt;
 use crate::sim::seed::Seed;
 use crate::sim::trezor::keys::{self, path_of};
+use crate::sim::trezor::scripts::{self, multisig_input};
 use crate::sim::trezor::stream::{changed, fail, is_segwit, push, refuse, Run, Step, MAX_COUNT};
 pub use crate::sim::trezor::stream::{Answer, Outcome};
 use crate::trezor::btc::keys::Coin;
@@ -98,13 +99,11 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
         if st == InputScriptType::EXTERNAL || txi.address_n.is_empty() {
             return fail(failure::DATA_ERROR, "External inputs are not simulated");
         }
-        if txi.multisig.is_some() {
-            return fail(failure::DATA_ERROR, "Multisig signing is not simulated");
-        }
         if txi.prev_hash.len() != 32 {
             return fail(failure::DATA_ERROR, "Provided prev_hash is invalid.");
         }
-        let spk = keys::script_pubkey(seed, &path_of(&txi.address_n), st, None).or_else(refuse)?;
+        let spk = keys::script_pubkey(seed, &path_of(&txi.address_n), st, txi.multisig.as_ref())
+            .or_else(refuse)?;
         inputs.push((txi, spk));
     }
     let taproot_only = inputs
@@ -205,7 +204,10 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
                 return changed();
             }
             let mut script_sig = Vec::new();
-            if orig.script_type == Some(InputScriptType::SPENDP2SHWITNESS) {
+            let ms = multisig_input(seed, orig)?;
+            if let (Some(InputScriptType::SPENDP2SHWITNESS), Some(ms)) = (orig.script_type, &ms) {
+                push(&mut script_sig, ms.script.to_p2wsh().as_bytes());
+            } else if orig.script_type == Some(InputScriptType::SPENDP2SHWITNESS) {
                 let sk = keys::secret(seed, &path).or_else(refuse)?;
                 let pk = bitcoin::CompressedPublicKey(sk.public_key(secp));
                 push(
@@ -232,18 +234,26 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
             }
             let sk = keys::secret(seed, &path).or_else(refuse)?;
             let pk = sk.public_key(secp);
+            let ms = multisig_input(seed, orig)?;
+            let code = ms.as_ref().map_or(spk, |m| &m.script);
             let hash = SighashCache::new(&unsigned)
-                .legacy_signature_hash(i, spk, EcdsaSighashType::All.to_u32())
+                .legacy_signature_hash(i, code, EcdsaSighashType::All.to_u32())
                 .map_err(|_| Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into())))?;
             let sig = secp
                 .sign_ecdsa(&Message::from_digest(hash.to_byte_array()), &sk)
                 .serialize_der()
                 .to_vec();
-            let mut script_sig = Vec::new();
-            let mut with_type = sig.clone();
-            with_type.push(0x01);
-            push(&mut script_sig, &with_type);
-            push(&mut script_sig, &pk.serialize());
+            let script_sig = match &ms {
+                Some(ms) => scripts::script_sig(ms, &sig),
+                None => {
+                    let mut script_sig = Vec::new();
+                    let mut with_type = sig.clone();
+                    with_type.push(0x01);
+                    push(&mut script_sig, &with_type);
+                    push(&mut script_sig, &pk.serialize());
+                    script_sig
+                }
+            };
             write_input(&mut run.buf, orig, &script_sig);
             run.sig = Some((i as u32, sig));
         }
@@ -293,26 +303,34 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
                 }
                 let sk = keys::secret(seed, &path).or_else(refuse)?;
                 let pk = bitcoin::CompressedPublicKey(sk.public_key(secp));
-                let code = ScriptBuf::new_p2wpkh(&pk.wpubkey_hash());
-                let hash = cache
-                    .p2wpkh_signature_hash(
-                        i,
-                        &code,
-                        Amount::from_sat(orig.amount),
-                        EcdsaSighashType::All,
-                    )
-                    .map_err(|_| {
-                        Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into()))
-                    })?;
+                let ms = multisig_input(seed, orig)?;
+                let amount = Amount::from_sat(orig.amount);
+                let hash = match &ms {
+                    Some(ms) => cache
+                        .p2wsh_signature_hash(i, &ms.script, amount, EcdsaSighashType::All)
+                        .ok(),
+                    None => {
+                        let code = ScriptBuf::new_p2wpkh(&pk.wpubkey_hash());
+                        cache
+                            .p2wpkh_signature_hash(i, &code, amount, EcdsaSighashType::All)
+                            .ok()
+                    }
+                }
+                .ok_or_else(|| Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into())))?;
                 let sig = secp
                     .sign_ecdsa(&Message::from_digest(hash.to_byte_array()), &sk)
                     .serialize_der()
                     .to_vec();
-                let mut with_type = sig.clone();
-                with_type.push(0x01);
-                run.buf.push(2);
-                push(&mut run.buf, &with_type);
-                push(&mut run.buf, &pk.to_bytes());
+                match &ms {
+                    Some(ms) => run.buf.extend_from_slice(&scripts::witness(ms, &sig)),
+                    None => {
+                        let mut with_type = sig.clone();
+                        with_type.push(0x01);
+                        run.buf.push(2);
+                        push(&mut run.buf, &with_type);
+                        push(&mut run.buf, &pk.to_bytes());
+                    }
+                }
                 run.sig = Some((i as u32, sig));
             }
         }

@@ -6,6 +6,7 @@ use crate::sim::fault::{Fault, Faults};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use crate::sim::trezor::keys::Refusal;
 use crate::sim::trezor::sign_tx::{self, Answer, Outcome};
+use crate::sim::trezor::unlock::{Asking, Protection};
 use crate::trezor::framing::Decoder;
 use crate::trezor::messages::{
     self as msg, button, failure, request_type, types, ButtonRequest, Failure, Features,
@@ -25,6 +26,8 @@ pub(super) enum State {
     Idle,
     /// A ButtonRequest is out; on ButtonAck, ask `prompt` and send `then`.
     Button(Prompt, Pending),
+    /// A PIN or passphrase is asked for; then the pending message is handled.
+    Unlock(Asking, u16, Vec<u8>),
     /// Signing: the SignTx, the answers so far, and what was last asked.
     Signing {
         tx: SignTx,
@@ -51,6 +54,9 @@ pub struct TrezorSim {
     pub(super) decoder: Decoder,
     pub(super) exchanges: usize,
     pub(super) packets_out: usize,
+    pub(super) protection: Protection,
+    pub(super) unlocked: bool,
+    pub(super) passphrase_ready: bool,
 }
 
 pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
@@ -84,6 +90,9 @@ impl TrezorSim {
             decoder: Decoder::new(),
             exchanges: 0,
             packets_out: 0,
+            protection: Protection::default(),
+            unlocked: true,
+            passphrase_ready: true,
         }
     }
 
@@ -108,11 +117,11 @@ impl TrezorSim {
             patch_version: Some(0),
             bootloader_mode: None,
             device_id: Some("HWSIGNERSIM0001".into()),
-            pin_protection: Some(false),
-            passphrase_protection: Some(false),
+            pin_protection: Some(self.protection.pin.is_some()),
+            passphrase_protection: Some(self.protection.passphrase_mnemonic.is_some()),
             label: Some("hwsigner simulator".into()),
             initialized: Some(true),
-            unlocked: Some(true),
+            unlocked: Some(self.unlocked),
             model: Some("T".into()),
             capabilities: vec![1],
             session_id: self.session_id.clone(),
@@ -154,6 +163,9 @@ impl TrezorSim {
     }
 
     fn dispatch(&mut self, msg_type: u16, payload: &[u8]) -> Vec<(u16, Vec<u8>)> {
+        if let Some(replies) = self.unlock_step(msg_type, payload) {
+            return replies;
+        }
         match msg_type {
             types::INITIALIZE => {
                 self.state = State::Idle;
@@ -165,7 +177,13 @@ impl TrezorSim {
                     .filter(|id| Some(id) == self.session_id.as_ref());
                 self.session_id = Some(match resume {
                     Some(id) => id,
-                    None => self.new_session(),
+                    None => {
+                        // A new session forgets the passphrase.
+                        if self.protection.passphrase_mnemonic.is_some() {
+                            self.passphrase_ready = false;
+                        }
+                        self.new_session()
+                    }
                 });
                 reply(&self.features())
             }

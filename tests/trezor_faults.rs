@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bitcoin::bip32::Fingerprint;
+use bitcoin::hashes::Hash;
 use futures::executor::block_on;
 use hwsigner::sim::confirm::{Confirm, Prompt};
 use hwsigner::sim::fault::{Fault, Faults};
@@ -201,6 +202,23 @@ fn psbts_the_trezor_cannot_sign() {
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
     assert!(
         matches!(&e, Error::InvalidInput { field, .. } if field == "input 0"),
+        "{e}"
+    );
+    // Taproot with a script tree: only BIP-86 key-path spends are signed.
+    let c = case("test_signtx_taproot::test_send_p2tr");
+    let (_, mut psbt) = psbt_of(&c);
+    psbt.inputs[0].tap_merkle_root = Some(bitcoin::TapNodeHash::from_byte_array([7; 32]));
+    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
+    assert_eq!(e.code(), "unsupported", "{e}");
+    // An output script without an address.
+    let c = case("test_signtx::test_one_one_fee");
+    let (_, mut psbt) = psbt_of(&c);
+    psbt.unsigned_tx.output[0].script_pubkey = bitcoin::ScriptBuf::from_bytes(vec![0x51, 0x51]);
+    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidInput { field, .. } if field == "output 0"),
         "{e}"
     );
     // All-taproot spends go without.

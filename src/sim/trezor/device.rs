@@ -39,7 +39,7 @@ pub(super) enum State {
 #[derive(Debug, Clone)]
 pub(super) enum Waiting {
     Tx,
-    Button(Prompt),
+    Button(Option<Prompt>),
 }
 
 /// A simulated Trezor.
@@ -260,7 +260,8 @@ impl TrezorSim {
                 mut answers,
                 waiting: Waiting::Button(prompt),
             } => {
-                answers.push(Answer::Button(self.confirm.answer(&prompt)));
+                let approved = prompt.as_ref().is_none_or(|p| self.confirm.answer(p));
+                answers.push(Answer::Button(approved));
                 self.state = State::Signing {
                     tx,
                     answers,

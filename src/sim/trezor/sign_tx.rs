@@ -35,6 +35,12 @@ use crate::trezor::messages::{
 fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
     let st = txo.script_type.unwrap_or(OutputScriptType::PAYTOADDRESS);
     if st == OutputScriptType::PAYTOOPRETURN {
+        if !txo.address_n.is_empty() || txo.address.is_some() {
+            return fail(
+                failure::DATA_ERROR,
+                "Output's address_n provided but not expected.",
+            );
+        }
         if txo.amount != 0 {
             return fail(failure::DATA_ERROR, "OP_RETURN output with non-zero amount");
         }
@@ -117,11 +123,19 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
         let spk = output_script(seed, coin, &txo)?;
         let is_change = !txo.address_n.is_empty();
         if !is_change {
-            let to = keys::address_of(&spk, coin).unwrap_or_else(|_| "op_return".into());
+            let to = keys::address_of(&spk, coin).ok();
+            let shown = to.clone().unwrap_or_else(|| "op_return".into());
             run.button(
                 button::CONFIRM_OUTPUT,
-                Prompt::SignTransaction(format!("send {} sat to {to}", txo.amount)),
+                Some(Prompt::SignTransaction(format!(
+                    "send {} sat to {shown}",
+                    txo.amount
+                ))),
             )?;
+            // Core models show the amount on a second screen.
+            if to.is_some() {
+                run.button(button::CONFIRM_OUTPUT, None)?;
+            }
         }
         outputs.push((txo, spk));
     }
@@ -138,7 +152,10 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
     }
     run.button(
         button::SIGN_TX,
-        Prompt::SignTransaction(format!("fee {} sat", total_in - total_out)),
+        Some(Prompt::SignTransaction(format!(
+            "fee {} sat",
+            total_in - total_out
+        ))),
     )?;
     // Step 3: previous transactions.
     if !taproot_only {

@@ -7,8 +7,10 @@ use crate::trezor::btc::keys::Coin;
 use crate::trezor::btc::sign_tx;
 use crate::trezor::features::{self, DeviceInfo};
 use crate::trezor::framing::{self, Decoder};
-use crate::trezor::messages::{EndSession, Features, GetFeatures, Initialize, Ping, Success};
-use crate::trezor::session::{Call, Event, Interaction, Step};
+use crate::trezor::messages::{
+    self as msg, Cancel, EndSession, Features, GetFeatures, Initialize, Ping, Success,
+};
+use crate::trezor::session::{unexpected, Call, Event, Interaction, Step};
 
 /// Default time to wait for one reply: long, because a reply can wait for the user.
 pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
@@ -257,6 +259,25 @@ impl<T: Transport> Trezor<T> {
             },
         );
         self.run(call).await
+    }
+
+    /// Cancels what the device waits for (a confirmation screen, a PIN entry).
+    ///
+    /// # Errors
+    /// Transport and protocol errors; a device that answers anything but the
+    /// cancellation Failure.
+    pub async fn cancel(&mut self) -> Result<()> {
+        // The expected answer is Failure(ActionCancelled), which the call machine maps
+        // to user-rejected; anything else is unexpected.
+        let call: Call<()> = Call::new(msg::encode(&Cancel {}), |ty, _| {
+            Err(unexpected(ty, "failure"))
+        });
+        let result = self.run(call).await;
+        self.interrupted = true;
+        match result {
+            Err(Error::UserRejected) | Ok(()) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Ends the session on the device (forgets a cached passphrase).

@@ -197,4 +197,23 @@ impl<T: Transport> Trezor<T> {
         self.status(Status::Done);
         Ok(signed)
     }
+
+    /// Asks the device to verify a message signature and show the message.
+    ///
+    /// # Errors
+    /// `device` (code 3) when the device finds the signature invalid; `user-rejected`;
+    /// transport and protocol errors.
+    pub async fn verify_message(
+        &mut self,
+        address: &str,
+        signature: &[u8],
+        text: &[u8],
+        coin: Coin,
+    ) -> Result<()> {
+        self.ready().await?;
+        self.run(message::verify_message(address, signature, text, coin))
+            .await?;
+        self.status(Status::Done);
+        Ok(())
+    }
 }

@@ -11,7 +11,7 @@ use crate::trezor::framing::Decoder;
 use crate::trezor::messages::{
     self as msg, button, failure, request_type, types, ButtonRequest, Failure, Features,
     GetAddress, GetPublicKey, Initialize, Ping, SignMessage, SignTx, Success, TxRequest,
-    TxRequestDetailsType, Wire,
+    TxRequestDetailsType, VerifyMessage, Wire,
 };
 
 /// A reply the sim will send once the user confirmed.
@@ -230,6 +230,10 @@ impl TrezorSim {
             types::SIGN_MESSAGE => match msg::decode::<SignMessage>(payload) {
                 Ok(m) => self.sign_message(m),
                 Err(_) => bad_message("signmessage"),
+            },
+            types::VERIFY_MESSAGE => match msg::decode::<VerifyMessage>(payload) {
+                Ok(m) => self.verify_message(m),
+                Err(_) => bad_message("verifymessage"),
             },
             types::SIGN_TX => match msg::decode::<SignTx>(payload) {
                 Ok(tx) => {

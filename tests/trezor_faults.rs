@@ -83,6 +83,21 @@ fn a_foreign_public_key_is_caught() {
     let e = block_on(t.xpub(&path("m/84'/0'/0'"), false)).unwrap_err();
     assert_eq!(e.code(), "protocol", "{e}");
     assert!(e.to_string().contains("depth 4"), "{e}");
+    // Signing with a key the input does not use.
+    // (GetPublicKey lies too, so the fingerprint is given and SignTx run directly.)
+    for name in [
+        "test_signtx::test_one_one_fee",
+        "test_signtx_taproot::test_send_p2tr",
+    ] {
+        let mut t = faulty(vec![Fault::ForeignPubkey]);
+        let (raw, psbt) = psbt_of(&case(name));
+        let p = plan::build(&psbt, Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]), None).unwrap();
+        let result =
+            block_on(t.run(sign_tx::sign_tx(p.clone(), Rc::new(RefCell::new(0))))).unwrap();
+        let e = hwsigner::trezor::btc::finish::finish(&raw, &psbt, &p, result).unwrap_err();
+        assert_eq!(e.code(), "protocol", "{name}: {e}");
+        assert!(e.to_string().contains("does not verify"), "{name}: {e}");
+    }
 }
 
 #[test]

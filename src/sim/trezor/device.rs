@@ -301,7 +301,8 @@ impl TrezorSim {
         let State::Signing { tx, answers, .. } = &self.state else {
             return failure_reply((failure::UNEXPECTED_MESSAGE, "Unexpected message".into()));
         };
-        let outcome = sign_tx::replay(&self.seed, tx, answers);
+        let foreign = self.faults.has(Fault::ForeignPubkey);
+        let outcome = sign_tx::replay(&self.seed, tx, answers, foreign);
         let bad_sig = self.faults.has(Fault::BadSignature);
         let corrupt = |mut req: TxRequest| {
             if bad_sig {

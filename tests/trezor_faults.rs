@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bitcoin::bip32::Fingerprint;
+use bitcoin::hashes::Hash;
 use futures::executor::block_on;
 use hwsigner::sim::confirm::{Confirm, Prompt};
 use hwsigner::sim::fault::{Fault, Faults};
@@ -82,6 +83,21 @@ fn a_foreign_public_key_is_caught() {
     let e = block_on(t.xpub(&path("m/84'/0'/0'"), false)).unwrap_err();
     assert_eq!(e.code(), "protocol", "{e}");
     assert!(e.to_string().contains("depth 4"), "{e}");
+    // Signing with a key the input does not use.
+    // (GetPublicKey lies too, so the fingerprint is given and SignTx run directly.)
+    for name in [
+        "test_signtx::test_one_one_fee",
+        "test_signtx_taproot::test_send_p2tr",
+    ] {
+        let mut t = faulty(vec![Fault::ForeignPubkey]);
+        let (raw, psbt) = psbt_of(&case(name));
+        let p = plan::build(&psbt, Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]), None).unwrap();
+        let result =
+            block_on(t.run(sign_tx::sign_tx(p.clone(), Rc::new(RefCell::new(0))))).unwrap();
+        let e = hwsigner::trezor::btc::finish::finish(&raw, &psbt, &p, result).unwrap_err();
+        assert_eq!(e.code(), "protocol", "{name}: {e}");
+        assert!(e.to_string().contains("does not verify"), "{name}: {e}");
+    }
 }
 
 #[test]
@@ -201,6 +217,23 @@ fn psbts_the_trezor_cannot_sign() {
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
     assert!(
         matches!(&e, Error::InvalidInput { field, .. } if field == "input 0"),
+        "{e}"
+    );
+    // Taproot with a script tree: only BIP-86 key-path spends are signed.
+    let c = case("test_signtx_taproot::test_send_p2tr");
+    let (_, mut psbt) = psbt_of(&c);
+    psbt.inputs[0].tap_merkle_root = Some(bitcoin::TapNodeHash::from_byte_array([7; 32]));
+    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
+    assert_eq!(e.code(), "unsupported", "{e}");
+    // An output script without an address.
+    let c = case("test_signtx::test_one_one_fee");
+    let (_, mut psbt) = psbt_of(&c);
+    psbt.unsigned_tx.output[0].script_pubkey = bitcoin::ScriptBuf::from_bytes(vec![0x51, 0x51]);
+    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidInput { field, .. } if field == "output 0"),
         "{e}"
     );
     // All-taproot spends go without.

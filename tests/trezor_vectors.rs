@@ -304,3 +304,24 @@ fn the_12_multisig_addresses_from_descriptors() {
         "invalid-input"
     );
 }
+
+#[test]
+fn the_device_verifies_the_vector_signatures() {
+    let mut t = sim_trezor();
+    for case in cases(SIGN_MESSAGE)
+        .iter()
+        .filter(|c| c["no_script_type"] == false)
+    {
+        let message = hex(case["message_hex"].as_str().unwrap());
+        let sig = hex(case["signature_hex"].as_str().unwrap());
+        let address = case["address"].as_str().unwrap();
+        block_on(t.verify_message(address, &sig, &message, coin(case))).unwrap();
+        // A changed message does not verify.
+        let mut other = message.clone();
+        other.push(b'!');
+        let e = block_on(t.verify_message(address, &sig, &other, coin(case))).unwrap_err();
+        assert!(matches!(e, hwsigner::Error::Device { code: 3, .. }), "{e}");
+    }
+    block_on(t.cancel()).unwrap();
+    assert_eq!(block_on(t.master_fingerprint()).unwrap().to_string(), FPR);
+}

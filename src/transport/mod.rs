@@ -47,7 +47,8 @@ pub use list::list_devices;
 pub enum Packets {
     /// 64-byte HID reports; the protocol above frames and reassembles.
     Reports64,
-    /// Whole messages (an emulator socket): one APDU out, one reply in.
+    /// Whole messages (an emulator socket): one APDU out, one reply in (Ledger), or
+    /// one `type u16 BE | length u32 BE | protobuf` message each way (Trezor).
     Messages,
 }
 

@@ -20,7 +20,7 @@ pub struct UdpTransport {
 }
 
 fn io(e: std::io::Error) -> Error {
-    Error::Transport(format!("udp: {e}"))
+    Error::Transport(format!("udp: {e}").to_lowercase())
 }
 
 impl UdpTransport {
@@ -31,7 +31,7 @@ impl UdpTransport {
     pub fn connect(addr: &str) -> Result<Self> {
         let addr = addr
             .to_socket_addrs()
-            .map_err(|e| Error::invalid("address", e.to_string()))?
+            .map_err(|e| Error::invalid("address", e.to_string().to_lowercase()))?
             .next()
             .ok_or_else(|| Error::invalid("address", "no such host"))?;
         let socket = UdpSocket::bind(if addr.is_ipv4() {

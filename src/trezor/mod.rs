@@ -7,6 +7,7 @@
 
 pub mod btc;
 pub mod device;
+mod device_btc;
 pub mod failure;
 pub mod features;
 pub mod framing;

@@ -6,9 +6,10 @@ use crate::sim::trezor::device::{failure_reply, Pending};
 use crate::sim::trezor::keys::{self, path_of, Refusal};
 use crate::sim::trezor::TrezorSim;
 use crate::trezor::btc::keys::node_of;
+use crate::trezor::btc::message;
 use crate::trezor::messages::{
     self as msg, button, failure, Address, GetAddress, GetPublicKey, InputScriptType,
-    MessageSignature, PublicKey, SignMessage,
+    MessageSignature, PublicKey, SignMessage, Success, VerifyMessage,
 };
 
 impl TrezorSim {
@@ -109,6 +110,27 @@ impl TrezorSim {
                 self.confirm_then(
                     button::OTHER,
                     Prompt::SignMessage(text),
+                    Pending::Reply(answer.0, answer.1),
+                )
+            }
+            Err(r) => failure_reply(r),
+        }
+    }
+
+    pub(super) fn verify_message(&mut self, m: VerifyMessage) -> Vec<(u16, Vec<u8>)> {
+        let checked = keys::coin_of(m.coin_name.as_deref()).and_then(|coin| {
+            message::check_signature(&m.address, &m.signature, &m.message, coin)
+                .map_err(|_| (failure::DATA_ERROR, "Invalid signature".to_string()))
+        });
+        match checked {
+            Ok(()) => {
+                let answer = msg::encode(&Success {
+                    message: Some("Message verified".into()),
+                });
+                let text = String::from_utf8_lossy(&m.message).into_owned();
+                self.confirm_then(
+                    button::OTHER,
+                    Prompt::Show(format!("{}: {text}", m.address)),
                     Pending::Reply(answer.0, answer.1),
                 )
             }

@@ -6,11 +6,12 @@ use crate::sim::fault::{Fault, Faults};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use crate::sim::trezor::keys::Refusal;
 use crate::sim::trezor::sign_tx::{self, Answer, Outcome};
+use crate::sim::trezor::unlock::{Asking, Protection};
 use crate::trezor::framing::Decoder;
 use crate::trezor::messages::{
     self as msg, button, failure, request_type, types, ButtonRequest, Failure, Features,
     GetAddress, GetPublicKey, Initialize, Ping, SignMessage, SignTx, Success, TxRequest,
-    TxRequestDetailsType, Wire,
+    TxRequestDetailsType, VerifyMessage, Wire,
 };
 
 /// A reply the sim will send once the user confirmed.
@@ -25,6 +26,8 @@ pub(super) enum State {
     Idle,
     /// A ButtonRequest is out; on ButtonAck, ask `prompt` and send `then`.
     Button(Prompt, Pending),
+    /// A PIN or passphrase is asked for; then the pending message is handled.
+    Unlock(Asking, u16, Vec<u8>),
     /// Signing: the SignTx, the answers so far, and what was last asked.
     Signing {
         tx: SignTx,
@@ -36,7 +39,7 @@ pub(super) enum State {
 #[derive(Debug, Clone)]
 pub(super) enum Waiting {
     Tx,
-    Button(Prompt),
+    Button(Option<Prompt>),
 }
 
 /// A simulated Trezor.
@@ -51,6 +54,9 @@ pub struct TrezorSim {
     pub(super) decoder: Decoder,
     pub(super) exchanges: usize,
     pub(super) packets_out: usize,
+    pub(super) protection: Protection,
+    pub(super) unlocked: bool,
+    pub(super) passphrase_ready: bool,
 }
 
 pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
@@ -84,6 +90,9 @@ impl TrezorSim {
             decoder: Decoder::new(),
             exchanges: 0,
             packets_out: 0,
+            protection: Protection::default(),
+            unlocked: true,
+            passphrase_ready: true,
         }
     }
 
@@ -108,11 +117,11 @@ impl TrezorSim {
             patch_version: Some(0),
             bootloader_mode: None,
             device_id: Some("HWSIGNERSIM0001".into()),
-            pin_protection: Some(false),
-            passphrase_protection: Some(false),
+            pin_protection: Some(self.protection.pin.is_some()),
+            passphrase_protection: Some(self.protection.passphrase_mnemonic.is_some()),
             label: Some("hwsigner simulator".into()),
             initialized: Some(true),
-            unlocked: Some(true),
+            unlocked: Some(self.unlocked),
             model: Some("T".into()),
             capabilities: vec![1],
             session_id: self.session_id.clone(),
@@ -154,6 +163,9 @@ impl TrezorSim {
     }
 
     fn dispatch(&mut self, msg_type: u16, payload: &[u8]) -> Vec<(u16, Vec<u8>)> {
+        if let Some(replies) = self.unlock_step(msg_type, payload) {
+            return replies;
+        }
         match msg_type {
             types::INITIALIZE => {
                 self.state = State::Idle;
@@ -165,7 +177,13 @@ impl TrezorSim {
                     .filter(|id| Some(id) == self.session_id.as_ref());
                 self.session_id = Some(match resume {
                     Some(id) => id,
-                    None => self.new_session(),
+                    None => {
+                        // A new session forgets the passphrase.
+                        if self.protection.passphrase_mnemonic.is_some() {
+                            self.passphrase_ready = false;
+                        }
+                        self.new_session()
+                    }
                 });
                 reply(&self.features())
             }
@@ -213,6 +231,10 @@ impl TrezorSim {
                 Ok(m) => self.sign_message(m),
                 Err(_) => bad_message("signmessage"),
             },
+            types::VERIFY_MESSAGE => match msg::decode::<VerifyMessage>(payload) {
+                Ok(m) => self.verify_message(m),
+                Err(_) => bad_message("verifymessage"),
+            },
             types::SIGN_TX => match msg::decode::<SignTx>(payload) {
                 Ok(tx) => {
                     self.state = State::Signing {
@@ -242,7 +264,8 @@ impl TrezorSim {
                 mut answers,
                 waiting: Waiting::Button(prompt),
             } => {
-                answers.push(Answer::Button(self.confirm.answer(&prompt)));
+                let approved = prompt.as_ref().is_none_or(|p| self.confirm.answer(p));
+                answers.push(Answer::Button(approved));
                 self.state = State::Signing {
                     tx,
                     answers,
@@ -278,7 +301,8 @@ impl TrezorSim {
         let State::Signing { tx, answers, .. } = &self.state else {
             return failure_reply((failure::UNEXPECTED_MESSAGE, "Unexpected message".into()));
         };
-        let outcome = sign_tx::replay(&self.seed, tx, answers);
+        let foreign = self.faults.has(Fault::ForeignPubkey);
+        let outcome = sign_tx::replay(&self.seed, tx, answers, foreign);
         let bad_sig = self.faults.has(Fault::BadSignature);
         let corrupt = |mut req: TxRequest| {
             if bad_sig {

@@ -17,7 +17,9 @@ pub mod sign_tx;
 mod stream;
 #[cfg(not(target_arch = "wasm32"))]
 mod udp;
+mod unlock;
 
 pub use device::TrezorSim;
 #[cfg(not(target_arch = "wasm32"))]
 pub use udp::{serve_socket, serve_udp};
+pub use unlock::Protection;

@@ -35,6 +35,12 @@ use crate::trezor::messages::{
 fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
     let st = txo.script_type.unwrap_or(OutputScriptType::PAYTOADDRESS);
     if st == OutputScriptType::PAYTOOPRETURN {
+        if !txo.address_n.is_empty() || txo.address.is_some() {
+            return fail(
+                failure::DATA_ERROR,
+                "Output's address_n provided but not expected.",
+            );
+        }
         if txo.amount != 0 {
             return fail(failure::DATA_ERROR, "OP_RETURN output with non-zero amount");
         }
@@ -66,9 +72,9 @@ fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
     }
 }
 
-/// Replays signing of `tx` with `answers`; `Err` is never returned: every stop is an
-/// [`Outcome`].
-pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer]) -> Outcome {
+/// Replays signing of `tx` with `answers` (signing with a foreign key when
+/// `foreign_key`); every stop is an [`Outcome`].
+pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer], foreign_key: bool) -> Outcome {
     let mut run = Run {
         seed,
         answers,
@@ -76,12 +82,12 @@ pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer]) -> Outcome {
         buf: Vec::new(),
         sig: None,
     };
-    match flow(&mut run, tx) {
+    match flow(&mut run, tx, foreign_key) {
         Ok(finished) | Err(finished) => finished,
     }
 }
 
-fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
+fn flow(run: &mut Run<'_>, tx: &SignTx, foreign_key: bool) -> Step<Outcome> {
     let seed = run.seed;
     let coin = keys::coin_of(tx.coin_name.as_deref()).or_else(refuse)?;
     if tx.inputs_count == 0
@@ -117,11 +123,19 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
         let spk = output_script(seed, coin, &txo)?;
         let is_change = !txo.address_n.is_empty();
         if !is_change {
-            let to = keys::address_of(&spk, coin).unwrap_or_else(|_| "op_return".into());
+            let to = keys::address_of(&spk, coin).ok();
+            let shown = to.clone().unwrap_or_else(|| "op_return".into());
             run.button(
                 button::CONFIRM_OUTPUT,
-                Prompt::SignTransaction(format!("send {} sat to {to}", txo.amount)),
+                Some(Prompt::SignTransaction(format!(
+                    "send {} sat to {shown}",
+                    txo.amount
+                ))),
             )?;
+            // Core models show the amount on a second screen.
+            if to.is_some() {
+                run.button(button::CONFIRM_OUTPUT, None)?;
+            }
         }
         outputs.push((txo, spk));
     }
@@ -138,7 +152,10 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
     }
     run.button(
         button::SIGN_TX,
-        Prompt::SignTransaction(format!("fee {} sat", total_in - total_out)),
+        Some(Prompt::SignTransaction(format!(
+            "fee {} sat",
+            total_in - total_out
+        ))),
     )?;
     // Step 3: previous transactions.
     if !taproot_only {
@@ -197,7 +214,7 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
     }
     write_varint(&mut run.buf, u64::from(tx.inputs_count));
     for (i, (orig, spk)) in inputs.iter().enumerate() {
-        let path = path_of(&orig.address_n);
+        let path = signing_path(orig, foreign_key);
         if is_segwit(orig.script_type) {
             let txi = run.input(i as u32)?;
             if txi != *orig {
@@ -280,7 +297,7 @@ fn flow(run: &mut Run<'_>, tx: &SignTx) -> Step<Outcome> {
             if txi != *orig {
                 return changed();
             }
-            let path = path_of(&orig.address_n);
+            let path = signing_path(orig, foreign_key);
             if orig.script_type == Some(InputScriptType::SPENDTAPROOT) {
                 let kp = keys::taproot_keypair(seed, &path).or_else(refuse)?;
                 let hash = cache
@@ -355,4 +372,15 @@ fn write_input(out: &mut Vec<u8>, txi: &TxInput, script_sig: &[u8]) {
     out.extend_from_slice(&txi.prev_index.to_le_bytes());
     push(out, script_sig);
     out.extend_from_slice(&txi.sequence.unwrap_or(0xffff_ffff).to_le_bytes());
+}
+
+/// The key path an input is signed with: its own, or (fault `ForeignPubkey`) a key the
+/// input does not use.
+fn signing_path(txi: &TxInput, foreign_key: bool) -> bitcoin::bip32::DerivationPath {
+    let path = path_of(&txi.address_n);
+    if foreign_key {
+        path.child(bitcoin::bip32::ChildNumber::Normal { index: 7 })
+    } else {
+        path
+    }
 }

@@ -29,8 +29,9 @@ pub enum Answer {
 pub enum Outcome {
     /// Ask the host this (needs a TxAck).
     Request(TxRequest),
-    /// Show a confirmation screen (needs a ButtonAck).
-    Button(i32, Prompt),
+    /// Show a screen (needs a ButtonAck); with a prompt, the simulated user decides,
+    /// without one (a further page of an approved screen) it is approved.
+    Button(i32, Option<Prompt>),
     /// Signing is done: the last TxRequest (TXFINISHED).
     Finished(TxRequest),
     /// Refuse with this failure.
@@ -96,7 +97,7 @@ impl Run<'_> {
         }
     }
 
-    pub fn button(&mut self, code: i32, prompt: Prompt) -> Step<()> {
+    pub fn button(&mut self, code: i32, prompt: Option<Prompt>) -> Step<()> {
         match self.answers.get(self.cursor) {
             Some(Answer::Button(true)) => {
                 self.cursor += 1;

@@ -12,8 +12,8 @@ use crate::sim::trezor::TrezorSim;
 /// # Errors
 /// `transport` when the socket cannot be bound or fails.
 pub fn serve_udp(addr: &str, sim: TrezorSim) -> Result<()> {
-    let socket =
-        UdpSocket::bind(addr).map_err(|e| Error::Transport(format!("bind {addr}: {e}")))?;
+    let socket = UdpSocket::bind(addr)
+        .map_err(|e| Error::Transport(format!("bind {addr}: {e}").to_lowercase()))?;
     serve_socket(&socket, sim)
 }
 
@@ -26,7 +26,7 @@ pub fn serve_socket(socket: &UdpSocket, mut sim: TrezorSim) -> Result<()> {
     loop {
         let (n, peer) = socket
             .recv_from(&mut buf)
-            .map_err(|e| Error::Transport(format!("udp receive: {e}")))?;
+            .map_err(|e| Error::Transport(format!("udp receive: {e}").to_lowercase()))?;
         let data = buf.get(..n).unwrap_or_default();
         if data == b"PINGPING" {
             let _ = socket.send_to(b"PONGPONG", peer);
@@ -39,7 +39,7 @@ pub fn serve_socket(socket: &UdpSocket, mut sim: TrezorSim) -> Result<()> {
         for packet in replies {
             socket
                 .send_to(&packet, peer)
-                .map_err(|e| Error::Transport(format!("udp send: {e}")))?;
+                .map_err(|e| Error::Transport(format!("udp send: {e}").to_lowercase()))?;
         }
     }
 }

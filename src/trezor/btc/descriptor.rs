@@ -138,7 +138,8 @@ pub fn multisig_address(
         xpubs.push(x.xkey);
     }
     let below = below.unwrap_or_default();
-    let child = ChildNumber::from_normal_idx(index).map_err(|e| bad(e.to_string()))?;
+    let child =
+        ChildNumber::from_normal_idx(index).map_err(|e| bad(e.to_string().to_lowercase()))?;
     let mut path_below: Vec<ChildNumber> = below.into_iter().copied().collect();
     path_below.push(child);
     let origin = ours.ok_or_else(|| {

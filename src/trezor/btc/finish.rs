@@ -70,9 +70,9 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
         signatures.push((index, sig));
     }
     let mut tx: Transaction = deserialize(&result.serialized_tx).map_err(|e| {
-        Error::protocol(format!(
-            "the trezor's serialized transaction does not parse: {e}"
-        ))
+        Error::protocol(
+            format!("the trezor's serialized transaction does not parse: {e}").to_lowercase(),
+        )
     })?;
     // Compared without scriptSigs and witnesses, which signing fills in.
     for input in &mut tx.input {

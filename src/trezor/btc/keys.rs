@@ -120,8 +120,9 @@ pub fn xpub_of(node: &HdNodeType, network: NetworkKind) -> Result<Xpub> {
             node.chain_code.len()
         ))
     })?;
-    let public_key = bitcoin::secp256k1::PublicKey::from_slice(&node.public_key)
-        .map_err(|e| Error::protocol(format!("the trezor returned a bad public key: {e}")))?;
+    let public_key = bitcoin::secp256k1::PublicKey::from_slice(&node.public_key).map_err(|e| {
+        Error::protocol(format!("the trezor returned a bad public key: {e}").to_lowercase())
+    })?;
     Ok(Xpub {
         network,
         depth,
@@ -171,8 +172,9 @@ pub fn get_public_key(
         check_node(node, &path)?;
         let network = NetworkKind::from(coin.network());
         let xpub = xpub_of(node, network)?;
-        let parsed = Xpub::from_str(&reply.xpub)
-            .map_err(|e| Error::protocol(format!("the trezor returned an unreadable xpub: {e}")))?;
+        let parsed = Xpub::from_str(&reply.xpub).map_err(|e| {
+            Error::protocol(format!("the trezor returned an unreadable xpub: {e}").to_lowercase())
+        })?;
         if parsed != xpub {
             return Err(Error::protocol(
                 "the trezor's xpub string and node differ".to_string(),
@@ -189,7 +191,8 @@ pub fn get_public_key(
     })
 }
 
-/// The master fingerprint: the parent fingerprint of m/0' (works on every firmware).
+/// The master fingerprint: the parent fingerprint of m/0' (every firmware has it),
+/// checked against `PublicKey.root_fingerprint` where the firmware sends one.
 pub fn master_fingerprint() -> Call<Fingerprint> {
     let request = GetPublicKey {
         address_n: vec![0x8000_0000],
@@ -200,6 +203,7 @@ pub fn master_fingerprint() -> Call<Fingerprint> {
     Call::simple(&request, |reply: PublicKey| {
         let node = reply
             .node
+            .as_ref()
             .ok_or_else(|| Error::protocol("publickey without its node"))?;
         if node.depth != 1 {
             return Err(Error::protocol(format!(
@@ -207,7 +211,16 @@ pub fn master_fingerprint() -> Call<Fingerprint> {
                 node.depth
             )));
         }
-        Ok(Fingerprint::from(node.fingerprint.to_be_bytes()))
+        let parent = Fingerprint::from(node.fingerprint.to_be_bytes());
+        // Firmware 1.9.4 / 2.3.5 and later also say it directly; both must agree.
+        if let Some(root) = reply.root_fingerprint {
+            if Fingerprint::from(root.to_be_bytes()) != parent {
+                return Err(Error::protocol(format!(
+                    "the trezor's root fingerprint {root:08x} is not the parent of m/0' ({parent})"
+                )));
+            }
+        }
+        Ok(parent)
     })
 }
 

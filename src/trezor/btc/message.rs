@@ -9,7 +9,9 @@ use bitcoin::{CompressedPublicKey, PublicKey};
 
 use crate::error::{Error, Result};
 use crate::trezor::btc::keys::{address_n, Coin};
-use crate::trezor::messages::{InputScriptType, MessageSignature, SignMessage};
+use crate::trezor::messages::{
+    InputScriptType, MessageSignature, SignMessage, Success, VerifyMessage,
+};
 use crate::trezor::session::Call;
 
 /// A message signature from the device, checked.
@@ -72,9 +74,9 @@ pub fn recover(signature: &[u8], message: &[u8]) -> Result<(u8, PublicKey)> {
             ))
         })?;
     let recid = RecoveryId::from_i32(i32::from(header.wrapping_sub(27) & 3))
-        .map_err(|e| Error::protocol(e.to_string()))?;
+        .map_err(|e| Error::protocol(e.to_string().to_lowercase()))?;
     let sig = RecoverableSignature::from_compact(rs, recid)
-        .map_err(|e| Error::protocol(format!("bad message signature: {e}")))?;
+        .map_err(|e| Error::protocol(format!("bad message signature: {e}").to_lowercase()))?;
     let msg = Message::from_digest(message_digest(message));
     let key = Secp256k1::verification_only()
         .recover_ecdsa(&msg, &sig)
@@ -116,4 +118,35 @@ pub fn sign_message(
             signature: reply.signature,
         })
     })
+}
+
+/// VerifyMessage: the device checks `signature` (65 bytes) over `message` for
+/// `address` and shows the message (the user confirms).
+pub fn verify_message(address: &str, signature: &[u8], message: &[u8], coin: Coin) -> Call<()> {
+    let request = VerifyMessage {
+        address: address.to_string(),
+        signature: signature.to_vec(),
+        message: message.to_vec(),
+        coin_name: Some(coin.name().into()),
+    };
+    Call::simple(&request, |_: Success| Ok(()))
+}
+
+/// Checks a BIP-137 signature on the host: it must recover a key whose address (of the
+/// header's script type) is `address`.
+///
+/// # Errors
+/// `invalid-input` naming the signature when it is malformed or by another address.
+pub fn check_signature(address: &str, signature: &[u8], message: &[u8], coin: Coin) -> Result<()> {
+    let (header, key) =
+        recover(signature, message).map_err(|e| Error::invalid("signature", e.to_string()))?;
+    let by = address_for_header(header, &key, coin)
+        .map_err(|e| Error::invalid("signature", e.to_string()))?;
+    if by != address {
+        return Err(Error::invalid(
+            "signature",
+            format!("it is by {by}, not by {address}"),
+        ));
+    }
+    Ok(())
 }

@@ -241,7 +241,7 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
                     let output_key = XOnlyPublicKey::from_slice(
                         out.script_pubkey.as_bytes().get(2..34).unwrap_or_default(),
                     )
-                    .map_err(|e| bad(index, e.to_string()))?;
+                    .map_err(|e| bad(index, e.to_string().to_lowercase()))?;
                     (path.clone(), Signer::TapKey(output_key))
                 }
                 _ => {

@@ -236,3 +236,7 @@ pub fn sign_tx(plan: Plan, progress: Progress) -> Call<SignTxResult> {
         }
     })
 }
+
+#[cfg(test)]
+#[path = "sign_tx_tests.rs"]
+mod tests;

@@ -260,6 +260,7 @@ fn bad_input_exits_2_with_a_clear_message() {
     let (code, err) = fails(&device, &["fingerprint", "--nope"], b"");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--nope"), "{err}");
+    assert!(err.contains("hwsigner fingerprint --help"), "{err}");
 
     let (code, _, _) = cli(&[], b"");
     assert_eq!(code, 2);

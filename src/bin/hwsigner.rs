@@ -58,6 +58,33 @@ fn wants_help(args: &[String]) -> bool {
         .any(|a| a == "--help" || a == "-h")
 }
 
+/// What a command line asks for, checked before anything is opened or served.
+enum Plan {
+    /// List the wallets.
+    Enumerate,
+    /// Serve a simulator.
+    Simulate(args::Parsed),
+    /// One call on the selected device.
+    Device(Selection, Call),
+}
+
+fn plan(command: &str, rest: &[String], device: Option<String>) -> Result<Plan, Failure> {
+    match command {
+        "enumerate" | "simulate" if device.is_some() => {
+            Err(Failure::usage(format!("{command} takes no --device")))
+        }
+        "enumerate" => parse(command, rest, &call::NO_ARGS).map(|_| Plan::Enumerate),
+        "simulate" => parse(command, rest, &simulate::SIMULATE).map(Plan::Simulate),
+        _ => {
+            let spec = call::spec(command)
+                .ok_or_else(|| Failure::usage(format!("no command {command:?}")))?;
+            let selection = Selection::parse(device.as_deref().unwrap_or("auto"))?;
+            let call = Call::read(command, &parse(command, rest, &spec)?)?;
+            Ok(Plan::Device(selection, call))
+        }
+    }
+}
+
 fn run(mut args: Vec<String>) -> Result<(), Failure> {
     let device = take_device(&mut args)?;
     let Some((command, rest)) = args.split_first() else {
@@ -80,21 +107,11 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         print!("{page}");
         return Ok(());
     }
-    match command {
-        "enumerate" | "simulate" if device.is_some() => {
-            return Err(Failure::usage(format!("{command} takes no --device")))
-        }
-        "enumerate" => {
-            parse(command, rest, &call::NO_ARGS)?;
-            return enumerate::run();
-        }
-        "simulate" => return simulate::run(&parse(command, rest, &simulate::SIMULATE)?),
-        _ => {}
-    }
-    let spec =
-        call::spec(command).ok_or_else(|| Failure::usage(format!("no command {command:?}")))?;
-    let selection = Selection::parse(device.as_deref().unwrap_or("auto"))?;
-    let call = Call::read(command, &parse(command, rest, &spec)?)?;
+    let (selection, call) = match plan(command, rest, device).map_err(|f| f.in_command(command))? {
+        Plan::Enumerate => return enumerate::run(),
+        Plan::Simulate(args) => return simulate::run(&args).map_err(|f| f.in_command(command)),
+        Plan::Device(selection, call) => (selection, call),
+    };
     let mut dev = selection.open()?;
     commands::report_statuses(&mut dev);
     let result = commands::run(&mut dev, call);

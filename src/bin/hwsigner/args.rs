@@ -194,7 +194,7 @@ mod tests {
             &["a", "b"],
         ] {
             let e = parse("x", &strings(bad), &SPEC).unwrap_err();
-            assert!(matches!(e, Failure::Usage(_)), "{bad:?}");
+            assert!(matches!(e, Failure::Usage { .. }), "{bad:?}");
         }
     }
 

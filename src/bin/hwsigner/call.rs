@@ -113,6 +113,8 @@ impl Call {
                 let Some((policy, _)) = policy(args, command)? else {
                     return Err(Failure::usage("register needs --template T --key K"));
                 };
+                // A malformed key or template is bad input, not the device's 0x6a80.
+                policy.descriptor()?;
                 Call::Register(policy)
             }
             "sign-psbt" => {
@@ -135,7 +137,11 @@ impl Call {
 fn address(args: &Parsed) -> Result<AddressRequest, Failure> {
     let source = match (args.value("--descriptor"), policy(args, "address")?) {
         (Some(d), None) => AddressSource::Descriptor(d.to_string()),
-        (None, Some((p, hmac))) => AddressSource::Policy(p, hmac),
+        (None, Some((p, hmac))) => {
+            // The host derives the address too: check the policy reads before asking.
+            p.descriptor()?;
+            AddressSource::Policy(p, hmac)
+        }
         (Some(_), Some(_)) => {
             return Err(Failure::usage(
                 "address takes --descriptor or --template, not both",
@@ -232,8 +238,12 @@ mod tests {
             code(call("register", &["--template", "t", "--key", "k"])),
             2
         );
+        let bad_key = ["--name", "W", "--template", "wpkh(@0/**)", "--key", "x"];
+        assert_eq!(code(call("register", &bad_key)), 2);
         assert_eq!(code(call("sign-psbt", &["/nonexistent/psbt"])), 2);
     }
+
+    const KEY: &str = "[f5acc2fd/84'/1'/0']tpubDCtKfsNyRhULjZ9XMS4VKKtVcPdVDi8MKUbcSD9MJDyjRu1A2ND5MiipozyyspBT9bg8upEp7a8EAgFxNxXn1d7QkdbL52Ty5jiSLcxPt1P";
 
     #[test]
     fn address_of_a_policy_with_its_hmac() {
@@ -244,7 +254,7 @@ mod tests {
                 "--template",
                 "wpkh(@0/**)",
                 "--key",
-                "k",
+                KEY,
                 "--hmac",
                 &hmac,
                 "--index=7",

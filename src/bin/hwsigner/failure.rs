@@ -11,7 +11,12 @@ pub const EXIT_INPUT: u8 = 2;
 #[derive(Debug)]
 pub enum Failure {
     /// The command line itself is wrong (unknown command or flag, missing value).
-    Usage(String),
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// The command whose `--help` to point at, once known.
+        command: Option<String>,
+    },
     /// The library failed; its code says whether the input or the device is to blame.
     Hw(Error),
     /// No wallet was found to talk to.
@@ -21,13 +26,27 @@ pub enum Failure {
 impl Failure {
     /// A usage error.
     pub fn usage(message: impl Into<String>) -> Self {
-        Failure::Usage(message.into())
+        Failure::Usage {
+            message: message.into(),
+            command: None,
+        }
+    }
+
+    /// Points a usage error at `command`'s help page.
+    pub fn in_command(self, name: &str) -> Self {
+        match self {
+            Failure::Usage { message, .. } => Failure::Usage {
+                message,
+                command: Some(name.to_string()),
+            },
+            other => other,
+        }
     }
 
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Usage(_) => EXIT_INPUT,
+            Failure::Usage { .. } => EXIT_INPUT,
             Failure::Hw(e) if e.code() == "invalid-input" => EXIT_INPUT,
             Failure::Hw(_) | Failure::NoDevice => EXIT_DEVICE,
         }
@@ -36,7 +55,13 @@ impl Failure {
     /// The line printed on stderr: `error: <code>: <message>`.
     pub fn line(&self) -> String {
         match self {
-            Failure::Usage(m) => format!("error: usage: {m} (see `hwsigner --help`)"),
+            Failure::Usage { message, command } => {
+                let help = match command {
+                    Some(c) => format!("hwsigner {c} --help"),
+                    None => "hwsigner --help".into(),
+                };
+                format!("error: usage: {message} (see `{help}`)")
+            }
             Failure::Hw(e) => {
                 // `unsupported: ...` already starts with its code: say it once.
                 let message = e.to_string();

@@ -42,8 +42,9 @@ build: setup
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --features cli -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
-	cargo test
+	cargo test --features cli
 	$(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test web
 	$(MAKE) --no-print-directory build
 	node tests/js/release_check.mjs

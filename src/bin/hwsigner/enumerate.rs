@@ -1,0 +1,65 @@
+//! `enumerate`: the wallets plugged in, one per line.
+
+use hwsigner::hid::models::ledger_model;
+use hwsigner::transport::identify::{classify, DeviceKind};
+use hwsigner::transport::{list_devices, Identity};
+
+use crate::failure::Failure;
+
+/// One line per wallet: vendor, model, `vendor:product` ids and the link
+/// (`--device hid` or `usb`), tab-separated; a sentence when there is none.
+///
+/// # Errors
+/// `transport` when neither hidapi nor USB can list devices.
+pub fn run() -> Result<(), Failure> {
+    let lines: Vec<String> = list_devices()?.iter().filter_map(line).collect();
+    if lines.is_empty() {
+        println!("no wallet found (ledgers and trezor ones on hid, trezors on usb)");
+    }
+    for l in lines {
+        println!("{l}");
+    }
+    Ok(())
+}
+
+/// The line of one listed interface, if it is a wallet.
+pub fn line(id: &Identity) -> Option<String> {
+    let (vendor, model, link) = match classify(id)? {
+        DeviceKind::Ledger => ("ledger", ledger_model(id.product_id).to_string(), "hid"),
+        DeviceKind::TrezorOneHid => ("trezor", "One".to_string(), "hid"),
+        DeviceKind::Trezor => ("trezor", id.product_name.clone(), "usb"),
+        DeviceKind::TrezorBootloader => (
+            "trezor",
+            format!("{} (bootloader mode: restart it)", id.product_name),
+            "usb",
+        ),
+    };
+    Some(format!(
+        "{vendor}\t{model}\t{:04x}:{:04x}\t{link}",
+        id.vendor_id, id.product_id
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_name_vendor_model_ids_and_link() {
+        let nano_x = Identity {
+            vendor_id: 0x2c97,
+            product_id: 0x4015,
+            usage_page: Some(0xffa0),
+            product_name: "Nano X".into(),
+        };
+        assert_eq!(line(&nano_x).unwrap(), "ledger\tNano X\t2c97:4015\thid");
+        let trezor = Identity {
+            vendor_id: 0x1209,
+            product_id: 0x53c1,
+            usage_page: None,
+            product_name: "TREZOR".into(),
+        };
+        assert_eq!(line(&trezor).unwrap(), "trezor\tTREZOR\t1209:53c1\tusb");
+        assert_eq!(line(&Identity::default()), None);
+    }
+}

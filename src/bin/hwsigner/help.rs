@@ -1,0 +1,122 @@
+//! `--help` texts: the overview and one page per command.
+
+/// The overview (`hwsigner --help`).
+pub const OVERVIEW: &str = "\
+hwsigner: talk to bitcoin hardware wallets (ledger, trezor)
+
+usage: hwsigner [--device DEVICE] COMMAND [ARGS]
+
+commands:
+  enumerate      list the wallets plugged in
+  info           vendor, model, app and version
+  fingerprint    the master key fingerprint
+  xpub           the extended public key at a path
+  address        an address of a descriptor or wallet policy
+  register       register a wallet policy (ledger)
+  sign-psbt      sign a psbt
+  sign-message   sign a message (bip-137)
+  simulate       serve a simulated ledger or trezor on an emulator socket
+
+--device DEVICE (anywhere before `--`; default auto):
+  auto                       the first ledger on hid, else the first trezor on usb,
+                             else a trezor one on hid
+  hid | usb                  the first wallet on that link
+  speculos[:HOST:PORT]       a ledger on a speculos apdu socket (127.0.0.1:9999)
+  trezor-udp[:HOST:PORT]     a trezor emulator on udp (127.0.0.1:21324)
+
+exit status: 0 ok; 1 device or user error; 2 bad input (usage, psbt, path, policy).
+errors print `error: CODE: MESSAGE` on stderr. `hwsigner COMMAND --help` for more.
+";
+
+/// The help page of `command`, if it is one.
+pub fn page(command: &str) -> Option<&'static str> {
+    Some(match command {
+        "enumerate" => {
+            "\
+usage: hwsigner enumerate
+
+lists the wallets plugged in, one per line, tab-separated: vendor, model,
+vendor:product ids, link (hid or usb, as for --device). prints a sentence and
+exits 0 when there is none.
+"
+        }
+        "info" => {
+            "\
+usage: hwsigner [--device DEVICE] info
+
+prints `vendor: `, `model: `, `app: ` (ledger) and `version: ` lines.
+"
+        }
+        "fingerprint" => {
+            "\
+usage: hwsigner [--device DEVICE] fingerprint
+
+prints the master key fingerprint (8 hex digits).
+"
+        }
+        "xpub" => {
+            "\
+usage: hwsigner [--device DEVICE] xpub PATH [--display]
+
+prints the extended public key at PATH (m/84'/0'/0', 84h/1h/0h): an xpub on
+mainnet paths, a tpub on test ones. --display shows it on the device.
+"
+        }
+        "address" => {
+            "\
+usage: hwsigner [--device DEVICE] address --descriptor DESCRIPTOR [OPTIONS]
+       hwsigner [--device DEVICE] address --template T --key K [--key K ...]
+                [--name N] [--hmac HEX] [OPTIONS]
+
+prints an address, checked against the host's own derivation.
+  --descriptor D   a ranged descriptor: wpkh([f5acc2fd/84'/1'/0']tpub.../0/*)
+  --template T     a bip-388 template (wpkh(@0/**)) with its --key strings,
+                   and for a registered policy its --name and --hmac (ledger)
+  --index N        address index (default 0)
+  --change         the change branch
+  --display        show it on the device for the user to check
+"
+        }
+        "register" => {
+            "\
+usage: hwsigner [--device DEVICE] register --name N --template T --key K [--key K ...]
+
+registers a bip-388 wallet policy after the user approves it (ledger; a trezor
+answers `unsupported`). prints two lines: `wallet-id HEX` and `hmac HEX`; pass
+the hmac back with --hmac to address and sign-psbt.
+"
+        }
+        "sign-psbt" => {
+            "\
+usage: hwsigner [--device DEVICE] sign-psbt FILE|- [--finalize]
+                [--template T --key K [--key K ...] [--name N] [--hmac HEX]]
+
+reads a psbt (base64 or binary, v0 or v2) from FILE, or stdin for -, and signs
+it. stdout: the signed psbt in base64 on one line; with --finalize, the psbt is
+finalized and a second line holds the final transaction in hex. progress
+(confirm on the device, signing i/n) goes to stderr. without --template the
+policy is inferred from the psbt's key derivations.
+"
+        }
+        "sign-message" => {
+            "\
+usage: hwsigner [--device DEVICE] sign-message PATH MESSAGE
+
+prints the bip-137 signature (base64) of MESSAGE by the key at PATH.
+"
+        }
+        "simulate" => {
+            "\
+usage: hwsigner simulate ledger|trezor [--port N] [--host H] [--mnemonic M] [--mainnet]
+
+serves a simulated wallet that really signs, until stopped:
+  ledger   on a speculos apdu socket (default 127.0.0.1:9999; seed fingerprint
+           f5acc2fd; the \"bitcoin test\" app, or \"bitcoin\" with --mainnet)
+  trezor   on udp like the trezor emulator (default 127.0.0.1:21324; the
+           all-all-all seed, fingerprint 5c9e228d)
+then: hwsigner --device speculos:127.0.0.1:9999 fingerprint
+"
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,289 @@
+//! The `hwsigner` command line against the simulated Ledger (Speculos socket) and
+//! Trezor (UDP), each served by `hwsigner simulate` in a child process.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command, Output, Stdio};
+use std::str::FromStr;
+use std::time::Duration;
+
+use bitcoin::bip32::DerivationPath;
+use bitcoin::consensus::encode::deserialize_hex;
+use bitcoin::{NetworkKind, Transaction};
+use hwsigner::ledger::btc::policy::{derive_address, WalletPolicy};
+use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hwsigner");
+
+/// A `hwsigner simulate` process, killed when dropped.
+struct Simulator(Child);
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `hwsigner simulate VENDOR --port PORT` and waits until `ready` says it answers.
+fn simulate(vendor: &str, port: u16, ready: impl Fn() -> bool) -> Simulator {
+    let mut sim = Simulator(
+        Command::new(BIN)
+            .args(["simulate", vendor, "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        if let Some(status) = sim.0.try_wait().unwrap() {
+            panic!("simulate {vendor} exited: {status}");
+        }
+        if ready() {
+            return sim;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("simulate {vendor} never answered on port {port}");
+}
+
+fn ledger_ready(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn trezor_ready(port: u16) -> bool {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    socket.send_to(b"PINGPING", ("127.0.0.1", port)).is_ok()
+        && matches!(socket.recv(&mut buf), Ok(8) if &buf[..8] == b"PONGPONG")
+}
+
+/// Runs the CLI with `args` (and `stdin`), returning (exit code, stdout, stderr).
+fn cli(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    (
+        status.code().unwrap(),
+        String::from_utf8(stdout).unwrap(),
+        String::from_utf8(stderr).unwrap(),
+    )
+}
+
+/// Runs a command that must succeed and returns its stdout lines.
+fn ok(device: &str, args: &[&str], stdin: &[u8]) -> Vec<String> {
+    let mut all = vec!["--device", device];
+    all.extend_from_slice(args);
+    let (code, out, err) = cli(&all, stdin);
+    assert_eq!(code, 0, "hwsigner {all:?}\nstdout: {out}\nstderr: {err}");
+    out.lines().map(String::from).collect()
+}
+
+/// The same calls on either simulated vendor, checked against the host's derivation.
+fn check_device(device: &str, seed: &Seed, fingerprint: &str) {
+    assert_eq!(ok(device, &["fingerprint"], b""), [fingerprint]);
+    let info = ok(device, &["info"], b"");
+    assert!(info.iter().any(|l| l.starts_with("vendor: ")), "{info:?}");
+
+    let account = "m/84'/1'/0'";
+    let want = seed
+        .xpub(
+            &DerivationPath::from_str(account).unwrap(),
+            NetworkKind::Test,
+        )
+        .unwrap();
+    assert_eq!(ok(device, &["xpub", account], b""), [want.to_string()]);
+
+    let key = common::fund::key_info(seed, account);
+    let policy = WalletPolicy::new("", "wpkh(@0/**)", vec![key.clone()]).unwrap();
+    let want = derive_address(&policy, false, 3, bitcoin::Network::Testnet).unwrap();
+    let descriptor = format!("wpkh({key}/0/*)");
+    assert_eq!(
+        ok(
+            device,
+            &["address", "--descriptor", &descriptor, "--index", "3"],
+            b""
+        ),
+        [want]
+    );
+
+    // Base64 on stdin; the signed PSBT then the final transaction on stdout.
+    let psbt = common::fund::funded_psbt(&policy, 2);
+    let base64 = psbt.to_string();
+    let mut all = vec!["--device", device, "sign-psbt", "-", "--finalize"];
+    let (code, out, err) = cli(&all, base64.as_bytes());
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("cHNidP8"), "{out}");
+    let tx: Transaction = deserialize_hex(lines[1]).unwrap();
+    assert_eq!(tx.input.len(), 2);
+    assert!(tx.input.iter().all(|i| !i.witness.is_empty()), "{tx:?}");
+    assert!(err.contains("signing 2/2"), "{err}");
+
+    // Binary from a file, not finalized: one line.
+    let file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{fingerprint}.psbt"));
+    std::fs::write(&file, psbt.serialize()).unwrap();
+    all.truncate(3);
+    all.push(file.to_str().unwrap());
+    let (code, out, err) = cli(&all, b"");
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+
+    let sig = ok(device, &["sign-message", "m/84'/1'/0'/0/0", "hello"], b"");
+    assert_eq!(sig.len(), 1);
+    assert_eq!(sig[0].len(), 88, "{sig:?}");
+}
+
+/// A failing command: (exit code, stderr).
+fn fails(device: &str, args: &[&str], stdin: &[u8]) -> (i32, String) {
+    let mut all = vec!["--device", device];
+    all.extend_from_slice(args);
+    let (code, out, err) = cli(&all, stdin);
+    assert!(out.is_empty(), "{all:?}: {out}");
+    (code, err)
+}
+
+#[test]
+fn ledger_through_the_cli() {
+    let port = free_tcp_port();
+    let _sim = simulate("ledger", port, || ledger_ready(port));
+    let device = format!("speculos:127.0.0.1:{port}");
+    let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
+    check_device(&device, &seed, "f5acc2fd");
+
+    // A registered policy: its hmac goes back to address.
+    let keys = [
+        common::fund::key_info(&seed, "m/48'/1'/0'/2'"),
+        common::fund::key_info(
+            &Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap(),
+            "m/48'/1'/0'/2'",
+        ),
+    ];
+    let template = "wsh(sortedmulti(2,@0/**,@1/**))";
+    let mut args = vec!["register", "--name", "Multisig", "--template", template];
+    for k in &keys {
+        args.extend(["--key", k]);
+    }
+    let out = ok(&device, &args, b"");
+    assert_eq!(out.len(), 2, "{out:?}");
+    let hmac = out[1].strip_prefix("hmac ").unwrap();
+    assert_eq!(hmac.len(), 64);
+    args[0] = "address";
+    args.extend(["--hmac", hmac, "--index", "1"]);
+    let policy = WalletPolicy::new("Multisig", template, keys.to_vec()).unwrap();
+    let want = derive_address(&policy, false, 1, bitcoin::Network::Testnet).unwrap();
+    assert_eq!(ok(&device, &args, b""), [want]);
+}
+
+#[test]
+fn trezor_through_the_cli() {
+    let port = free_udp_port();
+    let _sim = simulate("trezor", port, || trezor_ready(port));
+    let device = format!("trezor-udp:127.0.0.1:{port}");
+    let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
+    check_device(&device, &seed, "5c9e228d");
+
+    // A device error: exit 1, `error: CODE: message`.
+    let key = common::fund::key_info(&seed, "m/48'/1'/0'/2'");
+    let (code, err) = fails(
+        &device,
+        &[
+            "register",
+            "--name",
+            "W",
+            "--template",
+            "wsh(multi(1,@0/**))",
+            "--key",
+            &key,
+        ],
+        b"",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.starts_with("error: unsupported: "), "{err}");
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let port = free_tcp_port();
+    let _sim = simulate("ledger", port, || ledger_ready(port));
+    let device = format!("speculos:127.0.0.1:{port}");
+
+    let (code, err) = fails(&device, &["sign-psbt", "-"], b"not a psbt");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("error: invalid-input: invalid psbt"),
+        "{err}"
+    );
+
+    let (code, err) = fails(&device, &["xpub", "m/84'/x"], b"");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("invalid path"), "{err}");
+
+    let (code, err) = fails(&device, &["frobnicate"], b"");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no command \"frobnicate\""), "{err}");
+
+    let (code, err) = fails(&device, &["fingerprint", "--nope"], b"");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--nope"), "{err}");
+    assert!(err.contains("hwsigner fingerprint --help"), "{err}");
+
+    let (code, _, _) = cli(&[], b"");
+    assert_eq!(code, 2);
+    let (code, out, _) = cli(&["sign-psbt", "--help"], b"");
+    assert_eq!(code, 0);
+    assert!(out.contains("--finalize"), "{out}");
+}
+
+#[test]
+fn nothing_listening_is_a_device_error() {
+    let port = free_tcp_port();
+    let (code, err) = fails(&format!("speculos:127.0.0.1:{port}"), &["fingerprint"], b"");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.starts_with("error: transport: "), "{err}");
+}
+
+#[test]
+fn enumerate_never_fails_without_wallets() {
+    let (code, out, err) = cli(&["enumerate"], b"");
+    // A container may have no usb bus at all (exit 1, a transport error); with one, no
+    // wallet is a sentence and exit 0.
+    match code {
+        0 => assert!(!out.is_empty(), "{err}"),
+        _ => assert!(err.starts_with("error: transport: "), "{code}: {err}"),
+    }
+}

@@ -253,3 +253,32 @@ fn a_psbt_v2_goes_on_the_wire_exactly_like_its_v0_twin_and_comes_back_v2() {
     common::finish(&state, total, result).unwrap();
     assert_eq!(v2.serialize(), v2_bytes);
 }
+
+#[test]
+fn a_psbt_summary_shows_amounts_fee_and_change() {
+    use hwsigner::psbt::summary::summarize;
+    use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
+    let me = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
+    let policy = hwsigner::ledger::btc::policy::WalletPolicy::new(
+        "",
+        "wpkh(@0/**)",
+        vec![common::fund::key_info(&me, "m/84'/1'/0'")],
+    )
+    .unwrap();
+    let psbt = raw::RawPsbt::parse(&common::fund::funded_psbt(&policy, 2).serialize()).unwrap();
+    let s = summarize(&psbt, Some(me.fingerprint())).unwrap();
+    assert_eq!(
+        s.inputs.iter().map(|i| i.amount).collect::<Vec<_>>(),
+        vec![Some(50_000), Some(50_001)]
+    );
+    assert!(s.inputs.iter().all(|i| i.ours));
+    assert_eq!(s.fee, Some(1_000));
+    assert_eq!(
+        s.outputs.iter().map(|o| o.change).collect::<Vec<_>>(),
+        vec![false, true]
+    );
+    assert!(s.outputs[0].address.as_deref().unwrap().starts_with("tb1q"));
+    // Another device: nothing is ours, nothing is change.
+    let other = summarize(&psbt, Some(bitcoin::bip32::Fingerprint::from([1, 2, 3, 4]))).unwrap();
+    assert!(other.outputs.iter().all(|o| !o.change) && other.inputs.iter().all(|i| !i.ours));
+}

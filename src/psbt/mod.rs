@@ -3,5 +3,6 @@
 
 pub mod raw;
 pub mod signature;
+pub mod summary;
 
 pub use raw::RawPsbt;

@@ -1,9 +1,12 @@
 // hwsigner demo: plain ES module, no build step. Serve the repo root (`make demo`) and
 // open /www/ so that ../pkg/hwsigner.js (built by `make build`) resolves.
-import init, { requestDevice, listDevices, simulatedDevice } from "../pkg/hwsigner.js";
+import init, { requestDevice, listDevices, simulatedDevice, onDeviceChange } from "../pkg/hwsigner.js";
+import { showSummary, loadSample, sign } from "./psbt.js";
 
 const $ = (id) => document.getElementById(id);
 let device = null;
+let fingerprint = null;
+let simulated = null; // the vendor of a simulated device, else null
 
 function log(msg) {
   const line = `${new Date().toLocaleTimeString()}  ${msg}\n`;
@@ -32,7 +35,9 @@ async function run(label, fn) {
     $("connect-trezor").disabled = !("usb" in navigator);
     $("simulate").disabled = false;
     $("simulate-trezor").disabled = false;
-    $("get-xpub").disabled = device === null;
+    for (const id of ["get-xpub", "show-address", "sign-psbt"]) $(id).disabled = device === null;
+    $("sample-psbt").disabled = device === null || simulated === null;
+    for (const b of document.querySelectorAll("button.copy")) b.disabled = false;
   }
 }
 
@@ -44,27 +49,39 @@ async function show(dev, label) {
   const what = `${info.vendor} ${info.model}${info.app ? ` (${info.app})` : ""} ${info.version}`;
   $("info").textContent = `${label}: ${what}`;
   const fpr = await device.masterFingerprint();
+  fingerprint = fpr;
   $("fpr").textContent = fpr;
   log(`${label}: ${what}, master fingerprint ${fpr}`);
   await getXpub();
+  const account = $("path").value.trim();
+  $("descriptor").value = `wpkh([${fpr}${account.slice(1)}]${$("xpub").textContent}/0/*)`;
+  showSummary(fingerprint, showError);
 }
 
 for (const vendor of ["ledger", "trezor"]) {
   $(vendor === "ledger" ? "simulate" : "simulate-trezor").addEventListener("click", () =>
     run(`simulated ${vendor}`, async () => {
       $("path").value = "m/84'/1'/0'";
-      await show(simulatedDevice({ vendor }), `simulated ${vendor}`);
+      // The simulated user: the browser's dialog plays the device's Approve / Reject buttons.
+      const approve = (prompt) => window.confirm(`Simulated ${vendor}: ${prompt}\n\nOK = Approve, Cancel = Reject`);
+      simulated = vendor;
+      await show(simulatedDevice({ vendor, approve }), `simulated ${vendor}`);
     }),
   );
 }
 
 $("connect-trezor").addEventListener("click", () =>
-  run("connect trezor", async () => show(await requestDevice({ vendor: "trezor" }), "Trezor")),
+  run("connect trezor", async () => {
+    const dev = await requestDevice({ vendor: "trezor" });
+    simulated = null;
+    await show(dev, "Trezor");
+  }),
 );
 
 $("connect").addEventListener("click", () =>
   run("connect ledger", async () => {
     const dev = await requestDevice({ vendor: "ledger" });
+    simulated = null;
     const info = await dev.info();
     if (info.app === "BOLOS") {
       log("dashboard open: opening the Bitcoin app (confirm on the device)");
@@ -88,6 +105,30 @@ async function getXpub() {
 }
 
 $("get-xpub").addEventListener("click", () => run("xpub", getXpub));
+$("show-address").addEventListener("click", () =>
+  run("address", async () => {
+    $("address").textContent = "…";
+    const address = await device.address({ descriptor: $("descriptor").value.trim(), index: Number($("index").value), display: true });
+    $("address").textContent = address;
+    log(`address ${$("index").value}: ${address} (the host derived the same)`);
+  }),
+);
+$("sample-psbt").addEventListener("click", () =>
+  run("sample psbt", async () => {
+    loadSample(simulated ?? "ledger");
+    showSummary(fingerprint, showError);
+  }),
+);
+$("psbt").addEventListener("input", () => {
+  $("error").textContent = "";
+  showSummary(fingerprint, showError);
+});
+$("sign-psbt").addEventListener("click", () =>
+  run("sign psbt", async () => {
+    if (!showSummary(fingerprint, showError)) throw { code: "invalid-input", message: "paste a PSBT (base64) first" };
+    await sign(device, log);
+  }),
+);
 $("path").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && device) run("xpub", getXpub);
 });
@@ -97,6 +138,7 @@ try {
   $("simulate").disabled = false;
   $("simulate-trezor").disabled = false;
   $("connect-trezor").disabled = !("usb" in navigator);
+  onDeviceChange((e) => log(`${e.vendor} ${e.type}ed${e.product ? ` (${e.product})` : ""}`));
   const granted = await listDevices();
   if (!("hid" in navigator)) {
     log("this browser has no WebHID (navigator.hid): only the simulated Ledger is available");

@@ -9,5 +9,6 @@
 pub mod confirm;
 pub mod fault;
 pub mod ledger;
+pub mod sample;
 pub mod seed;
 pub mod trezor;

@@ -4,6 +4,8 @@
 mod connect;
 mod device;
 mod errors;
+mod events;
+mod psbt;
 #[cfg(feature = "simulator")]
 mod simulated;
 mod types;
@@ -13,8 +15,10 @@ use wasm_bindgen::prelude::*;
 pub use connect::{list_devices, request_device};
 pub use device::JsDevice;
 pub use errors::to_js_error;
+pub use events::on_device_change;
+pub use psbt::psbt_summary;
 #[cfg(feature = "simulator")]
-pub use simulated::simulated_device;
+pub use simulated::{sample_psbt, simulated_device};
 
 /// The package version.
 #[wasm_bindgen]

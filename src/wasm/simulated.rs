@@ -87,3 +87,32 @@ pub fn simulated_device(
     let transport: Box<dyn Transport> = Box::new(hid_transport(sim));
     Ok(JsDevice::new(Device::ledger(transport)))
 }
+
+/// A sample PSBT (base64) for a simulated device: it spends `inputs` (default 2) coins
+/// of the device's standard wpkh account on testnet (m/84'/1'/0'), with change.
+#[wasm_bindgen(js_name = samplePsbt)]
+pub fn sample_psbt(
+    #[wasm_bindgen(unchecked_param_type = "Vendor")] vendor: String,
+    inputs: Option<u32>,
+) -> Result<String, JsValue> {
+    let mnemonic = match vendor.as_str() {
+        "ledger" => crate::sim::seed::SPECULOS_MNEMONIC,
+        "trezor" => TREZOR_TEST_MNEMONIC,
+        other => {
+            return Err(to_js_error(Error::invalid(
+                "vendor",
+                format!("{other:?} is neither \"ledger\" nor \"trezor\""),
+            )))
+        }
+    };
+    let make = || -> crate::Result<String> {
+        let seed = Seed::from_mnemonic(mnemonic, "")?;
+        let account = crate::path::parse("m/84'/1'/0'")?;
+        let xpub = seed.xpub(&account, bitcoin::NetworkKind::Test)?;
+        let key = format!("[{}/84'/1'/0']{xpub}", seed.fingerprint());
+        let policy = crate::ledger::btc::policy::WalletPolicy::new("", "wpkh(@0/**)", vec![key])?;
+        let psbt = crate::sim::sample::funded_psbt(&policy, inputs.unwrap_or(2) as usize)?;
+        Ok(crate::psbt::raw::encode_base64(&psbt.serialize()))
+    };
+    make().map_err(to_js_error)
+}

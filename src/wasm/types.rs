@@ -93,6 +93,21 @@ export interface SimulatedDeviceOptions {
   approve?: boolean | ((prompt: string) => boolean);
 }
 
+/** A wallet plugged in or out (see onDeviceChange). */
+export interface DeviceChange {
+  type: "connect" | "disconnect";
+  vendor: Vendor;
+  product: string | null;
+}
+
+/** What a PSBT does (see psbtSummary); amounts in satoshi. */
+export interface PsbtSummary {
+  inputs: { outpoint: string; amount: number | null; ours: boolean }[];
+  outputs: { address: string | null; amount: number; change: boolean }[];
+  fee: number | null;
+  network: string;
+}
+
 export interface FinalizedPsbt {
   /** The finalized PSBT, base64. */
   psbt: string;

@@ -198,7 +198,7 @@ function buildApp(app, tarball) {
     mkdirSync(dirname(join(dir, f)), { recursive: true });
     writeFileSync(join(dir, f), text);
   }
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel", "error"], dir);
+  run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel", "error"], dir);
   const out = run(app.build[0], app.build[1], dir);
   // The bundler's summary and warnings (webpack warns that the .wasm is over 244 KiB).
   for (const l of out.split("\n")) {

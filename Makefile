@@ -48,6 +48,8 @@ test: setup
 	$(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test web
 	$(MAKE) --no-print-directory build
 	node tests/js/release_check.mjs
+	node tests/js/bundlers.mjs
+	node tests/js/demo_e2e.mjs
 
 demo: build
 	@echo "demo: open http://127.0.0.1:8080/www/  (Ctrl-C to stop)"

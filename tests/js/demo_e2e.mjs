@@ -1,0 +1,111 @@
+// The demo page end to end: serves the repo root (pkg/ from `make build` + www/), opens
+// /www/ in headless Debian Chromium, waits for the simulated Ledger the page starts by
+// itself (no granted device), reads its fingerprint and xpub from the page, then clicks
+// "Simulated Trezor" and reads those. Screenshots go to target/screenshots/. Prints
+// "demo e2e: N passed, N failed".
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launchChromium, serveDir, tally, watchPage } from "./harness.mjs";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const SHOTS = join(ROOT, "target", "screenshots");
+const TIMEOUT_MS = 60_000;
+const PATH = "m/84'/1'/0'"; // the page's path for the simulated devices
+// Master fingerprints and xpubs at m/84'/1'/0' (testnet) of the simulators' seeds:
+// Speculos' test mnemonic (Ledger) and "all" x12 (Trezor). Computed independently of
+// hwsigner (BIP-39 PBKDF2 + bitcoinjs bip32); the Ledger one is also in the Rust tests.
+const EXPECT = {
+  ledger: {
+    button: "#simulate",
+    fingerprint: "f5acc2fd",
+    xpub: "tpubDCtKfsNyRhULjZ9XMS4VKKtVcPdVDi8MKUbcSD9MJDyjRu1A2ND5MiipozyyspBT9bg8upEp7a8EAgFxNxXn1d7QkdbL52Ty5jiSLcxPt1P",
+  },
+  trezor: {
+    button: "#simulate-trezor",
+    fingerprint: "5c9e228d",
+    xpub: "tpubDCZB6sR48s4T5Cr8qHUYSZEFCQMMHRg8AoVKVmvcAP5bRw7ArDKeoNwKAJujV3xCPkBvXH5ejSgbgyN6kREmF7sMd41NdbuHa8n1DZNxSMg",
+  },
+};
+
+const { check, counts } = tally();
+
+// Waits until the page's call for `vendor`'s simulated device is over (the page
+// disables the buttons during a call and shows the device, its fingerprint and xpub, or
+// an error) and returns what the page shows.
+async function shown(page, vendor) {
+  await page
+    .waitForFunction(
+      (v) => {
+        const t = (id) => document.getElementById(id).textContent.trim();
+        const idle = !document.getElementById("simulate").disabled;
+        return idle && (t("info").startsWith(`simulated ${v}:`) || t("error") !== "");
+      },
+      vendor,
+      { timeout: TIMEOUT_MS },
+    )
+    .catch(() => {});
+  return page.evaluate(() =>
+    Object.fromEntries(["info", "fpr", "xpub", "path", "error"].map((id) => {
+      const el = document.getElementById(id);
+      return [id, (id === "path" ? el.value : el.textContent).trim()];
+    })),
+  );
+}
+
+function checkShown(vendor, s) {
+  const want = EXPECT[vendor];
+  check(`${vendor}: no error on the page`, s.error === "", s.error);
+  check(`${vendor}: device line`, s.info.startsWith(`simulated ${vendor}:`), JSON.stringify(s.info));
+  check(`${vendor}: fingerprint`, s.fpr === want.fingerprint, `got ${s.fpr}, want ${want.fingerprint}`);
+  check(`${vendor}: xpub ${s.path}`, s.path === PATH && s.xpub === want.xpub, `got ${s.xpub}`);
+}
+
+async function main() {
+  const problems = [];
+  mkdirSync(SHOTS, { recursive: true });
+  const { server, base } = await serveDir(ROOT);
+  const browser = await launchChromium(TIMEOUT_MS);
+  try {
+    const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
+    page.setDefaultTimeout(TIMEOUT_MS);
+    watchPage(page, problems, "demo");
+    await page.goto(base + "/www/", { waitUntil: "load" });
+
+    // No granted device: the page starts the simulated Ledger by itself.
+    const ledger = await shown(page, "ledger");
+    await page.screenshot({ path: join(SHOTS, "demo-ledger.png"), fullPage: true });
+    checkShown("ledger", ledger);
+
+    // The buttons are re-enabled once the Ledger call is done.
+    await page.locator(EXPECT.trezor.button).click({ timeout: TIMEOUT_MS });
+    const trezor = await shown(page, "trezor");
+    await page.screenshot({ path: join(SHOTS, "demo-trezor.png"), fullPage: true });
+    checkShown("trezor", trezor);
+    console.log(`screenshots: ${join(SHOTS, "demo-ledger.png")}, ${join(SHOTS, "demo-trezor.png")}`);
+  } finally {
+    await browser.close().catch(() => {});
+    server.close();
+  }
+
+  for (const p of problems) console.log(`FAIL ${p}`);
+  const { passed, failed } = counts();
+  const total = failed + problems.length;
+  console.log(`demo e2e: ${passed} passed, ${total} failed`);
+  return total === 0 && passed > 0 ? 0 : 1;
+}
+
+setTimeout(() => {
+  console.log(`FAIL watchdog: no result after ${(4 * TIMEOUT_MS) / 1000} s`);
+  console.log("demo e2e: 0 passed, 1 failed");
+  process.exit(1);
+}, 4 * TIMEOUT_MS).unref();
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    console.log("demo e2e: 0 passed, 1 failed");
+    process.exit(1);
+  },
+);

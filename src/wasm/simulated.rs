@@ -45,10 +45,11 @@ pub fn simulated_device(
         }
     };
     let vendor = get("vendor").as_string().unwrap_or_else(|| "ledger".into());
-    if vendor != "ledger" {
-        return Err(to_js_error(Error::Unsupported(format!(
-            "no simulated {vendor:?} device yet (\"ledger\" is)"
-        ))));
+    if !matches!(vendor.as_str(), "ledger" | "trezor") {
+        return Err(to_js_error(Error::invalid(
+            "vendor",
+            format!("{vendor:?} is neither \"ledger\" nor \"trezor\""),
+        )));
     }
     let mut o = SimLedgerOptions::default();
     if let Some(m) = get("mnemonic").as_string() {

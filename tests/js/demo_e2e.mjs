@@ -61,6 +61,44 @@ function checkShown(vendor, s) {
   check(`${vendor}: xpub ${s.path}`, s.path === PATH && s.xpub === want.xpub, `got ${s.xpub}`);
 }
 
+// Waits for the page's current call to end (the Simulated Ledger button is re-enabled).
+async function idle(page) {
+  await page.waitForFunction(() => !document.getElementById("simulate").disabled, null, { timeout: TIMEOUT_MS });
+}
+
+// Shows an address, then signs a sample PSBT: approved on the simulated device (the
+// browser dialog plays its buttons), then rejected.
+async function signFlows(page, vendor, dialogs) {
+  const text = (id) => page.evaluate((i) => document.getElementById(i).textContent.trim(), id);
+  const value = (id) => page.evaluate((i) => document.getElementById(i).value.trim(), id);
+
+  dialogs.approve = true;
+  await page.locator("#show-address").click();
+  await idle(page);
+  const address = await text("address");
+  check(`${vendor}: address shown and host-checked`, address.startsWith("tb1q") && (await text("error")) === "", `${address} ${await text("error")}`);
+
+  await page.locator("#sample-psbt").click();
+  await idle(page);
+  const rows = await page.evaluate(() => [...document.querySelectorAll("#summary tbody tr")].map((r) => r.cells[0].textContent));
+  check(`${vendor}: summary before signing`, rows.filter((r) => r === "input (ours)").length === 3 && rows.includes("change") && rows.includes("fee"), JSON.stringify(rows));
+
+  dialogs.seen = [];
+  await page.locator("#sign-psbt").click();
+  await idle(page);
+  const tx = await value("tx");
+  check(`${vendor}: approved signing gives a final transaction`, (await value("signed")).length > 100 && /^[0-9a-f]{200,}$/.test(tx), `${await text("error")} tx=${tx.slice(0, 40)}`);
+  check(`${vendor}: the device asked for confirmation`, dialogs.seen.some((m) => m.includes("sign transaction")), JSON.stringify(dialogs.seen));
+  await page.screenshot({ path: join(SHOTS, `demo-${vendor}-signed.png`), fullPage: true });
+
+  dialogs.approve = false;
+  await page.locator("#sign-psbt").click();
+  await idle(page);
+  const error = await text("error");
+  check(`${vendor}: rejected signing is a readable error`, error.startsWith("user-rejected:") && (await value("signed")) === "", error);
+  await page.screenshot({ path: join(SHOTS, `demo-${vendor}-rejected.png`), fullPage: true });
+}
+
 async function main() {
   const problems = [];
   mkdirSync(SHOTS, { recursive: true });
@@ -70,18 +108,25 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
     page.setDefaultTimeout(TIMEOUT_MS);
     watchPage(page, problems, "demo");
+    const dialogs = { approve: true, seen: [] };
+    page.on("dialog", (d) => {
+      dialogs.seen.push(d.message());
+      (dialogs.approve ? d.accept() : d.dismiss()).catch(() => {});
+    });
     await page.goto(base + "/www/", { waitUntil: "load" });
 
     // No granted device: the page starts the simulated Ledger by itself.
     const ledger = await shown(page, "ledger");
     await page.screenshot({ path: join(SHOTS, "demo-ledger.png"), fullPage: true });
     checkShown("ledger", ledger);
+    await signFlows(page, "ledger", dialogs);
 
     // The buttons are re-enabled once the Ledger call is done.
     await page.locator(EXPECT.trezor.button).click({ timeout: TIMEOUT_MS });
     const trezor = await shown(page, "trezor");
     await page.screenshot({ path: join(SHOTS, "demo-trezor.png"), fullPage: true });
     checkShown("trezor", trezor);
+    await signFlows(page, "trezor", dialogs);
     console.log(`screenshots: ${join(SHOTS, "demo-ledger.png")}, ${join(SHOTS, "demo-trezor.png")}`);
   } finally {
     await browser.close().catch(() => {});

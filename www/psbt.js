@@ -59,6 +59,7 @@ export async function sign(device, log) {
   try {
     const signed = await device.signPsbt($("psbt").value.trim(), { finalize: false });
     $("signed").value = signed;
+    $("progress").value = $("progress").max;
     log(`signed PSBT: ${signed.length} base64 characters`);
     if ($("finalize").checked) {
       const { finalizePsbt } = await import("../pkg/hwsigner.js");

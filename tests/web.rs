@@ -175,7 +175,7 @@ async fn js_api_resolves_values_and_rejects_with_codes() {
     let dev = hwsigner::wasm::request_device(None).await.unwrap();
     let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
     assert_eq!(fpr.as_string().unwrap(), "f5acc2fd");
-    let err = JsFuture::from(dev.sign_message("m/84'/1'/0'/0/0".into(), "hi".into()))
+    let err = JsFuture::from(dev.sign_message("m/84'/1'/0'/0/0".into(), "hi".into(), None))
         .await
         .unwrap_err();
     assert_eq!(code_of(&err), "user-rejected");
@@ -231,4 +231,78 @@ async fn the_simulated_ledger_works_in_the_browser() {
         .await
         .unwrap_err();
     assert_eq!(code_of(&err), "user-rejected");
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_call_is_cancelled_and_the_next_one_works() {
+    let dev = hwsigner::wasm::simulated_device(None).unwrap();
+    let psbt = hwsigner::wasm::sample_psbt("ledger".into(), Some(3)).unwrap();
+    let controller = js_sys::eval("new AbortController()").unwrap();
+    let signal = Reflect::get(&controller, &"signal".into()).unwrap();
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"signal".into(), &signal).unwrap();
+    // Queued behind a signing, then aborted: it never reaches the device.
+    let first = dev.sign_psbt(psbt.clone(), None);
+    let second = dev.xpub("m/84'/1'/0'".into(), Some(options.clone().into()));
+    let abort: js_sys::Function = Reflect::get(&controller, &"abort".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    abort.call0(&controller).unwrap();
+    let err = JsFuture::from(second).await.unwrap_err();
+    assert_eq!(code_of(&err), "cancelled");
+    assert!(
+        JsFuture::from(first)
+            .await
+            .unwrap()
+            .as_string()
+            .unwrap()
+            .len()
+            > psbt.len()
+    );
+    // Already aborted: rejected at once; the device still answers the next call.
+    let err = JsFuture::from(dev.sign_psbt(psbt, Some(options.into())))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), "cancelled");
+    assert_eq!(
+        JsFuture::from(dev.master_fingerprint())
+            .await
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "f5acc2fd"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn status_events_start_with_connecting() {
+    let (_handle, _cb) = fake(
+        |apdu| match apdu {
+            [0xe1, 0x05, ..] => vec![0xf5, 0xac, 0xc2, 0xfd, 0x90, 0x00],
+            _ => vec![0x69, 0x85],
+        },
+        -1,
+    );
+    let seen = js_sys::Array::new();
+    let push = seen.clone();
+    let on_status = Closure::<dyn FnMut(JsValue)>::new(move |s: JsValue| {
+        push.push(&Reflect::get(&s, &"type".into()).unwrap());
+    });
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"onStatus".into(), on_status.as_ref()).unwrap();
+    let dev = hwsigner::wasm::request_device(Some(options.into()))
+        .await
+        .unwrap();
+    let _ = JsFuture::from(dev.sign_message("m/84'/1'/0'/0/0".into(), "hi".into(), None)).await;
+    let types: Vec<String> = seen.iter().map(|v| v.as_string().unwrap()).collect();
+    assert_eq!(
+        types.first().map(String::as_str),
+        Some("connecting"),
+        "{types:?}"
+    );
+    assert!(
+        types.contains(&"confirm-on-device".to_string()),
+        "{types:?}"
+    );
 }

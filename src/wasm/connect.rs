@@ -31,10 +31,19 @@ async fn open_usb(device: web_sys::UsbDevice) -> Result<JsDevice, Error> {
 pub async fn request_device(
     #[wasm_bindgen(unchecked_param_type = "RequestDeviceOptions")] options: Option<JsValue>,
 ) -> Result<JsDevice, JsValue> {
-    let vendor = options
-        .filter(JsValue::is_object)
-        .and_then(|o| Reflect::get(&o, &JsValue::from_str("vendor")).ok())
-        .and_then(|v| v.as_string());
+    let options = options.filter(JsValue::is_object);
+    let field = |k: &str| {
+        options
+            .as_ref()
+            .and_then(|o| Reflect::get(o, &JsValue::from_str(k)).ok())
+    };
+    let vendor = field("vendor").and_then(|v| v.as_string());
+    let on_status = field("onStatus").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(f) = &on_status {
+        let connecting = js_sys::Object::new();
+        super::device::set(&connecting, "type", "connecting");
+        let _ = f.call1(&JsValue::NULL, &connecting);
+    }
     let result = async {
         let want_ledger = vendor.as_deref() != Some("trezor");
         let want_trezor = vendor.as_deref() != Some("ledger");
@@ -82,7 +91,9 @@ pub async fn request_device(
         }
     }
     .await;
-    result.map_err(to_js_error)
+    let device = result.map_err(to_js_error)?;
+    device.set_on_status(on_status);
+    Ok(device)
 }
 
 /// The wallets this page may already use (granted earlier), opened.

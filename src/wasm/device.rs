@@ -91,8 +91,9 @@ struct XpubOptions {
     display: bool,
 }
 
+/// `signal` (an `AbortSignal`) is read separately: it is not data.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct AddressArg {
     #[serde(default)]
     descriptor: Option<String>,
@@ -112,8 +113,9 @@ struct AddressArg {
     display: bool,
 }
 
+/// `signal` (an `AbortSignal`) is read separately: it is not data.
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct SignArg {
     #[serde(default)]
     policy: Option<PolicyArg>,
@@ -156,19 +158,88 @@ impl JsDevice {
         F: FnOnce(Device) -> Fut + 'static,
         Fut: core::future::Future<Output = (Device, Result<JsValue, Error>)> + 'static,
     {
+        self.call_with(None, f)
+    }
+
+    /// Like `call`, cancellable with an `AbortSignal`: an abort rejects the promise with
+    /// `cancelled` at once. A call still queued never reaches the device; one already
+    /// talking to it runs to its end in the background, so the channel stays in step
+    /// and the next call works.
+    fn call_with<F, Fut>(&self, signal: Option<JsValue>, f: F) -> Promise
+    where
+        F: FnOnce(Device) -> Fut + 'static,
+        Fut: core::future::Future<Output = (Device, Result<JsValue, Error>)> + 'static,
+    {
         let inner = self.inner.clone();
         let queue = self.queue.clone();
-        future_to_promise(async move {
+        let signal = signal.filter(|s| s.is_object());
+        let aborted = {
+            let signal = signal.clone();
+            move || {
+                signal.as_ref().is_some_and(|s| {
+                    Reflect::get(s, &JsValue::from_str("aborted"))
+                        .ok()
+                        .is_some_and(|a| a.is_truthy())
+                })
+            }
+        };
+        if aborted() {
+            return Promise::reject(&to_js_error(Error::Cancelled));
+        }
+        let (tx, rx) = futures::channel::oneshot::channel::<Result<JsValue, JsValue>>();
+        let still_wanted = aborted.clone();
+        wasm_bindgen_futures::spawn_local(async move {
             let _turn = queue.turn().await;
-            let device = inner
-                .borrow_mut()
-                .take()
-                .ok_or_else(|| to_js_error(Error::Disconnected))?;
+            if still_wanted() {
+                let _ = tx.send(Err(to_js_error(Error::Cancelled)));
+                return;
+            }
+            let Some(device) = inner.borrow_mut().take() else {
+                let _ = tx.send(Err(to_js_error(Error::Disconnected)));
+                return;
+            };
             let (device, result) = f(device).await;
             *inner.borrow_mut() = Some(device);
-            result.map_err(to_js_error)
+            let _ = tx.send(result.map_err(to_js_error));
+        });
+        future_to_promise(async move {
+            let result = async {
+                rx.await
+                    .unwrap_or_else(|_| Err(to_js_error(Error::Cancelled)))
+            };
+            match signal {
+                None => result.await,
+                Some(signal) => {
+                    let abort = Promise::new(&mut |resolve, _| {
+                        let options = Object::new();
+                        set(&options, "once", true);
+                        if let Ok(add) =
+                            Reflect::get(&signal, &JsValue::from_str("addEventListener"))
+                                .and_then(|f| f.dyn_into::<Function>())
+                        {
+                            let _ =
+                                add.call3(&signal, &JsValue::from_str("abort"), &resolve, &options);
+                        }
+                    });
+                    let abort = wasm_bindgen_futures::JsFuture::from(abort);
+                    futures::pin_mut!(result);
+                    match futures::future::select(result, abort).await {
+                        futures::future::Either::Left((r, _)) => r,
+                        futures::future::Either::Right(_) => Err(to_js_error(Error::Cancelled)),
+                    }
+                }
+            }
         })
     }
+}
+
+/// The `signal` of an options object, if any.
+fn signal_of(options: &Option<JsValue>) -> Option<JsValue> {
+    options
+        .as_ref()
+        .filter(|o| o.is_object())
+        .and_then(|o| Reflect::get(o, &JsValue::from_str("signal")).ok())
+        .filter(|s| !s.is_undefined() && !s.is_null())
 }
 
 #[wasm_bindgen(js_class = Device)]
@@ -240,7 +311,8 @@ impl JsDevice {
         path: String,
         #[wasm_bindgen(unchecked_param_type = "XpubOptions")] options: Option<JsValue>,
     ) -> Promise {
-        self.call(move |mut d| async move {
+        let signal = signal_of(&options);
+        self.call_with(signal, move |mut d| async move {
             let r = async {
                 let opts: XpubOptions = from_js(options, "options")?;
                 let path = parse_path(&path)?;
@@ -261,7 +333,8 @@ impl JsDevice {
         &self,
         #[wasm_bindgen(unchecked_param_type = "AddressOptions")] arg: JsValue,
     ) -> Promise {
-        self.call(move |mut d| async move {
+        let signal = signal_of(&Some(arg.clone()));
+        self.call_with(signal, move |mut d| async move {
             let r = async {
                 let a: AddressArg = serde_wasm_bindgen::from_value(arg)
                     .map_err(|e| Error::invalid("address options", e.to_string()))?;
@@ -322,7 +395,8 @@ impl JsDevice {
         psbt_base64: String,
         #[wasm_bindgen(unchecked_param_type = "SignPsbtOptions")] options: Option<JsValue>,
     ) -> Promise {
-        self.call(move |mut d| async move {
+        let signal = signal_of(&options);
+        self.call_with(signal, move |mut d| async move {
             let r = async {
                 let psbt = raw::decode(psbt_base64.as_bytes())?;
                 let opts: SignArg = from_js(options, "options")?;
@@ -347,8 +421,14 @@ impl JsDevice {
 
     /// Signs `message` with the key at `path`; resolves to a base64 BIP-137 signature.
     #[wasm_bindgen(js_name = signMessage, unchecked_return_type = "Promise<string>")]
-    pub fn sign_message(&self, path: String, message: String) -> Promise {
-        self.call(move |mut d| async move {
+    pub fn sign_message(
+        &self,
+        path: String,
+        message: String,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let signal = signal_of(&options);
+        self.call_with(signal, move |mut d| async move {
             let r = async {
                 let path = parse_path(&path)?;
                 d.sign_message(&path, message.as_bytes())

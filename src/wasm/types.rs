@@ -24,6 +24,7 @@ export interface HwSignerError extends Error {
 
 /** Progress of a long call, the same for every vendor. */
 export type Status =
+  | { type: "connecting" }
   | { type: "open-app"; app: string }
   | { type: "confirm-on-device" }
   | { type: "enter-pin" }
@@ -53,12 +54,19 @@ export interface WalletPolicy {
   hmac?: string;
 }
 
-export interface XpubOptions {
+/** Options every call takes. */
+export interface CallOptions {
+  /** Aborting rejects the call with `cancelled` at once; a call still queued never
+   *  reaches the device, one under way finishes in the background. */
+  signal?: AbortSignal;
+}
+
+export interface XpubOptions extends CallOptions {
   /** Show the xpub on the device for the user to check. */
   display?: boolean;
 }
 
-export type AddressOptions = ({ descriptor: string } | WalletPolicy) & {
+export type AddressOptions = ({ descriptor: string } | WalletPolicy) & CallOptions & {
   index?: number;
   change?: boolean;
   display?: boolean;
@@ -71,7 +79,7 @@ export interface Registration {
   hmac: string;
 }
 
-export interface SignPsbtOptions {
+export interface SignPsbtOptions extends CallOptions {
   /** Without a policy the standard single-key one is inferred from the PSBT. */
   policy?: WalletPolicy;
   /** Finalize the signed PSBT (the result is the finalized PSBT). */
@@ -81,6 +89,8 @@ export interface SignPsbtOptions {
 export interface RequestDeviceOptions {
   /** Which picker to show when nothing is granted (default: Ledger's WebHID picker). */
   vendor?: Vendor;
+  /** Status events from the start ("connecting"), then set as the device's onStatus. */
+  onStatus?: (status: Status) => void;
 }
 
 export interface SimulatedDeviceOptions {

@@ -121,6 +121,13 @@ async function main() {
       let frame = value(r.result.ledgerFrame);
       if (Array.isArray(frame)) frame = frame.join("");
       check('ledgerFrame("b001000000")', frame, expectedLedgerFrame("b001000000"));
+      // The README's JavaScript example ran as written, on the simulated Ledger.
+      const readme = value(r.result.readme ?? { error: "not run" });
+      const ok = typeof readme === "object" && readme !== null;
+      check("README example: fingerprint", ok ? readme.fpr : readme, "f5acc2fd");
+      check("README example: address", ok && /^tb1q[0-9a-z]{38}$/.test(readme.addr) ? "testnet p2wpkh" : JSON.stringify(readme), "testnet p2wpkh");
+      check("README example: final transaction", ok && /^02000000000102[0-9a-f]+$/.test(readme.tx) ? "segwit tx, 2 inputs" : JSON.stringify(readme), "segwit tx, 2 inputs");
+      check("README example: message signature", ok && readme.sig.length === 88 ? "88 base64 chars" : JSON.stringify(readme), "88 base64 chars");
     }
   } finally {
     await browser.close().catch(() => {});

@@ -35,7 +35,7 @@ async function run(label, fn) {
     $("connect-trezor").disabled = !("usb" in navigator);
     $("simulate").disabled = false;
     $("simulate-trezor").disabled = false;
-    for (const id of ["get-xpub", "show-address", "sign-psbt"]) $(id).disabled = device === null;
+    for (const id of ["get-xpub", "show-address", "sign-psbt", "register"]) $(id).disabled = device === null;
     $("sample-psbt").disabled = device === null || simulated === null;
     for (const b of document.querySelectorAll("button.copy")) b.disabled = false;
   }
@@ -55,6 +55,7 @@ async function show(dev, label) {
   await getXpub();
   const account = $("path").value.trim();
   $("descriptor").value = `wpkh([${fpr}${account.slice(1)}]${$("xpub").textContent}/0/*)`;
+  await fillPolicyKeys(fpr);
   showSummary(fingerprint, showError);
 }
 
@@ -104,7 +105,25 @@ async function getXpub() {
   }
 }
 
+// A 2-of-2 between this device's BIP-48 key and a fixed co-signer (another test seed).
+const COSIGNER = "[5c9e228d/48'/1'/0'/2']tpubDEGquuorgFNbDrg8vepq1HnaV2mgQu9TcSBgBYfXw4AX8VMgkWqvkxHNuJmiah8iVnA3Hgj4cSvaGAXEnq814yC6hMEreckLsd7zyLL3o76";
+async function fillPolicyKeys(fpr) {
+  $("register-panel").hidden = device.vendor !== "ledger";
+  if (device.vendor !== "ledger") return;
+  const key = await device.xpub("m/48'/1'/0'/2'");
+  $("policy-keys").value = `[${fpr}/48'/1'/0'/2']${key}\n${COSIGNER}`;
+}
+
 $("get-xpub").addEventListener("click", () => run("xpub", getXpub));
+$("register").addEventListener("click", () =>
+  run("register policy", async () => {
+    const keys = $("policy-keys").value.split("\n").map((k) => k.trim()).filter(Boolean);
+    const reg = await device.registerPolicy({ name: $("policy-name").value, template: $("policy-template").value.trim(), keys });
+    $("policy-id").textContent = reg.id;
+    $("policy-hmac").textContent = reg.hmac;
+    log(`policy registered: id ${reg.id}, hmac ${reg.hmac}`);
+  }),
+);
 $("show-address").addEventListener("click", () =>
   run("address", async () => {
     $("address").textContent = "…";

@@ -52,7 +52,7 @@ pub fn simulated_device(
         )));
     }
     let mut o = SimLedgerOptions::default();
-    if let Some(m) = get("mnemonic").as_string() {
+    if let Some(m) = mnemonic_of(&get) {
         o.mnemonic = m;
     }
     if let Some(t) = get("testnet").as_bool() {
@@ -87,6 +87,13 @@ pub fn simulated_device(
     let sim = Rc::new(RefCell::new(SimLedger::new(o)));
     let transport: Box<dyn Transport> = Box::new(hid_transport(sim));
     Ok(JsDevice::new(Device::ledger(transport)))
+}
+
+/// The mnemonic option (`mnemonic`, or `seed` as design.md names it).
+fn mnemonic_of(get: &impl Fn(&str) -> JsValue) -> Option<String> {
+    get("mnemonic")
+        .as_string()
+        .or_else(|| get("seed").as_string())
 }
 
 /// A sample PSBT (base64) for a simulated device: it spends `inputs` (default 2) coins

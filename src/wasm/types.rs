@@ -97,6 +97,8 @@ export interface SimulatedDeviceOptions {
   vendor?: Vendor;
   /** BIP-39 mnemonic (default: Speculos' seed for Ledger, "all" x12 for Trezor). */
   mnemonic?: string;
+  /** The same as `mnemonic`. */
+  seed?: string;
   /** Ledger: "Bitcoin Test" (default) or "Bitcoin". */
   testnet?: boolean;
   /** The simulated user: approve all (default), refuse all, or ask a function. */

@@ -78,6 +78,15 @@ async function signFlows(page, vendor, dialogs) {
   const address = await text("address");
   check(`${vendor}: address shown and host-checked`, address.startsWith("tb1q") && (await text("error")) === "", `${address} ${await text("error")}`);
 
+  if (vendor === "ledger") {
+    await page.locator("#register").click();
+    await idle(page);
+    const hmac = await text("policy-hmac");
+    check(`${vendor}: policy registered`, /^[0-9a-f]{64}$/.test(hmac) && (await text("error")) === "", `${hmac} ${await text("error")}`);
+  } else {
+    check(`${vendor}: no policy registration panel`, await page.evaluate(() => document.getElementById("register-panel").hidden), "shown");
+  }
+
   await page.locator("#sample-psbt").click();
   await idle(page);
   const rows = await page.evaluate(() => [...document.querySelectorAll("#summary tbody tr")].map((r) => r.cells[0].textContent));

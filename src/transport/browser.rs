@@ -65,12 +65,21 @@ pub fn get(target: &JsValue, key: &str) -> JsValue {
 /// # Errors
 /// The thrown JS value; a `TypeError` when `method` is not a function.
 pub fn start(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsFuture, JsValue> {
+    start_promise(target, method, args).map(JsFuture::from)
+}
+
+/// Calls `target[method](...args)` and returns its result as a promise (which can be
+/// awaited again after a wait for it was dropped).
+///
+/// # Errors
+/// The JS exception when `method` is not a function or throws.
+pub fn start_promise(target: &JsValue, method: &str, args: &[JsValue]) -> Result<Promise, JsValue> {
     let function: Function = get(target, method)
         .dyn_into()
         .map_err(|_| js_sys::TypeError::new(&format!("{method} is not a function")))?;
     let args: Array = args.iter().collect();
     let value = function.apply(target, &args)?;
-    Ok(JsFuture::from(Promise::resolve(&value)))
+    Ok(Promise::resolve(&value))
 }
 
 /// The bytes a `DataView` (or typed array) shows; empty for anything else, so that a

@@ -33,7 +33,7 @@ use std::rc::Rc;
 use futures::channel::mpsc;
 use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::UsbDevice;
@@ -161,7 +161,9 @@ pub struct WebUsbTransport {
     identity: Identity,
     gone: Rc<Cell<bool>>,
     gone_rx: mpsc::UnboundedReceiver<()>,
-    reading: Option<JsFuture>,
+    /// The transferIn under way, kept until it completes: a wait for it may time out
+    /// or be dropped (an aborted call), and its packet must still be read in order.
+    reading: Option<Promise>,
     closed: bool,
     _on_disconnect: Listener,
 }
@@ -364,19 +366,28 @@ impl Transport for WebUsbTransport {
     fn recv(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
         Box::pin(async move {
             self.check_alive()?;
-            let read = match self.reading.take() {
-                Some(read) => read,
-                None => browser::start(
-                    &self.device,
-                    "transferIn",
-                    &[TREZOR_ENDPOINT.into(), PACKET_SIZE.into()],
-                )
-                .map_err(|e| self.failed("transferin", &e))?,
+            let promise = match self.reading.clone() {
+                Some(p) => p,
+                None => {
+                    let p = browser::start_promise(
+                        &self.device,
+                        "transferIn",
+                        &[TREZOR_ENDPOINT.into(), PACKET_SIZE.into()],
+                    )
+                    .map_err(|e| self.failed("transferin", &e))?;
+                    self.reading = Some(p.clone());
+                    p
+                }
             };
-            let result = match self.race(read, timeout_ms).await {
-                Ok(done) => done.map_err(|e| self.failed("transferin", &e))?,
+            let result = match self.race(JsFuture::from(promise), timeout_ms).await {
+                Ok(done) => {
+                    self.reading = None;
+                    done.map_err(|e| self.failed("transferin", &e))?
+                }
                 Err((e, unfinished)) => {
-                    self.reading = unfinished;
+                    if unfinished.is_none() {
+                        self.reading = None;
+                    }
                     return Err(e);
                 }
             };

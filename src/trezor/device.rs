@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::transport::{Packets, Transport};
+use crate::trezor::abort::AbortHandle;
 use crate::trezor::btc::keys::Coin;
 use crate::trezor::btc::sign_tx;
 use crate::trezor::features::{self, DeviceInfo};
@@ -53,6 +54,7 @@ pub struct Trezor<T: Transport> {
     info: Option<DeviceInfo>,
     session_id: Option<Vec<u8>>,
     interrupted: bool,
+    abort: Option<AbortHandle>,
 }
 
 impl<T: Transport> core::fmt::Debug for Trezor<T> {
@@ -75,6 +77,48 @@ impl<T: Transport> Trezor<T> {
             info: None,
             session_id: None,
             interrupted: false,
+            abort: None,
+        }
+    }
+
+    /// Lets `handle` abort calls while they wait for the device: the driver then sends
+    /// `Cancel` and the call fails with `cancelled`.
+    pub fn set_abort_handle(&mut self, handle: AbortHandle) {
+        self.abort = Some(handle);
+    }
+
+    /// Waits for the next report or message; on an abort request, sends `Cancel` first
+    /// and then waits for the device's answer to it.
+    async fn recv_or_cancel(&mut self) -> Result<Vec<u8>> {
+        let Some(abort) = self.abort.clone().filter(|a| !a.requested()) else {
+            return self.transport.recv(self.timeout_ms).await;
+        };
+        let outcome = {
+            let recv = self.transport.recv(self.timeout_ms);
+            futures::pin_mut!(recv);
+            match futures::future::select(recv, abort.requested_future()).await {
+                futures::future::Either::Left((r, _)) => Some(r),
+                futures::future::Either::Right(_) => None,
+            }
+        };
+        match outcome {
+            Some(r) => r,
+            None => {
+                let (cancel_type, cancel) = msg::encode(&Cancel {});
+                match self.transport.packets() {
+                    Packets::Messages => {
+                        self.transport
+                            .send(&framing::encode_message(cancel_type, &cancel)?)
+                            .await?
+                    }
+                    Packets::Reports64 => {
+                        for packet in framing::encode(cancel_type, &cancel)? {
+                            self.transport.send(&packet).await?;
+                        }
+                    }
+                }
+                self.transport.recv(self.timeout_ms).await
+            }
         }
     }
 
@@ -113,7 +157,7 @@ impl<T: Transport> Trezor<T> {
             Packets::Messages => {
                 let m = framing::encode_message(msg_type, payload)?;
                 self.transport.send(&m).await?;
-                let reply = self.transport.recv(self.timeout_ms).await?;
+                let reply = self.recv_or_cancel().await?;
                 framing::decode_message(&reply)
             }
             Packets::Reports64 => {
@@ -122,7 +166,7 @@ impl<T: Transport> Trezor<T> {
                 }
                 let mut decoder = Decoder::new();
                 loop {
-                    let report = self.transport.recv(self.timeout_ms).await?;
+                    let report = self.recv_or_cancel().await?;
                     if let Some(reply) = decoder.push(&report)? {
                         return Ok(reply);
                     }
@@ -150,7 +194,10 @@ impl<T: Transport> Trezor<T> {
         if result.is_err() {
             self.interrupted = true;
         }
-        result
+        match &self.abort {
+            Some(a) if a.requested() && result.is_err() => Err(Error::Cancelled),
+            _ => result,
+        }
     }
 
     async fn drive_inner<R: 'static>(

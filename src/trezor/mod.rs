@@ -5,6 +5,7 @@
 //! Trezor Safe 7 speaks only the encrypted Trezor Host Protocol (THP); it answers
 //! codec v1 with Failure 17, which surfaces as `unsupported`.
 
+pub mod abort;
 pub mod btc;
 pub mod device;
 mod device_btc;

@@ -1,7 +1,7 @@
 //! The JS `Device` class: any wallet (Ledger over WebHID, Trezor over WebUSB or
 //! WebHID, or a simulated one), with every call queued in order.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -15,6 +15,7 @@ use crate::ledger::btc::policy::WalletPolicy;
 use crate::path::parse as parse_path;
 use crate::psbt::raw;
 use crate::queue::CallQueue;
+use crate::trezor::abort::AbortHandle;
 
 use super::errors::{parse_hex, to_js_error};
 
@@ -25,6 +26,11 @@ type Shared = Rc<RefCell<Option<Device>>>;
 pub struct JsDevice {
     inner: Shared,
     queue: CallQueue,
+    /// Aborts the Trezor call under way (a Ledger call just stops being waited for).
+    abort: AbortHandle,
+    /// Which call talks to the device now (0: none), so an abort reaches only its own.
+    running: Rc<Cell<u64>>,
+    next_id: Rc<Cell<u64>>,
     vendor: &'static str,
     on_status: Rc<RefCell<Option<Function>>>,
 }
@@ -144,9 +150,16 @@ impl JsDevice {
             }
         });
         let vendor = device.vendor().name();
+        let abort = AbortHandle::new();
+        if let Some(t) = device.as_trezor() {
+            t.set_abort_handle(abort.clone());
+        }
         JsDevice {
             inner: Rc::new(RefCell::new(Some(device))),
             queue: CallQueue::new(),
+            abort,
+            running: Rc::new(Cell::new(0)),
+            next_id: Rc::new(Cell::new(1)),
             vendor,
             on_status,
         }
@@ -188,17 +201,24 @@ impl JsDevice {
         }
         let (tx, rx) = futures::channel::oneshot::channel::<Result<JsValue, JsValue>>();
         let still_wanted = aborted.clone();
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        let (running, running_then) = (self.running.clone(), self.running.clone());
+        let (abort, abort_then) = (self.abort.clone(), self.abort.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let _turn = queue.turn().await;
             if still_wanted() {
                 let _ = tx.send(Err(to_js_error(Error::Cancelled)));
                 return;
             }
+            abort.clear();
+            running.set(id);
             let Some(device) = inner.borrow_mut().take() else {
                 let _ = tx.send(Err(to_js_error(Error::Disconnected)));
                 return;
             };
             let (device, result) = f(device).await;
+            running.set(0);
             *inner.borrow_mut() = Some(device);
             let _ = tx.send(result.map_err(to_js_error));
         });
@@ -225,7 +245,12 @@ impl JsDevice {
                     futures::pin_mut!(result);
                     match futures::future::select(result, abort).await {
                         futures::future::Either::Left((r, _)) => r,
-                        futures::future::Either::Right(_) => Err(to_js_error(Error::Cancelled)),
+                        futures::future::Either::Right(_) => {
+                            if running_then.get() == id {
+                                abort_then.abort();
+                            }
+                            Err(to_js_error(Error::Cancelled))
+                        }
                     }
                 }
             }

@@ -324,3 +324,102 @@ async fn webusb_reaches_the_simulated_trezor_through_the_js_api() {
     // Every message went through WebUSB transfers.
     assert!(fake.count("transfersOut") > 10, "{}", fake.stats());
 }
+
+#[wasm_bindgen_test]
+async fn aborting_a_trezor_call_sends_cancel_and_the_session_goes_on() {
+    use hwsigner::sim::confirm::Confirm;
+    use hwsigner::sim::fault::Faults;
+    use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+    use hwsigner::sim::trezor::TrezorSim;
+    use hwsigner::trezor::framing::{encode, Decoder};
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen_futures::JsFuture;
+
+    // The simulated Trezor, except that it waits forever after a ButtonAck (a user who
+    // does not press anything) and answers Cancel with Failure(ActionCancelled).
+    let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
+    let mut sim = TrezorSim::new(seed, Confirm::Approve, Faults::none());
+    let cancels = Rc::new(Cell::new(0));
+    let seen = cancels.clone();
+    let mut decoder = Decoder::new();
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    let _fake = Fake::install(
+        &[],
+        Some(responder(move |p| {
+            pending.push(p.to_vec());
+            let Ok(Some((ty, _))) = decoder.push(p) else {
+                return vec![];
+            };
+            let packets = std::mem::take(&mut pending);
+            match ty {
+                27 => vec![],
+                20 => {
+                    seen.set(seen.get() + 1);
+                    // Failure { code: 4 } and the sim forgets the waiting call.
+                    let _ = sim.handle_packet(&encode(0, &[]).unwrap()[0]);
+                    encode(3, &[0x08, 0x04])
+                        .unwrap()
+                        .iter()
+                        .map(|p| p.to_vec())
+                        .collect()
+                }
+                _ => packets
+                    .iter()
+                    .flat_map(|p| sim.handle_packet(p).unwrap_or_default())
+                    .collect(),
+            }
+        })),
+    );
+    let options = Object::new();
+    Reflect::set(&options, &"vendor".into(), &"trezor".into()).unwrap();
+    let dev = hwsigner::wasm::request_device(Some(options.into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        JsFuture::from(dev.master_fingerprint())
+            .await
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "5c9e228d"
+    );
+
+    let controller = js_sys::eval("new AbortController()").unwrap();
+    let call_options = Object::new();
+    Reflect::set(
+        &call_options,
+        &"signal".into(),
+        &Reflect::get(&controller, &"signal".into()).unwrap(),
+    )
+    .unwrap();
+    let waiting = dev.sign_message(
+        "m/84'/0'/0'/0/0".into(),
+        "hello".into(),
+        Some(call_options.into()),
+    );
+    hwsigner::transport::webhid::sleep_ms(100).await;
+    let abort: js_sys::Function = Reflect::get(&controller, &"abort".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    abort.call0(&controller).unwrap();
+    let err = JsFuture::from(waiting).await.unwrap_err();
+    assert_eq!(
+        Reflect::get(&err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "cancelled"
+    );
+    // The next call waits for the cancelled one to finish, then works.
+    assert_eq!(
+        JsFuture::from(dev.master_fingerprint())
+            .await
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "5c9e228d"
+    );
+    assert_eq!(cancels.get(), 1, "the trezor got one Cancel");
+}

@@ -4,7 +4,7 @@
 pub const OVERVIEW: &str = "\
 hwsigner: talk to bitcoin hardware wallets (ledger, trezor)
 
-usage: hwsigner [--device DEVICE] COMMAND [ARGS]
+usage: hwsigner [--device DEVICE] [--testnet|--mainnet] [--json] COMMAND [ARGS]
 
 commands:
   enumerate      list the wallets plugged in
@@ -15,14 +15,31 @@ commands:
   register       register a wallet policy (ledger)
   sign-psbt      sign a psbt
   sign-message   sign a message (bip-137)
+  sample-psbt    a psbt for the simulated wallets to sign
   simulate       serve a simulated ledger or trezor on an emulator socket
 
 --device DEVICE (anywhere before `--`; default auto):
   auto                       the first ledger on hid, else the first trezor on usb,
-                             else a trezor one on hid
+                             else a trezor one on hid; with none plugged in, the
+                             simulated ledger (said on stderr)
   hid | usb                  the first wallet on that link
   speculos[:HOST:PORT]       a ledger on a speculos apdu socket (127.0.0.1:9999)
   trezor-udp[:HOST:PORT]     a trezor emulator on udp (127.0.0.1:21324)
+  simulator:ledger           a simulated ledger in this process (test seed,
+                             fingerprint f5acc2fd)
+  simulator:trezor           a simulated trezor in this process (all-all-all seed,
+                             fingerprint 5c9e228d)
+
+--testnet | --mainnet: the network of the simulated ledger's app (\"bitcoin test\"
+  by default, \"bitcoin\" with --mainnet) and of sample-psbt's keys (tpub at
+  m/84'/1'/0' by default, xpub at m/84'/0'/0' with --mainnet). real wallets and
+  the trezor take the network from the paths and keys given: m/84'/0'/0' gives an
+  xpub, m/84'/1'/0' a tpub, and an address is a mainnet one for xpub keys.
+
+--json: one json object on stdout, e.g. {\"fingerprint\":\"f5acc2fd\"}, {\"xpub\":..},
+  {\"address\":..}, {\"wallet_id\":..,\"hmac\":..}, {\"psbt\":..,\"tx\":..},
+  {\"signature\":..}, {\"devices\":[..]}; errors also print
+  {\"error\":{\"code\":..,\"message\":..}} on stdout.
 
 exit status: 0 ok; 1 device or user error; 2 bad input (usage, psbt, path, policy).
 errors print `error: CODE: MESSAGE` on stderr. `hwsigner COMMAND --help` for more.
@@ -105,9 +122,21 @@ usage: hwsigner [--device DEVICE] sign-message PATH MESSAGE
 prints the bip-137 signature (base64) of MESSAGE by the key at PATH.
 "
         }
+        "sample-psbt" => {
+            "\
+usage: hwsigner [--device simulator:ledger|simulator:trezor] [--mainnet] sample-psbt
+                [--inputs N]
+
+prints a psbt (base64) that the simulated wallet signs: it spends N (default 2)
+made-up coins of the wallet wpkh(@0/**) at m/84'/1'/0' of the simulator's seed
+(m/84'/0'/0' with --mainnet) to a foreign address, with change back. needs no
+device. then: hwsigner --device simulator:ledger sign-psbt - --finalize
+"
+        }
         "simulate" => {
             "\
-usage: hwsigner simulate ledger|trezor [--port N] [--host H] [--mnemonic M] [--mainnet]
+usage: hwsigner [--mainnet] [--json] simulate ledger|trezor [--port N] [--host H]
+                [--mnemonic M]
 
 serves a simulated wallet that really signs, until stopped:
   ledger   on a speculos apdu socket (default 127.0.0.1:9999; seed fingerprint
@@ -115,6 +144,7 @@ serves a simulated wallet that really signs, until stopped:
   trezor   on udp like the trezor emulator (default 127.0.0.1:21324; the
            all-all-all seed, fingerprint 5c9e228d)
 then: hwsigner --device speculos:127.0.0.1:9999 fingerprint
+with --json, a line {\"simulator\":..,\"device\":..} on stdout once it listens.
 "
         }
         _ => return None,

@@ -307,6 +307,24 @@ fn simulators_in_the_process() {
     assert_eq!(app(&["--mainnet"]), "app: Bitcoin");
     let (code, err) = fails("simulator:ledger", &["--testnet", "--mainnet", "info"], b"");
     assert_eq!(code, 2, "{err}");
+    // The network decides the simulated Ledger's xpubs; keys of the other one are refused.
+    let xpub = ok(
+        "simulator:ledger",
+        &["--mainnet", "xpub", "m/84'/0'/0'"],
+        b"",
+    );
+    assert!(xpub[0].starts_with("xpub"), "{xpub:?}");
+    let descriptor = format!(
+        "wpkh({}/0/*)",
+        common::fund::key_info(&ledger, "m/84'/1'/0'")
+    );
+    let (code, err) = fails(
+        "simulator:ledger",
+        &["--mainnet", "address", "--descriptor", &descriptor],
+        b"",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--mainnet"), "{err}");
 
     // sample-psbt: a PSBT of the simulator's wpkh wallet, testnet or mainnet.
     for (device, network) in [

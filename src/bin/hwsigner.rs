@@ -92,7 +92,8 @@ enum Plan {
     Device(Selection, Call),
 }
 
-fn plan(command: &str, rest: &[String], device: Option<String>) -> Result<Plan, Failure> {
+fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failure> {
+    let device = globals.device.clone();
     match command {
         "enumerate" | "simulate" if device.is_some() => {
             Err(Failure::usage(format!("{command} takes no --device")))
@@ -126,7 +127,9 @@ fn plan(command: &str, rest: &[String], device: Option<String>) -> Result<Plan, 
             let spec = call::spec(command)
                 .ok_or_else(|| Failure::usage(format!("no command {command:?}")))?;
             let selection = Selection::parse(device.as_deref().unwrap_or("auto"))?;
-            let call = Call::read(command, &parse(command, rest, &spec)?)?;
+            let args = parse(command, rest, &spec)?;
+            call::check_network(&args, globals.testnet)?;
+            let call = Call::read(command, &args)?;
             Ok(Plan::Device(selection, call))
         }
     }
@@ -154,7 +157,7 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         print!("{page}");
         return Ok(());
     }
-    let plan = plan(command, rest, globals.device).map_err(|f| f.in_command(command))?;
+    let plan = plan(command, rest, &globals).map_err(|f| f.in_command(command))?;
     let output = match plan {
         Plan::Enumerate => enumerate::run()?,
         Plan::Simulate(args) => {

@@ -30,11 +30,12 @@ commands:
   simulator:trezor           a simulated trezor in this process (all-all-all seed,
                              fingerprint 5c9e228d)
 
---testnet | --mainnet: the network of the simulated ledger's app (\"bitcoin test\"
-  by default, \"bitcoin\" with --mainnet) and of sample-psbt's keys (tpub at
-  m/84'/1'/0' by default, xpub at m/84'/0'/0' with --mainnet). real wallets and
-  the trezor take the network from the paths and keys given: m/84'/0'/0' gives an
-  xpub, m/84'/1'/0' a tpub, and an address is a mainnet one for xpub keys.
+--testnet | --mainnet: the network. the simulated ledger runs the \"bitcoin test\"
+  app (tpubs, testnet addresses) by default, the \"bitcoin\" app with --mainnet;
+  sample-psbt's keys are at m/84'/1'/0' by default, m/84'/0'/0' with --mainnet.
+  given, it refuses keys of the other network (xpub, tpub) in --descriptor and
+  --key. without it, real wallets decide: a ledger by its open app, a trezor by
+  the path (m/84'/0'/0' an xpub, m/84'/1'/0' a tpub).
 
 --json: one json object on stdout, e.g. {\"fingerprint\":\"f5acc2fd\"}, {\"xpub\":..},
   {\"address\":..}, {\"wallet_id\":..,\"hmac\":..}, {\"psbt\":..,\"tx\":..},
@@ -75,8 +76,10 @@ prints the master key fingerprint (8 hex digits).
             "\
 usage: hwsigner [--device DEVICE] xpub PATH [--display]
 
-prints the extended public key at PATH (m/84'/0'/0', 84h/1h/0h): an xpub on
-mainnet paths, a tpub on test ones. --display shows it on the device.
+prints the extended public key at PATH (m/84'/0'/0', 84h/1h/0h). a trezor gives
+an xpub on mainnet paths and a tpub on test ones; a ledger, a tpub from its
+\"bitcoin test\" app (the simulated ledger's, unless --mainnet) and an xpub from
+\"bitcoin\". --display shows it on the device.
 "
         }
         "address" => {

@@ -1,10 +1,11 @@
 //! The `hwsigner` command line against the simulated Ledger (Speculos socket) and
-//! Trezor (UDP), each served by `hwsigner simulate` in a child process.
+//! Trezor (UDP), each served by `hwsigner simulate` in a child process, and against the
+//! simulators inside the process (`--device simulator:ledger|trezor`); `--json` output.
 #![cfg(feature = "cli")]
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Output, Stdio};
 use std::str::FromStr;
@@ -15,6 +16,7 @@ use bitcoin::consensus::encode::deserialize_hex;
 use bitcoin::{NetworkKind, Transaction};
 use hwsigner::ledger::btc::policy::{derive_address, WalletPolicy};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
+use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hwsigner");
 
@@ -286,4 +288,234 @@ fn enumerate_never_fails_without_wallets() {
         0 => assert!(!out.is_empty(), "{err}"),
         _ => assert!(err.starts_with("error: transport: "), "{code}: {err}"),
     }
+}
+
+#[test]
+fn simulators_in_the_process() {
+    let ledger = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
+    check_device("simulator:ledger", &ledger, "f5acc2fd");
+    let trezor = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
+    check_device("simulator:trezor", &trezor, "5c9e228d");
+
+    // The simulated Ledger runs the test app unless --mainnet.
+    let app = |extra: &[&str]| {
+        let info = ok("simulator:ledger", &[extra, &["info"]].concat(), b"");
+        info.into_iter().find(|l| l.starts_with("app: ")).unwrap()
+    };
+    assert_eq!(app(&[]), "app: Bitcoin Test");
+    assert_eq!(app(&["--testnet"]), "app: Bitcoin Test");
+    assert_eq!(app(&["--mainnet"]), "app: Bitcoin");
+    let (code, err) = fails("simulator:ledger", &["--testnet", "--mainnet", "info"], b"");
+    assert_eq!(code, 2, "{err}");
+    // The network decides the simulated Ledger's xpubs; keys of the other one are refused.
+    let xpub = ok(
+        "simulator:ledger",
+        &["--mainnet", "xpub", "m/84'/0'/0'"],
+        b"",
+    );
+    assert!(xpub[0].starts_with("xpub"), "{xpub:?}");
+    let descriptor = format!(
+        "wpkh({}/0/*)",
+        common::fund::key_info(&ledger, "m/84'/1'/0'")
+    );
+    let (code, err) = fails(
+        "simulator:ledger",
+        &["--mainnet", "address", "--descriptor", &descriptor],
+        b"",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--mainnet"), "{err}");
+
+    // sample-psbt: a PSBT of the simulator's wpkh wallet, testnet or mainnet.
+    for (device, network) in [
+        ("simulator:ledger", "--testnet"),
+        ("simulator:ledger", "--mainnet"),
+        ("simulator:trezor", "--testnet"),
+    ] {
+        let psbt = ok(device, &[network, "sample-psbt", "--inputs", "3"], b"");
+        assert_eq!(psbt.len(), 1, "{psbt:?}");
+        let signed = ok(
+            device,
+            &[network, "sign-psbt", "-", "--finalize"],
+            psbt[0].as_bytes(),
+        );
+        let tx: Transaction = deserialize_hex(&signed[1]).unwrap();
+        assert_eq!(tx.input.len(), 3, "{device} {network}");
+    }
+    let (code, err) = fails("speculos", &["sample-psbt"], b"");
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = fails("simulator:ledger", &["sample-psbt", "--inputs", "0"], b"");
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn auto_falls_back_to_the_simulated_ledger() {
+    let (code, out, err) = cli(&["fingerprint"], b"");
+    if !err.contains("no device plugged in: using the simulated Ledger (test seed)") {
+        // A real wallet is plugged in: nothing to check here.
+        eprintln!("a wallet is plugged in ({code}: {out}{err}): fallback not checked");
+        return;
+    }
+    assert_eq!((code, out.as_str()), (0, "f5acc2fd\n"), "{err}");
+    // An explicit link still fails when nothing is there.
+    let (code, out, _) = cli(&["--device", "hid", "fingerprint"], b"");
+    assert_eq!((code, out.as_str()), (1, ""));
+}
+
+/// Runs a command with `--json`: (exit code, the one object on stdout).
+fn json(args: &[&str], stdin: &[u8]) -> (i32, Value) {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = cli(&all, stdin);
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "{all:?}\nstdout: {out}\nstderr: {err}"
+    );
+    let value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    (code, value)
+}
+
+/// A `--json` command that must succeed on `device`.
+fn json_ok(device: &str, args: &[&str], stdin: &[u8]) -> Value {
+    let mut all = vec!["--device", device];
+    all.extend_from_slice(args);
+    let (code, value) = json(&all, stdin);
+    assert_eq!(code, 0, "{all:?}: {value}");
+    value
+}
+
+#[test]
+fn json_output() {
+    let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
+    let d = "simulator:ledger";
+    assert_eq!(
+        json_ok(d, &["fingerprint"], b""),
+        serde_json::json!({"fingerprint": "f5acc2fd"})
+    );
+    assert_eq!(
+        json_ok(d, &["info"], b""),
+        serde_json::json!({"vendor": "ledger", "model": "Nano S Plus", "app": "Bitcoin Test", "version": "2.1.0"})
+    );
+    let info = json_ok("simulator:trezor", &["info"], b"");
+    assert_eq!(
+        (&info["vendor"], &info["app"]),
+        (&"trezor".into(), &Value::Null)
+    );
+
+    let key = common::fund::key_info(&seed, "m/84'/1'/0'");
+    let xpub = json_ok(d, &["xpub", "m/84'/1'/0'"], b"");
+    assert!(key.ends_with(xpub["xpub"].as_str().unwrap()), "{xpub}");
+
+    let policy = WalletPolicy::new("", "wpkh(@0/**)", vec![key.clone()]).unwrap();
+    let want = derive_address(&policy, false, 3, bitcoin::Network::Testnet).unwrap();
+    let descriptor = format!("wpkh({key}/0/*)");
+    assert_eq!(
+        json_ok(
+            d,
+            &["address", "--descriptor", &descriptor, "--index", "3"],
+            b""
+        ),
+        serde_json::json!({ "address": want })
+    );
+
+    let registered = json_ok(
+        d,
+        &[
+            "register",
+            "--name",
+            "W",
+            "--template",
+            "wpkh(@0/**)",
+            "--key",
+            &key,
+        ],
+        b"",
+    );
+    for field in ["wallet_id", "hmac"] {
+        assert_eq!(
+            registered[field].as_str().unwrap().len(),
+            64,
+            "{registered}"
+        );
+    }
+
+    let sample = json_ok(d, &["sample-psbt"], b"");
+    let psbt = sample["psbt"].as_str().unwrap();
+    let signed = json_ok(d, &["sign-psbt", "-", "--finalize"], psbt.as_bytes());
+    assert!(
+        signed["psbt"].as_str().unwrap().starts_with("cHNidP8"),
+        "{signed}"
+    );
+    let tx: Transaction = deserialize_hex(signed["tx"].as_str().unwrap()).unwrap();
+    assert_eq!(tx.input.len(), 2);
+    let unfinalized = json_ok(d, &["sign-psbt", "-"], psbt.as_bytes());
+    assert!(unfinalized.get("tx").is_none(), "{unfinalized}");
+
+    let sig = json_ok(d, &["sign-message", "m/84'/1'/0'/0/0", "hello"], b"");
+    assert_eq!(sig["signature"].as_str().unwrap().len(), 88, "{sig}");
+
+    // Errors: the object on stdout, the exit code as without --json.
+    let (code, e) = json(&["--device", d, "sign-psbt", "-"], b"not a psbt");
+    assert_eq!(code, 2);
+    assert_eq!(e["error"]["code"], "invalid-input", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid psbt"),
+        "{e}"
+    );
+    let (code, e) = json(&["frobnicate"], b"");
+    assert_eq!((code, &e["error"]["code"]), (2, &"usage".into()), "{e}");
+    let (code, e) = json(
+        &[
+            "--device",
+            "simulator:trezor",
+            "register",
+            "--name",
+            "W",
+            "--template",
+            "wpkh(@0/**)",
+            "--key",
+            &key,
+        ],
+        b"",
+    );
+    assert_eq!(
+        (code, &e["error"]["code"]),
+        (1, &"unsupported".into()),
+        "{e}"
+    );
+
+    // enumerate: a list, maybe empty (a container may have no usb bus: an error object).
+    let (code, e) = json(&["enumerate"], b"");
+    match code {
+        0 => assert!(e["devices"].is_array(), "{e}"),
+        _ => assert_eq!(e["error"]["code"], "transport", "{e}"),
+    }
+}
+
+#[test]
+fn simulate_says_where_it_serves_in_json() {
+    let port = free_tcp_port();
+    let mut sim = Simulator(
+        Command::new(BIN)
+            .args(["--json", "simulate", "ledger", "--port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(sim.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    let device = format!("speculos:127.0.0.1:{port}");
+    assert_eq!(
+        ready,
+        serde_json::json!({"simulator": "ledger", "device": device})
+    );
+    assert_eq!(ok(&device, &["fingerprint"], b""), ["f5acc2fd"]);
 }

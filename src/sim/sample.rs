@@ -9,6 +9,7 @@ use miniscript::psbt::PsbtExt;
 
 use crate::error::{Error, Result};
 use crate::ledger::btc::policy::WalletPolicy;
+use crate::sim::seed::Seed;
 
 /// A made-up foreign output script (p2wpkh) that the sample pays to.
 const FOREIGN_SCRIPT: [u8; 22] = [
@@ -18,6 +19,25 @@ const FOREIGN_SCRIPT: [u8; 22] = [
 
 fn bad(e: impl core::fmt::Display) -> Error {
     Error::invalid("policy", e.to_string())
+}
+
+/// The standard single-key segwit policy of `seed`: `wpkh(@0/**)` over its account
+/// key at m/84'/1'/0' (a tpub) on testnet, m/84'/0'/0' (an xpub) on mainnet.
+///
+/// # Errors
+/// None in practice (the path is hardened and fixed).
+pub fn wpkh_policy(seed: &Seed, testnet: bool) -> Result<WalletPolicy> {
+    let (path, network) = if testnet {
+        ("84'/1'/0'", bitcoin::NetworkKind::Test)
+    } else {
+        ("84'/0'/0'", bitcoin::NetworkKind::Main)
+    };
+    let derivation: bitcoin::bip32::DerivationPath = format!("m/{path}")
+        .parse()
+        .map_err(|e: bitcoin::bip32::Error| Error::invalid("path", e.to_string()))?;
+    let xpub = seed.xpub(&derivation, network)?;
+    let key = format!("[{}/{path}]{xpub}", seed.fingerprint());
+    WalletPolicy::new("", "wpkh(@0/**)", vec![key])
 }
 
 /// A PSBT spending `n` coins (50 000 + i sat) received by `policy` at receive indexes

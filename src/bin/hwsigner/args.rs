@@ -1,5 +1,6 @@
-//! Hand-written argument parsing: the global `--device`, then each command's switches,
-//! options and positional arguments, with usage errors that name the culprit.
+//! Hand-written argument parsing: the global `--device`, `--testnet`/`--mainnet` and
+//! `--json`, then each command's switches, options and positional arguments, with usage
+//! errors that name the culprit.
 
 use crate::failure::Failure;
 
@@ -59,12 +60,60 @@ impl Parsed {
     }
 }
 
+/// The flags that apply to every command, wherever they stand before a `--`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Globals {
+    /// `--device VALUE`.
+    pub device: Option<String>,
+    /// `--testnet` (`Some(true)`) or `--mainnet` (`Some(false)`).
+    pub testnet: Option<bool>,
+    /// `--json`.
+    pub json: bool,
+}
+
+impl Globals {
+    /// Takes the global flags out of `args`.
+    ///
+    /// # Errors
+    /// A usage error for a `--device` without a value or given twice, or for both
+    /// `--testnet` and `--mainnet`.
+    pub fn take(args: &mut Vec<String>) -> Result<Self, Failure> {
+        let json = take_switch(args, "--json");
+        let testnet = match (
+            take_switch(args, "--testnet"),
+            take_switch(args, "--mainnet"),
+        ) {
+            (true, true) => return Err(Failure::usage("--testnet and --mainnet together")),
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            (false, false) => None,
+        };
+        Ok(Globals {
+            device: take_device(args)?,
+            testnet,
+            json,
+        })
+    }
+}
+
+/// Removes every `name` before a `--` from `args`; whether there was one.
+fn take_switch(args: &mut Vec<String>, name: &str) -> bool {
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let before = args.len();
+    let mut i = 0;
+    args.retain(|a| {
+        i += 1;
+        i > end || a != name
+    });
+    args.len() != before
+}
+
 /// Takes the global `--device VALUE` (or `--device=VALUE`) out of `args`, wherever it
 /// stands before a `--`.
 ///
 /// # Errors
 /// A usage error when it has no value or is given twice.
-pub fn take_device(args: &mut Vec<String>) -> Result<Option<String>, Failure> {
+fn take_device(args: &mut Vec<String>) -> Result<Option<String>, Failure> {
     let mut found = None;
     let mut i = 0;
     while let Some(arg) = args.get(i) {
@@ -205,5 +254,15 @@ mod tests {
         assert_eq!(a, strings(&["xpub", "m/84'", "--", "--device=x"]));
         let mut twice = strings(&["--device=a", "--device=b"]);
         assert!(take_device(&mut twice).is_err());
+    }
+
+    #[test]
+    fn global_switches() {
+        let mut a = strings(&["--json", "xpub", "--testnet", "m/84'", "--", "--json"]);
+        let g = Globals::take(&mut a).unwrap();
+        assert_eq!((g.json, g.testnet, g.device), (true, Some(true), None));
+        assert_eq!(a, strings(&["xpub", "m/84'", "--", "--json"]));
+        let mut both = strings(&["--testnet", "x", "--mainnet"]);
+        assert!(Globals::take(&mut both).is_err());
     }
 }

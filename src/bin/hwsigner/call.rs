@@ -195,6 +195,36 @@ fn policy(args: &Parsed, command: &str) -> Result<Option<(WalletPolicy, Option<H
     Ok(Some((policy, hmac)))
 }
 
+/// With `--testnet` or `--mainnet`, refuses extended keys of the other network in
+/// `--descriptor` and `--key`s (a device would only answer "incorrect data").
+///
+/// # Errors
+/// `invalid-input` naming the keys and the flag.
+pub fn check_network(args: &Parsed, testnet: Option<bool>) -> Result<(), Error> {
+    let Some(testnet) = testnet else {
+        return Ok(());
+    };
+    let mut texts = args.values("--key");
+    texts.extend(args.value("--descriptor"));
+    let has = |prefix: &str| {
+        texts.iter().any(|t| {
+            t.split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|word| word.len() > 100 && word.starts_with(prefix))
+        })
+    };
+    match (testnet, has("xpub"), has("tpub")) {
+        (true, true, _) => Err(Error::invalid(
+            "network",
+            "the keys are mainnet ones (xpub) but --testnet is given",
+        )),
+        (false, _, true) => Err(Error::invalid(
+            "network",
+            "the keys are testnet ones (tpub) but --mainnet is given",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn parse_hmac(text: &str) -> Result<Hash32, Error> {
     Hash32::from_hex(text.trim())
         .map_err(|_| Error::invalid("hmac", format!("{text:?} is not 64 hex digits")))
@@ -244,6 +274,25 @@ mod tests {
     }
 
     const KEY: &str = "[f5acc2fd/84'/1'/0']tpubDCtKfsNyRhULjZ9XMS4VKKtVcPdVDi8MKUbcSD9MJDyjRu1A2ND5MiipozyyspBT9bg8upEp7a8EAgFxNxXn1d7QkdbL52Ty5jiSLcxPt1P";
+
+    #[test]
+    fn keys_of_the_other_network_are_refused() {
+        let spec = spec("address").unwrap();
+        let args: Vec<String> = ["--template", "wpkh(@0/**)", "--key", KEY]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let parsed = parse("address", &args, &spec).unwrap();
+        assert!(check_network(&parsed, None).is_ok());
+        assert!(check_network(&parsed, Some(true)).is_ok());
+        let e = check_network(&parsed, Some(false)).unwrap_err();
+        assert_eq!(e.code(), "invalid-input");
+        let descriptor = format!("wpkh({}/0/*)", KEY.replace("tpub", "xpub"));
+        let args = ["--descriptor".to_string(), descriptor];
+        let parsed = parse("address", &args, &spec).unwrap();
+        assert!(check_network(&parsed, Some(true)).is_err());
+        assert!(check_network(&parsed, Some(false)).is_ok());
+    }
 
     #[test]
     fn address_of_a_policy_with_its_hmac() {

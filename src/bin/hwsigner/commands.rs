@@ -1,13 +1,16 @@
-//! Running a checked [`Call`] on a device: one `Device` call, the result on stdout,
-//! progress on stderr.
+//! Running a checked [`Call`] on a device: one `Device` call, its [`Output`] for
+//! stdout, progress on stderr; and `sample-psbt`, which needs no device.
 
 use bitcoin::hex::DisplayHex;
 use futures::executor::block_on;
-use hwsigner::device::{Device, Status};
+use hwsigner::device::{Device, Status, Vendor};
 use hwsigner::psbt::raw;
+use hwsigner::sim::sample;
+use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
 
 use crate::call::Call;
 use crate::failure::Failure;
+use crate::json::Json;
 
 /// Prints what the device is doing on stderr.
 pub fn report_statuses(device: &mut Device) {
@@ -21,42 +24,116 @@ pub fn report_statuses(device: &mut Device) {
     });
 }
 
-/// Runs `call` and prints its result.
+/// A command's result: lines of text, or one JSON object with `--json`.
+#[derive(Debug)]
+pub struct Output {
+    /// The lines printed without `--json`.
+    pub text: Vec<String>,
+    /// The object printed with `--json`.
+    pub json: Json,
+}
+
+impl Output {
+    /// One line of text that is also the one field of the object.
+    pub fn single(key: &'static str, value: String) -> Self {
+        Output {
+            json: Json::Object(vec![(key, value.clone().into())]),
+            text: vec![value],
+        }
+    }
+
+    /// Prints it on stdout.
+    pub fn print(&self, json: bool) {
+        if json {
+            println!("{}", self.json.render());
+        } else {
+            for line in &self.text {
+                println!("{line}");
+            }
+        }
+    }
+}
+
+/// Runs `call` and returns its result.
 ///
 /// # Errors
 /// The device's error.
-pub fn run(device: &mut Device, call: Call) -> Result<(), Failure> {
-    match call {
+pub fn run(device: &mut Device, call: Call) -> Result<Output, Failure> {
+    Ok(match call {
         Call::Info => {
             let info = block_on(device.info())?;
-            println!("vendor: {}", info.vendor.name());
-            println!("model: {}", info.model);
-            if let Some(app) = info.app {
-                println!("app: {app}");
+            let mut text = vec![
+                format!("vendor: {}", info.vendor.name()),
+                format!("model: {}", info.model),
+            ];
+            if let Some(app) = &info.app {
+                text.push(format!("app: {app}"));
             }
-            println!("version: {}", info.version);
+            text.push(format!("version: {}", info.version));
+            Output {
+                text,
+                json: Json::Object(vec![
+                    ("vendor", info.vendor.name().into()),
+                    ("model", info.model.into()),
+                    ("app", info.app.into()),
+                    ("version", info.version.into()),
+                ]),
+            }
         }
-        Call::Fingerprint => println!("{}", block_on(device.master_fingerprint())?),
-        Call::Xpub { path, display } => println!("{}", block_on(device.xpub(&path, display))?),
-        Call::Address(request) => println!("{}", block_on(device.address(&request))?),
+        Call::Fingerprint => Output::single(
+            "fingerprint",
+            block_on(device.master_fingerprint())?.to_string(),
+        ),
+        Call::Xpub { path, display } => {
+            Output::single("xpub", block_on(device.xpub(&path, display))?.to_string())
+        }
+        Call::Address(request) => Output::single("address", block_on(device.address(&request))?),
         Call::Register(policy) => {
             let registration = block_on(device.register_policy(&policy))?;
-            println!("wallet-id {}", registration.id.to_lower_hex_string());
-            println!("hmac {}", registration.hmac.to_lower_hex_string());
+            let id = registration.id.to_lower_hex_string();
+            let hmac = registration.hmac.to_lower_hex_string();
+            Output {
+                text: vec![format!("wallet-id {id}"), format!("hmac {hmac}")],
+                json: Json::strings(&[("wallet_id", &id), ("hmac", &hmac)]),
+            }
         }
         Call::SignPsbt(psbt, options) => {
             let signed = block_on(device.sign_psbt(&psbt, &options))?;
-            println!("{}", raw::encode_base64(&signed.psbt.serialize()));
+            let psbt = raw::encode_base64(&signed.psbt.serialize());
+            let mut text = vec![psbt.clone()];
+            let mut json = vec![("psbt", Json::from(psbt))];
             if let Some(tx) = signed.transaction {
-                println!("{}", bitcoin::consensus::encode::serialize_hex(&tx));
+                let hex = bitcoin::consensus::encode::serialize_hex(&tx);
+                text.push(hex.clone());
+                json.push(("tx", hex.into()));
+            }
+            Output {
+                text,
+                json: Json::Object(json),
             }
         }
-        Call::SignMessage(path, message) => {
-            println!(
-                "{}",
-                block_on(device.sign_message(&path, message.as_bytes()))?
-            )
-        }
-    }
-    Ok(())
+        Call::SignMessage(path, message) => Output::single(
+            "signature",
+            block_on(device.sign_message(&path, message.as_bytes()))?,
+        ),
+    })
+}
+
+/// `sample-psbt`: a PSBT spending `inputs` made-up coins of the standard wpkh policy
+/// of a simulated wallet's seed (m/84'/1'/0' on testnet, m/84'/0'/0' on mainnet).
+///
+/// # Errors
+/// `invalid-input` for 0 inputs.
+pub fn sample_psbt(vendor: Vendor, testnet: bool, inputs: usize) -> Result<Output, Failure> {
+    let mnemonic = match vendor {
+        Vendor::Ledger => SPECULOS_MNEMONIC,
+        Vendor::Trezor => TREZOR_TEST_MNEMONIC,
+    };
+    let seed = Seed::from_mnemonic(mnemonic, "")?;
+    let policy = sample::wpkh_policy(&seed, testnet)?;
+    let psbt = sample::funded_psbt(&policy, inputs)?;
+    Ok(Output::single(
+        "psbt",
+        raw::encode_base64(&psbt.serialize()),
+    ))
 }

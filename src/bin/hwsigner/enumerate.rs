@@ -4,26 +4,42 @@ use hwsigner::hid::models::ledger_model;
 use hwsigner::transport::identify::{classify, DeviceKind};
 use hwsigner::transport::{list_devices, Identity};
 
+use crate::commands::Output;
 use crate::failure::Failure;
+use crate::json::Json;
 
 /// One line per wallet: vendor, model, `vendor:product` ids and the link
-/// (`--device hid` or `usb`), tab-separated; a sentence when there is none.
+/// (`--device hid` or `usb`), tab-separated; a sentence when there is none. With
+/// `--json`: `{"devices": [{"vendor", "model", "id", "link"}, ...]}`.
 ///
 /// # Errors
 /// `transport` when neither hidapi nor USB can list devices.
-pub fn run() -> Result<(), Failure> {
-    let lines: Vec<String> = list_devices()?.iter().filter_map(line).collect();
-    if lines.is_empty() {
-        println!("no wallet found (ledgers and trezor ones on hid, trezors on usb)");
+pub fn run() -> Result<Output, Failure> {
+    let found: Vec<[String; 4]> = list_devices()?.iter().filter_map(fields).collect();
+    let mut text: Vec<String> = found.iter().map(|f| f.join("\t")).collect();
+    if text.is_empty() {
+        text.push("no wallet found (ledgers and trezor ones on hid, trezors on usb)".into());
     }
-    for l in lines {
-        println!("{l}");
-    }
-    Ok(())
+    let devices = found
+        .iter()
+        .map(|[vendor, model, id, link]| {
+            Json::strings(&[
+                ("vendor", vendor),
+                ("model", model),
+                ("id", id),
+                ("link", link),
+            ])
+        })
+        .collect();
+    Ok(Output {
+        text,
+        json: Json::Object(vec![("devices", Json::Array(devices))]),
+    })
 }
 
-/// The line of one listed interface, if it is a wallet.
-pub fn line(id: &Identity) -> Option<String> {
+/// Vendor, model, `vendor:product` ids and link of one listed interface, if it is a
+/// wallet.
+fn fields(id: &Identity) -> Option<[String; 4]> {
     let (vendor, model, link) = match classify(id)? {
         DeviceKind::Ledger => ("ledger", ledger_model(id.product_id).to_string(), "hid"),
         DeviceKind::TrezorOneHid => ("trezor", "One".to_string(), "hid"),
@@ -34,10 +50,18 @@ pub fn line(id: &Identity) -> Option<String> {
             "usb",
         ),
     };
-    Some(format!(
-        "{vendor}\t{model}\t{:04x}:{:04x}\t{link}",
-        id.vendor_id, id.product_id
-    ))
+    Some([
+        vendor.into(),
+        model,
+        format!("{:04x}:{:04x}", id.vendor_id, id.product_id),
+        link.into(),
+    ])
+}
+
+/// The line of one listed interface, if it is a wallet.
+#[cfg(test)]
+fn line(id: &Identity) -> Option<String> {
+    fields(id).map(|f| f.join("\t"))
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use hwsigner::Error;
 
+use crate::json::Json;
+
 /// Exit code of a device or user error (and of anything that is not bad input).
 pub const EXIT_DEVICE: u8 = 1;
 /// Exit code of bad input: a usage error or any `invalid-input` error.
@@ -52,25 +54,52 @@ impl Failure {
         }
     }
 
-    /// The line printed on stderr: `error: <code>: <message>`.
-    pub fn line(&self) -> String {
+    /// The error code: `usage`, or the library's (`invalid-input`, `transport`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Usage { .. } => "usage",
+            Failure::Hw(e) => e.code(),
+            Failure::NoDevice => Error::Disconnected.code(),
+        }
+    }
+
+    /// What went wrong, without the code.
+    pub fn message(&self) -> String {
         match self {
             Failure::Usage { message, command } => {
                 let help = match command {
                     Some(c) => format!("hwsigner {c} --help"),
                     None => "hwsigner --help".into(),
                 };
-                format!("error: usage: {message} (see `{help}`)")
+                format!("{message} (see `{help}`)")
             }
             Failure::Hw(e) => {
                 // `unsupported: ...` already starts with its code: say it once.
                 let message = e.to_string();
                 let prefix = format!("{}: ", e.code());
-                let message = message.strip_prefix(&prefix).unwrap_or(&message);
-                format!("error: {}: {message}", e.code())
+                match message.strip_prefix(&prefix) {
+                    Some(rest) => rest.to_string(),
+                    None => message,
+                }
             }
-            Failure::NoDevice => format!("error: {}: no device found", Error::Disconnected.code()),
+            Failure::NoDevice => "no device found".into(),
         }
+    }
+
+    /// The line printed on stderr: `error: <code>: <message>`.
+    pub fn line(&self) -> String {
+        format!("error: {}: {}", self.code(), self.message())
+    }
+
+    /// The object printed on stdout with `--json`: `{"error": {"code", "message"}}`.
+    pub fn json(&self) -> Json {
+        Json::Object(vec![(
+            "error",
+            Json::Object(vec![
+                ("code", self.code().into()),
+                ("message", self.message().into()),
+            ]),
+        )])
     }
 }
 

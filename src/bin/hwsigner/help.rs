@@ -4,7 +4,7 @@
 pub const OVERVIEW: &str = "\
 hwsigner: talk to bitcoin hardware wallets (ledger, trezor)
 
-usage: hwsigner [--device DEVICE] COMMAND [ARGS]
+usage: hwsigner [--device DEVICE] [--testnet|--mainnet] [--json] COMMAND [ARGS]
 
 commands:
   enumerate      list the wallets plugged in
@@ -15,14 +15,32 @@ commands:
   register       register a wallet policy (ledger)
   sign-psbt      sign a psbt
   sign-message   sign a message (bip-137)
+  sample-psbt    a psbt for the simulated wallets to sign
   simulate       serve a simulated ledger or trezor on an emulator socket
 
 --device DEVICE (anywhere before `--`; default auto):
   auto                       the first ledger on hid, else the first trezor on usb,
-                             else a trezor one on hid
+                             else a trezor one on hid; with none plugged in, the
+                             simulated ledger (said on stderr)
   hid | usb                  the first wallet on that link
   speculos[:HOST:PORT]       a ledger on a speculos apdu socket (127.0.0.1:9999)
   trezor-udp[:HOST:PORT]     a trezor emulator on udp (127.0.0.1:21324)
+  simulator:ledger           a simulated ledger in this process (test seed,
+                             fingerprint f5acc2fd)
+  simulator:trezor           a simulated trezor in this process (all-all-all seed,
+                             fingerprint 5c9e228d)
+
+--testnet | --mainnet: the network. the simulated ledger runs the \"bitcoin test\"
+  app (tpubs, testnet addresses) by default, the \"bitcoin\" app with --mainnet;
+  sample-psbt's keys are at m/84'/1'/0' by default, m/84'/0'/0' with --mainnet.
+  given, it refuses keys of the other network (xpub, tpub) in --descriptor and
+  --key. without it, real wallets decide: a ledger by its open app, a trezor by
+  the path (m/84'/0'/0' an xpub, m/84'/1'/0' a tpub).
+
+--json: one json object on stdout, e.g. {\"fingerprint\":\"f5acc2fd\"}, {\"xpub\":..},
+  {\"address\":..}, {\"wallet_id\":..,\"hmac\":..}, {\"psbt\":..,\"tx\":..},
+  {\"signature\":..}, {\"devices\":[..]}; errors also print
+  {\"error\":{\"code\":..,\"message\":..}} on stdout.
 
 exit status: 0 ok; 1 device or user error; 2 bad input (usage, psbt, path, policy).
 errors print `error: CODE: MESSAGE` on stderr. `hwsigner COMMAND --help` for more.
@@ -58,8 +76,10 @@ prints the master key fingerprint (8 hex digits).
             "\
 usage: hwsigner [--device DEVICE] xpub PATH [--display]
 
-prints the extended public key at PATH (m/84'/0'/0', 84h/1h/0h): an xpub on
-mainnet paths, a tpub on test ones. --display shows it on the device.
+prints the extended public key at PATH (m/84'/0'/0', 84h/1h/0h). a trezor gives
+an xpub on mainnet paths and a tpub on test ones; a ledger, a tpub from its
+\"bitcoin test\" app (the simulated ledger's, unless --mainnet) and an xpub from
+\"bitcoin\". --display shows it on the device.
 "
         }
         "address" => {
@@ -105,9 +125,21 @@ usage: hwsigner [--device DEVICE] sign-message PATH MESSAGE
 prints the bip-137 signature (base64) of MESSAGE by the key at PATH.
 "
         }
+        "sample-psbt" => {
+            "\
+usage: hwsigner [--device simulator:ledger|simulator:trezor] [--mainnet] sample-psbt
+                [--inputs N]
+
+prints a psbt (base64) that the simulated wallet signs: it spends N (default 2)
+made-up coins of the wallet wpkh(@0/**) at m/84'/1'/0' of the simulator's seed
+(m/84'/0'/0' with --mainnet) to a foreign address, with change back. needs no
+device. then: hwsigner --device simulator:ledger sign-psbt - --finalize
+"
+        }
         "simulate" => {
             "\
-usage: hwsigner simulate ledger|trezor [--port N] [--host H] [--mnemonic M] [--mainnet]
+usage: hwsigner [--mainnet] [--json] simulate ledger|trezor [--port N] [--host H]
+                [--mnemonic M]
 
 serves a simulated wallet that really signs, until stopped:
   ledger   on a speculos apdu socket (default 127.0.0.1:9999; seed fingerprint
@@ -115,6 +147,7 @@ serves a simulated wallet that really signs, until stopped:
   trezor   on udp like the trezor emulator (default 127.0.0.1:21324; the
            all-all-all seed, fingerprint 5c9e228d)
 then: hwsigner --device speculos:127.0.0.1:9999 fingerprint
+with --json, a line {\"simulator\":..,\"device\":..} on stdout once it listens.
 "
         }
         _ => return None,

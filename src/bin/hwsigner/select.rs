@@ -1,6 +1,15 @@
 //! `--device`: which wallet a command talks to, and opening it.
 
-use hwsigner::device::Device;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use hwsigner::device::{Device, Vendor};
+use hwsigner::sim::confirm::Confirm;
+use hwsigner::sim::fault::Faults;
+use hwsigner::sim::ledger::serve::apdu_transport;
+use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
+use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::transport::hidapi::HidapiTransport;
 use hwsigner::transport::identify::{classify, DeviceKind};
 use hwsigner::transport::speculos::SpeculosTransport;
@@ -29,10 +38,15 @@ pub enum Selection {
     Speculos(String),
     /// A Trezor emulator (or the simulator) on UDP.
     TrezorUdp(String),
+    /// A simulated wallet in this process (the test seeds).
+    Simulator(Vendor),
 }
 
+/// Said on stderr when `auto` finds nothing and falls back to the simulator.
+pub const FALLBACK_NOTICE: &str = "no device plugged in: using the simulated Ledger (test seed)";
+
 impl Selection {
-    /// Reads `auto|hid|usb|speculos[:HOST:PORT]|trezor-udp[:HOST:PORT]`.
+    /// Reads `auto|hid|usb|speculos[:HOST:PORT]|trezor-udp[:HOST:PORT]|simulator:VENDOR`.
     ///
     /// # Errors
     /// A usage error for anything else.
@@ -48,20 +62,32 @@ impl Selection {
             ("usb", None) => Ok(Selection::Usb),
             ("speculos", _) => Ok(Selection::Speculos(with_addr(SPECULOS_ADDR))),
             ("trezor-udp", _) => Ok(Selection::TrezorUdp(with_addr(TREZOR_UDP_ADDR))),
+            ("simulator", None | Some("ledger")) => Ok(Selection::Simulator(Vendor::Ledger)),
+            ("simulator", Some("trezor")) => Ok(Selection::Simulator(Vendor::Trezor)),
             _ => Err(Failure::usage(format!(
-                "--device {text:?} is not auto, hid, usb, speculos[:HOST:PORT] or trezor-udp[:HOST:PORT]"
+                "--device {text:?} is not auto, hid, usb, speculos[:HOST:PORT], \
+                 trezor-udp[:HOST:PORT], simulator:ledger or simulator:trezor"
             ))),
         }
     }
 
-    /// Opens the selected wallet.
+    /// Opens the selected wallet; a simulated Ledger runs the "Bitcoin Test" app unless
+    /// `testnet` is `Some(false)`. `auto` falls back to the simulated Ledger, saying so
+    /// on stderr, when no wallet is plugged in.
     ///
     /// # Errors
     /// [`Failure::NoDevice`] when no wallet is plugged in; the transport's error when
     /// one is there but cannot be opened (busy, no permission, bootloader mode).
-    pub fn open(&self) -> Result<Device, Failure> {
+    pub fn open(&self, testnet: Option<bool>) -> Result<Device, Failure> {
         match self {
-            Selection::Auto => open_auto(),
+            Selection::Auto => match open_auto() {
+                Err(Failure::NoDevice) => {
+                    eprintln!("{FALLBACK_NOTICE}");
+                    simulator(Vendor::Ledger, testnet)
+                }
+                other => other,
+            },
+            Selection::Simulator(vendor) => simulator(*vendor, testnet),
             Selection::Hid => found(open_hid(DeviceKind::Ledger)).or_else(|e| match e {
                 Failure::NoDevice => found(open_hid(DeviceKind::TrezorOneHid)),
                 other => Err(other),
@@ -84,6 +110,30 @@ impl Selection {
             }
         }
     }
+}
+
+/// A simulated wallet in this process: the Ledger with Speculos' seed (f5acc2fd), the
+/// Trezor with the all-all-all seed (5c9e228d); both approve every prompt.
+pub fn simulator(vendor: Vendor, testnet: Option<bool>) -> Result<Device, Failure> {
+    let t: Box<dyn Transport> = match vendor {
+        Vendor::Ledger => {
+            let options = SimLedgerOptions {
+                testnet: testnet.unwrap_or(true),
+                ..SimLedgerOptions::default()
+            };
+            Box::new(apdu_transport(Rc::new(RefCell::new(SimLedger::new(
+                options,
+            )))))
+        }
+        Vendor::Trezor => {
+            let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "")?;
+            Box::new(TrezorSim::new(seed, Confirm::Approve, Faults::none()).into_transport())
+        }
+    };
+    Ok(match vendor {
+        Vendor::Ledger => Device::ledger(t),
+        Vendor::Trezor => Device::trezor(t),
+    })
 }
 
 /// `disconnected` while opening means nothing was there.
@@ -139,7 +189,11 @@ mod tests {
             Selection::parse("trezor-udp:[::1]:21324").unwrap(),
             Selection::TrezorUdp("[::1]:21324".into())
         );
-        for bad in ["", "hid:1", "ledger", "usb:x"] {
+        assert_eq!(
+            Selection::parse("simulator:trezor").unwrap(),
+            Selection::Simulator(Vendor::Trezor)
+        );
+        for bad in ["", "hid:1", "ledger", "usb:x", "simulator:x"] {
             assert!(Selection::parse(bad).is_err(), "{bad}");
         }
     }

@@ -306,3 +306,113 @@ async fn status_events_start_with_connecting() {
         "{types:?}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn plugging_a_wallet_in_and_out_is_reported() {
+    let (_handle, _cb) = fake(|_| vec![0x90, 0x00], -1);
+    let seen = js_sys::Array::new();
+    let push = seen.clone();
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let field = |k: &str| {
+            Reflect::get(&e, &k.into())
+                .unwrap()
+                .as_string()
+                .unwrap_or_default()
+        };
+        push.push(&format!("{} {}", field("vendor"), field("type")).into());
+    });
+    let stop: js_sys::Function =
+        hwsigner::wasm::on_device_change(callback.as_ref().clone().unchecked_into())
+            .unchecked_into();
+    let dispatch = |kind: &str, vendor: u16, page: u16| {
+        js_sys::eval(&format!(
+            "navigator.hid.dispatchEvent(Object.assign(new Event('{kind}'), {{device: {{vendorId: {vendor}, productId: 16405, productName: 'x', collections: [{{usagePage: {page}}}]}}}}))"
+        ))
+        .unwrap();
+    };
+    dispatch("connect", 0x2c97, 0xffa0);
+    dispatch("connect", 0x2c97, 0xf1d0); // the FIDO interface: not a wallet
+    dispatch("disconnect", 0x2c97, 0xffa0);
+    stop.call0(&JsValue::NULL).unwrap();
+    dispatch("connect", 0x2c97, 0xffa0); // no longer listening
+    let got: Vec<String> = seen.iter().map(|v| v.as_string().unwrap()).collect();
+    assert_eq!(got, vec!["ledger connect", "ledger disconnect"]);
+}
+
+#[wasm_bindgen_test]
+async fn the_page_presses_the_simulated_devices_buttons() {
+    for vendor in ["ledger", "trezor"] {
+        let options = js_sys::Object::new();
+        Reflect::set(&options, &"vendor".into(), &vendor.into()).unwrap();
+        Reflect::set(&options, &"approve".into(), &"manual".into()).unwrap();
+        let dev = hwsigner::wasm::simulated_device(Some(options.into())).unwrap();
+        let sim = dev.simulator().expect("a manual simulator has buttons");
+        let prompts = js_sys::Array::new();
+        let push = prompts.clone();
+        let on_prompt = Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| {
+            push.push(&p);
+        });
+        sim.set_on_prompt(Some(on_prompt.as_ref().clone().unchecked_into()));
+        let psbt = hwsigner::wasm::sample_psbt(vendor.into(), Some(2)).unwrap();
+
+        // Approve: the call waits for the buttons (a Trezor asks twice: outputs, then
+        // fee), then completes.
+        let signing = JsFuture::from(dev.sign_psbt(psbt.clone(), None));
+        futures::pin_mut!(signing);
+        let mut presses = 0;
+        let signed = loop {
+            let tick = Box::pin(hwsigner::transport::webhid::sleep_ms(10));
+            match futures::future::select(signing.as_mut(), tick).await {
+                futures::future::Either::Left((r, _)) => break r.unwrap().as_string().unwrap(),
+                futures::future::Either::Right(_) => {
+                    if sim.waiting() {
+                        sim.approve().unwrap();
+                        presses += 1;
+                    }
+                }
+            }
+        };
+        assert!(presses >= 1, "{vendor}: the device waited for its user");
+        assert!(
+            prompts
+                .iter()
+                .any(|p| p.as_string().unwrap().contains("sign transaction")),
+            "{vendor}"
+        );
+        assert!(hwsigner::psbt::raw::decode(signed.as_bytes())
+            .unwrap()
+            .to_bitcoin()
+            .unwrap()
+            .inputs
+            .iter()
+            .all(|i| i.partial_sigs.len() == 1));
+
+        // Reject: a readable error, and the device works on.
+        let signing = JsFuture::from(dev.sign_psbt(psbt, None));
+        let mut waited = 0;
+        while !sim.waiting() && waited < 300 {
+            hwsigner::transport::webhid::sleep_ms(10).await;
+            waited += 1;
+        }
+        sim.reject().unwrap();
+        assert_eq!(
+            code_of(&signing.await.unwrap_err()),
+            "user-rejected",
+            "{vendor}"
+        );
+        assert!(sim.approve().is_err(), "{vendor}: nothing waits any more");
+        let fpr = JsFuture::from(dev.master_fingerprint())
+            .await
+            .unwrap()
+            .as_string()
+            .unwrap();
+        assert_eq!(
+            fpr,
+            if vendor == "ledger" {
+                "f5acc2fd"
+            } else {
+                "5c9e228d"
+            }
+        );
+    }
+}

@@ -33,6 +33,7 @@ pub struct JsDevice {
     next_id: Rc<Cell<u64>>,
     vendor: &'static str,
     on_status: Rc<RefCell<Option<Function>>>,
+    simulator: Option<super::sim_gate::SimulatorControl>,
 }
 
 pub(super) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
@@ -162,7 +163,15 @@ impl JsDevice {
             next_id: Rc::new(Cell::new(1)),
             vendor,
             on_status,
+            simulator: None,
         }
+    }
+
+    /// A simulated device whose buttons the page presses through `control`.
+    pub fn with_simulator(device: Device, control: super::sim_gate::SimulatorControl) -> Self {
+        let mut d = Self::new(device);
+        d.simulator = Some(control);
+        d
     }
 
     /// Runs `f` on the device in its turn, as a promise.
@@ -269,6 +278,12 @@ fn signal_of(options: &Option<JsValue>) -> Option<JsValue> {
 
 #[wasm_bindgen(js_class = Device)]
 impl JsDevice {
+    /// For a simulated device made with `approve: "manual"`: its Approve / Reject buttons.
+    #[wasm_bindgen(getter)]
+    pub fn simulator(&self) -> Option<super::sim_gate::SimulatorControl> {
+        self.simulator.clone()
+    }
+
     /// `"ledger"` or `"trezor"`.
     #[wasm_bindgen(getter, unchecked_return_type = "Vendor")]
     pub fn vendor(&self) -> String {

@@ -7,6 +7,8 @@ mod errors;
 mod events;
 mod psbt;
 #[cfg(feature = "simulator")]
+mod sim_gate;
+#[cfg(feature = "simulator")]
 mod simulated;
 mod types;
 

@@ -19,6 +19,11 @@ use crate::transport::Transport;
 
 use super::device::JsDevice;
 use super::errors::to_js_error;
+use super::sim_gate::{gated, Simulator};
+use crate::transport::Identity;
+
+/// How a device is made from a link.
+type DeviceOf = fn(Box<dyn Transport>) -> Device;
 
 fn prompt_text(p: &Prompt) -> String {
     match p {
@@ -59,7 +64,15 @@ pub fn simulated_device(
         o.testnet = t;
     }
     let approve = get("approve");
-    o.confirm = if let Some(b) = approve.as_bool() {
+    let manual = approve.as_string().as_deref() == Some("manual");
+    let prompts: Rc<RefCell<Vec<String>>> = Rc::new(RefCell::new(Vec::new()));
+    o.confirm = if manual {
+        let record = prompts.clone();
+        Confirm::Ask(Rc::new(move |p: &Prompt| {
+            record.borrow_mut().push(prompt_text(p));
+            true
+        }))
+    } else if let Some(b) = approve.as_bool() {
         if b {
             Confirm::Approve
         } else {
@@ -75,6 +88,37 @@ pub fn simulated_device(
     } else {
         Confirm::Approve
     };
+    if manual {
+        let (sim, identity, device_of): (Simulator, Identity, DeviceOf) = if vendor == "trezor" {
+            let mnemonic = mnemonic_of(&get).unwrap_or_else(|| TREZOR_TEST_MNEMONIC.into());
+            let seed = Seed::from_mnemonic(&mnemonic, "").map_err(to_js_error)?;
+            let identity = Identity {
+                vendor_id: 0x1209,
+                product_id: 0x53c1,
+                usage_page: None,
+                product_name: "TREZOR (simulated)".into(),
+            };
+            (
+                Simulator::Trezor(Box::new(TrezorSim::new(seed, o.confirm, Faults::none()))),
+                identity,
+                Device::trezor,
+            )
+        } else {
+            let identity = Identity {
+                vendor_id: 0x2c97,
+                product_id: 0x5011,
+                usage_page: Some(0xffa0),
+                product_name: "Simulated Ledger".into(),
+            };
+            (
+                Simulator::Ledger(SimLedger::new(o)),
+                identity,
+                Device::ledger,
+            )
+        };
+        let (link, control) = gated(sim, prompts, identity);
+        return Ok(JsDevice::with_simulator(device_of(Box::new(link)), control));
+    }
     if vendor == "trezor" {
         let mnemonic = get("mnemonic")
             .as_string()

@@ -101,8 +101,9 @@ export interface SimulatedDeviceOptions {
   seed?: string;
   /** Ledger: "Bitcoin Test" (default) or "Bitcoin". */
   testnet?: boolean;
-  /** The simulated user: approve all (default), refuse all, or ask a function. */
-  approve?: boolean | ((prompt: string) => boolean);
+  /** The simulated user: approve all (default), refuse all, ask a function, or
+   *  "manual": the page presses the device's buttons with `device.simulator`. */
+  approve?: boolean | ((prompt: string) => boolean) | "manual";
 }
 
 /** A wallet plugged in or out (see onDeviceChange). */

@@ -24,7 +24,7 @@ function showError(err) {
 // Runs one device call with the buttons disabled, errors shown.
 async function run(label, fn) {
   $("error").textContent = "";
-  for (const b of document.querySelectorAll("button")) b.disabled = true;
+  for (const b of document.querySelectorAll("button:not(#sim-buttons button)")) b.disabled = true;
   log(`${label}…`);
   try {
     await fn();
@@ -37,7 +37,7 @@ async function run(label, fn) {
     $("simulate-trezor").disabled = false;
     for (const id of ["get-xpub", "show-address", "sign-psbt", "register"]) $(id).disabled = device === null;
     $("sample-psbt").disabled = device === null || simulated === null;
-    for (const b of document.querySelectorAll("button.copy")) b.disabled = false;
+    for (const b of document.querySelectorAll("button.copy, #sim-buttons button")) b.disabled = false;
   }
 }
 
@@ -63,12 +63,30 @@ for (const vendor of ["ledger", "trezor"]) {
   $(vendor === "ledger" ? "simulate" : "simulate-trezor").addEventListener("click", () =>
     run(`simulated ${vendor}`, async () => {
       $("path").value = "m/84'/1'/0'";
-      // The simulated user: the browser's dialog plays the device's Approve / Reject buttons.
-      const approve = (prompt) => window.confirm(`Simulated ${vendor}: ${prompt}\n\nOK = Approve, Cancel = Reject`);
+      // The simulated device's own Approve / Reject buttons, shown on the page.
+      const dev = simulatedDevice({ vendor, approve: "manual" });
+      dev.simulator.onPrompt = (prompt) => {
+        $("sim-vendor").textContent = vendor;
+        $("sim-prompt").textContent = prompt;
+        $("sim-buttons").hidden = false;
+        log(`simulated ${vendor} asks: ${prompt}`);
+      };
       simulated = vendor;
-      await show(simulatedDevice({ vendor, approve }), `simulated ${vendor}`);
+      await show(dev, `simulated ${vendor}`);
     }),
   );
+}
+
+for (const [id, press] of [["sim-approve", "approve"], ["sim-reject", "reject"]]) {
+  $(id).addEventListener("click", () => {
+    $("sim-buttons").hidden = true;
+    log(`simulated device: ${press}`);
+    try {
+      device.simulator[press]();
+    } catch (err) {
+      showError(err);
+    }
+  });
 }
 
 $("connect-trezor").addEventListener("click", () =>

@@ -61,26 +61,48 @@ function checkShown(vendor, s) {
   check(`${vendor}: xpub ${s.path}`, s.path === PATH && s.xpub === want.xpub, `got ${s.xpub}`);
 }
 
-// Waits for the page's current call to end (the Simulated Ledger button is re-enabled).
-async function idle(page) {
-  await page.waitForFunction(() => !document.getElementById("simulate").disabled, null, { timeout: TIMEOUT_MS });
+// Waits for the page's current call to end (the Simulated Ledger button is re-enabled),
+// pressing the simulated device's Approve (or Reject) button whenever it asks.
+async function idle(page, dialogs) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const st = await page.evaluate(() => ({
+      idle: !document.getElementById("simulate").disabled,
+      asking: !document.getElementById("sim-buttons").hidden,
+      prompt: document.getElementById("sim-prompt").textContent,
+    }));
+    if (st.asking && dialogs) {
+      dialogs.seen.push(st.prompt);
+      if (st.prompt.startsWith("sign transaction") && !dialogs.shot) {
+        dialogs.shot = true;
+        await page.screenshot({ path: join(SHOTS, "demo-confirm-on-device.png"), fullPage: true });
+      }
+      await page.locator(dialogs.approve ? "#sim-approve" : "#sim-reject").click();
+    } else if (st.idle) {
+      return;
+    } else if (Date.now() > deadline) {
+      throw new Error("the page's call did not end");
+    } else {
+      await page.waitForTimeout(25);
+    }
+  }
 }
 
-// Shows an address, then signs a sample PSBT: approved on the simulated device (the
-// browser dialog plays its buttons), then rejected.
+// Shows an address, then signs a sample PSBT: approved on the simulated device (its
+// buttons on the page), then rejected.
 async function signFlows(page, vendor, dialogs) {
   const text = (id) => page.evaluate((i) => document.getElementById(i).textContent.trim(), id);
   const value = (id) => page.evaluate((i) => document.getElementById(i).value.trim(), id);
 
   dialogs.approve = true;
   await page.locator("#show-address").click();
-  await idle(page);
+  await idle(page, dialogs);
   const address = await text("address");
   check(`${vendor}: address shown and host-checked`, address.startsWith("tb1q") && (await text("error")) === "", `${address} ${await text("error")}`);
 
   if (vendor === "ledger") {
     await page.locator("#register").click();
-    await idle(page);
+    await idle(page, dialogs);
     const hmac = await text("policy-hmac");
     check(`${vendor}: policy registered`, /^[0-9a-f]{64}$/.test(hmac) && (await text("error")) === "", `${hmac} ${await text("error")}`);
   } else {
@@ -88,13 +110,13 @@ async function signFlows(page, vendor, dialogs) {
   }
 
   await page.locator("#sample-psbt").click();
-  await idle(page);
+  await idle(page, dialogs);
   const rows = await page.evaluate(() => [...document.querySelectorAll("#summary tbody tr")].map((r) => r.cells[0].textContent));
   check(`${vendor}: summary before signing`, rows.filter((r) => r === "input (ours)").length === 3 && rows.includes("change") && rows.includes("fee"), JSON.stringify(rows));
 
   dialogs.seen = [];
   await page.locator("#sign-psbt").click();
-  await idle(page);
+  await idle(page, dialogs);
   const tx = await value("tx");
   check(`${vendor}: approved signing gives a final transaction`, (await value("signed")).length > 100 && /^[0-9a-f]{200,}$/.test(tx), `${await text("error")} tx=${tx.slice(0, 40)}`);
   check(`${vendor}: the device asked for confirmation`, dialogs.seen.some((m) => m.includes("sign transaction")), JSON.stringify(dialogs.seen));
@@ -102,7 +124,7 @@ async function signFlows(page, vendor, dialogs) {
 
   dialogs.approve = false;
   await page.locator("#sign-psbt").click();
-  await idle(page);
+  await idle(page, dialogs);
   const error = await text("error");
   check(`${vendor}: rejected signing is a readable error`, error.startsWith("user-rejected:") && (await value("signed")) === "", error);
   await page.screenshot({ path: join(SHOTS, `demo-${vendor}-rejected.png`), fullPage: true });
@@ -117,11 +139,8 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
     page.setDefaultTimeout(TIMEOUT_MS);
     watchPage(page, problems, "demo");
+    // The simulated devices' Approve / Reject buttons are pressed by `idle`.
     const dialogs = { approve: true, seen: [] };
-    page.on("dialog", (d) => {
-      dialogs.seen.push(d.message());
-      (dialogs.approve ? d.accept() : d.dismiss()).catch(() => {});
-    });
     await page.goto(base + "/www/", { waitUntil: "load" });
 
     // No granted device: the page starts the simulated Ledger by itself.

@@ -1,44 +1,16 @@
 // Release check: loads the built npm package (pkg/, after wasm-opt) in headless Debian
-// Chromium, the way a page would, and checks two exported functions. `wasm-pack test`
+// Chromium, the way a page would, checks two exported functions and runs the README's
+// JavaScript example as written. `wasm-pack test`
 // runs the debug build without wasm-opt, so this is what catches a release module that
 // fails to load (e.g. a bad wasm-opt). Prints "release check: N passed, N failed".
-import { createServer } from "node:http";
-import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, serveDir, watchPage } from "./harness.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const PAGE = process.env.RELEASE_CHECK_PAGE || "/tests/js/release_check.html";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT_MS = 60_000;
-const CHROMIUM_ARGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const MIME = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json",
-  ".css": "text/css; charset=utf-8",
-  ".ts": "text/plain; charset=utf-8",
-  ".map": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-  ".md": "text/plain; charset=utf-8",
-};
 
 function crateVersion() {
   const toml = readFileSync(join(ROOT, "Cargo.toml"), "utf8");
@@ -61,30 +33,6 @@ function expectedLedgerFrame(apduHex) {
   return report.toString("hex");
 }
 
-function startServer() {
-  const server = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url, "http://x");
-      let path = normalize(join(ROOT, decodeURIComponent(url.pathname)));
-      if (path !== ROOT && !path.startsWith(ROOT + sep)) throw Object.assign(new Error(), { code: "EACCES" });
-      if ((await stat(path)).isDirectory()) path = join(path, "index.html");
-      const body = await readFile(path);
-      res.writeHead(200, {
-        "content-type": MIME[extname(path)] || "application/octet-stream",
-        "cache-control": "no-store",
-      });
-      res.end(body);
-    } catch (e) {
-      res.writeHead(e.code === "EACCES" ? 403 : 404, { "content-type": "text/plain" });
-      res.end("not found\n");
-    }
-  });
-  return new Promise((ok, fail) => {
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => ok(server));
-  });
-}
-
 async function main() {
   const problems = []; // page errors, console errors, failed requests
   const checks = [];
@@ -94,20 +42,12 @@ async function main() {
     console.log(`${pass ? "ok  " : "FAIL"} ${name}: got ${JSON.stringify(got)}${pass ? "" : `, want ${JSON.stringify(want)}`}`);
   };
 
-  const server = await startServer();
-  const base = `http://127.0.0.1:${server.address().port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: TIMEOUT_MS });
+  const { server, base } = await serveDir(ROOT);
+  const browser = await launchChromium(TIMEOUT_MS);
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(TIMEOUT_MS);
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console.error: ${m.text()}`);
-    });
-    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    page.on("response", (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
+    watchPage(page, problems, "release");
 
     await page.goto(base + PAGE, { waitUntil: "load" });
     await page.waitForFunction(() => window.__releaseCheck !== undefined, null, { timeout: TIMEOUT_MS });

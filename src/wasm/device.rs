@@ -33,6 +33,7 @@ pub struct JsDevice {
     next_id: Rc<Cell<u64>>,
     vendor: &'static str,
     on_status: Rc<RefCell<Option<Function>>>,
+    #[cfg(feature = "simulator")]
     simulator: Option<super::sim_gate::SimulatorControl>,
 }
 
@@ -163,11 +164,13 @@ impl JsDevice {
             next_id: Rc::new(Cell::new(1)),
             vendor,
             on_status,
+            #[cfg(feature = "simulator")]
             simulator: None,
         }
     }
 
     /// A simulated device whose buttons the page presses through `control`.
+    #[cfg(feature = "simulator")]
     pub fn with_simulator(device: Device, control: super::sim_gate::SimulatorControl) -> Self {
         let mut d = Self::new(device);
         d.simulator = Some(control);
@@ -279,6 +282,7 @@ fn signal_of(options: &Option<JsValue>) -> Option<JsValue> {
 #[wasm_bindgen(js_class = Device)]
 impl JsDevice {
     /// For a simulated device made with `approve: "manual"`: its Approve / Reject buttons.
+    #[cfg(feature = "simulator")]
     #[wasm_bindgen(getter)]
     pub fn simulator(&self) -> Option<super::sim_gate::SimulatorControl> {
         self.simulator.clone()

@@ -16,6 +16,9 @@ use hwsigner::{Error, Result};
 use serde_json::Value;
 
 pub mod fund;
+mod text;
+#[allow(unused_imports)]
+pub use text::{cases, hex, to_hex};
 
 pub const GET_EXTENDED_PUBKEY: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -37,16 +40,6 @@ pub const MISC: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/ledger-vectors/misc.json"
 ));
-
-pub fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
-
-pub fn to_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 /// The recorded exchanges of a case: (APDU the host must send, reply).
 pub fn exchanges(case: &Value) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -121,14 +114,6 @@ pub fn replay_device(
         move |apdu: &[u8]| Ok(vec![respond(apdu)?]),
     );
     (Ledger::new(transport), state)
-}
-
-pub fn cases(json: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(json)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 pub fn policy_of(case: &Value) -> WalletPolicy {

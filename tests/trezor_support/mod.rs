@@ -36,23 +36,10 @@ pub const SIGN_TX: &str = include_str!(concat!(
     "/../shared/trezor-vectors/sign_tx.json"
 ));
 
-pub fn cases(text: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(text)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-pub fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
-
-pub fn to_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+#[path = "../common/text.rs"]
+mod text;
+#[allow(unused_imports)]
+pub use text::{cases, hex, to_hex};
 
 pub fn seed() -> Seed {
     Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap()

@@ -271,14 +271,7 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
         first_path.get_or_insert_with(|| path.clone());
         inputs.push(TxInput {
             address_n: address_n(&path),
-            prev_hash: txin
-                .previous_output
-                .txid
-                .to_byte_array()
-                .iter()
-                .rev()
-                .copied()
-                .collect(),
+            prev_hash: display_order(&txin.previous_output.txid),
             prev_index: txin.previous_output.vout,
             script_sig: None,
             sequence: Some(txin.sequence.0),
@@ -353,4 +346,9 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
         prev_txs,
         signers,
     })
+}
+
+/// A txid as Trezor takes it: display (reversed) byte order.
+pub fn display_order(txid: &bitcoin::Txid) -> Vec<u8> {
+    txid.to_byte_array().iter().rev().copied().collect()
 }

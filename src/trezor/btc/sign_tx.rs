@@ -125,14 +125,7 @@ impl State {
                 let tx = self.prev(&hash)?;
                 let i = index_of(req, tx.input.len(), "previous input")?;
                 let input = tx.input.get(i).map(|txin| PrevInput {
-                    prev_hash: txin
-                        .previous_output
-                        .txid
-                        .to_byte_array()
-                        .iter()
-                        .rev()
-                        .copied()
-                        .collect(),
+                    prev_hash: super::plan::display_order(&txin.previous_output.txid),
                     prev_index: txin.previous_output.vout,
                     script_sig: txin.script_sig.to_bytes(),
                     sequence: txin.sequence.0,

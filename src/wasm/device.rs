@@ -21,6 +21,13 @@ use super::errors::{parse_hex, to_js_error};
 
 type Shared = Rc<RefCell<Option<Device>>>;
 
+/// One call's work on the device, boxed so that the queueing code exists once.
+type Work = Box<
+    dyn FnOnce(
+        Device,
+    ) -> futures::future::LocalBoxFuture<'static, (Device, Result<JsValue, Error>)>,
+>;
+
 /// A hardware wallet. Calls run one at a time, in call order, never interleaved.
 #[wasm_bindgen(js_name = Device)]
 pub struct JsDevice {
@@ -195,6 +202,11 @@ impl JsDevice {
         F: FnOnce(Device) -> Fut + 'static,
         Fut: core::future::Future<Output = (Device, Result<JsValue, Error>)> + 'static,
     {
+        self.run(signal, Box::new(move |d| Box::pin(f(d))))
+    }
+
+    /// The body of every call, compiled once (not once per method).
+    fn run(&self, signal: Option<JsValue>, work: Work) -> Promise {
         let inner = self.inner.clone();
         let queue = self.queue.clone();
         let signal = signal.filter(|s| s.is_object());
@@ -229,7 +241,7 @@ impl JsDevice {
                 let _ = tx.send(Err(to_js_error(Error::Disconnected)));
                 return;
             };
-            let (device, result) = f(device).await;
+            let (device, result) = work(device).await;
             running.set(0);
             *inner.borrow_mut() = Some(device);
             let _ = tx.send(result.map_err(to_js_error));

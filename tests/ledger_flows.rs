@@ -282,3 +282,29 @@ fn a_psbt_summary_shows_amounts_fee_and_change() {
     let other = summarize(&psbt, Some(bitcoin::bip32::Fingerprint::from([1, 2, 3, 4]))).unwrap();
     assert!(other.outputs.iter().all(|o| !o.change) && other.inputs.iter().all(|i| !i.ours));
 }
+
+#[test]
+fn an_app_older_than_2_1_is_unsupported_with_a_reason() {
+    let transport =
+        MemoryTransport::new(Packets::Messages, Identity::default(), |apdu: &[u8]| {
+            Ok(vec![match apdu {
+                [0xb0, 0x01, ..] => [
+                    &[1u8, 7][..],
+                    b"Bitcoin",
+                    &[5],
+                    b"2.0.6",
+                    &[1, 0],
+                    &[0x90, 0x00],
+                ]
+                .concat(),
+                _ => vec![0x6d, 0x00],
+            }])
+        });
+    let mut dev = Ledger::new(transport);
+    let e = block_on(dev.open_app("Bitcoin")).unwrap_err();
+    assert_eq!(e.code(), "unsupported");
+    assert!(
+        e.to_string().contains("2.0.6 speaks the legacy protocol"),
+        "{e}"
+    );
+}

@@ -95,7 +95,8 @@ impl Response {
 /// The error that a non-success status word means.
 pub fn status_error(sw: u16) -> Error {
     match sw {
-        0x6985 => Error::UserRejected,
+        // 0x5501: the user refused on the dashboard (e.g. to open an app).
+        0x6985 | 0x5501 => Error::UserRejected,
         0x5515 => Error::DeviceLocked,
         0x6e00 | 0x6e01 | 0x6d00 | 0x6511 | 0x6d02 => Error::AppNotOpen {
             detail: format!("status 0x{sw:04x}: open the bitcoin app on the device"),
@@ -118,7 +119,6 @@ fn status_meaning(sw: u16) -> &'static str {
         0xb000 => "wrong response length",
         0xb007 => "bad state",
         0xb008 => "signature or hmac verification failed",
-        0x5501 => "user refused on the device",
         0x6807 => "app not installed",
         _ => "unknown status word",
     }
@@ -158,6 +158,7 @@ mod tests {
     #[test]
     fn maps_status_words_to_codes() {
         assert_eq!(status_error(0x6985).code(), "user-rejected");
+        assert_eq!(status_error(0x5501).code(), "user-rejected");
         assert_eq!(status_error(0x5515).code(), "device-locked");
         for sw in [0x6e00, 0x6e01, 0x6d00, 0x6511, 0x6d02] {
             assert_eq!(status_error(sw).code(), "app-not-open", "{sw:04x}");

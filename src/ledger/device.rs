@@ -47,6 +47,22 @@ pub struct SignOptions {
     pub policy: Option<(WalletPolicy, Option<Hash32>)>,
 }
 
+/// Fails for a Bitcoin app older than 2.1, whose protocol this client does not speak.
+fn check_protocol(info: AppInfo) -> Result<AppInfo> {
+    let mut parts = info
+        .version
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if info.name.starts_with("Bitcoin") && (major, minor) < (2, 1) {
+        return Err(Error::Unsupported(format!(
+            "bitcoin app {} speaks the legacy protocol: update it to 2.1 or later",
+            info.version
+        )));
+    }
+    Ok(info)
+}
+
 /// A Ledger device running (or about to run) the Bitcoin app.
 pub struct Ledger<T: Transport> {
     transport: T,
@@ -181,7 +197,7 @@ impl<T: Transport> Ledger<T> {
     pub async fn open_app(&mut self, name: &str) -> Result<AppInfo> {
         let mut info = self.app_info().await?;
         if info.name == name {
-            return Ok(info);
+            return check_protocol(info);
         }
         self.status(Status::OpenApp(name.to_string()));
         if !info.is_dashboard() {

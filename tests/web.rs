@@ -416,3 +416,46 @@ async fn the_page_presses_the_simulated_devices_buttons() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_hundred_concurrent_calls_complete_in_order() {
+    let dev = hwsigner::wasm::simulated_device(None).unwrap();
+    let order = js_sys::Array::new();
+    let mut promises = Vec::new();
+    let mut keep = Vec::new();
+    for i in 0..100u32 {
+        let path = format!("m/84'/1'/{i}'");
+        let p = if i % 2 == 0 {
+            dev.xpub(path, None)
+        } else {
+            dev.master_fingerprint()
+        };
+        let log = order.clone();
+        let note = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            log.push(&JsValue::from(i));
+        });
+        let _ = p.then(&note);
+        keep.push(note);
+        promises.push(JsFuture::from(p));
+    }
+    let results = futures::future::join_all(promises).await;
+    let seed = hwsigner::sim::seed::Seed::from_mnemonic(hwsigner::sim::seed::SPECULOS_MNEMONIC, "")
+        .unwrap();
+    for (i, r) in results.into_iter().enumerate() {
+        let got = r.unwrap().as_string().unwrap();
+        if i % 2 == 0 {
+            let path = hwsigner::path::parse(&format!("m/84'/1'/{i}'")).unwrap();
+            assert_eq!(
+                got,
+                seed.xpub(&path, bitcoin::NetworkKind::Test)
+                    .unwrap()
+                    .to_string(),
+                "call {i}"
+            );
+        } else {
+            assert_eq!(got, "f5acc2fd", "call {i}");
+        }
+    }
+    let finished: Vec<u32> = order.iter().map(|v| v.as_f64().unwrap() as u32).collect();
+    assert_eq!(finished, (0..100).collect::<Vec<_>>(), "completion order");
+}

@@ -298,10 +298,18 @@ impl<T: Transport> Ledger<T> {
     /// `user-rejected`; `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<SignedPsbt> {
         let total = psbt.inputs.len();
+        let view = psbt.to_bitcoin()?;
+        if let Some(i) =
+            (0..total).find(|i| crate::psbt::signature::spent_output(&view, *i).is_none())
+        {
+            return Err(Error::invalid(
+                format!("input {i}"),
+                "no utxo: the psbt needs its witness_utxo or non_witness_utxo (matching the previous txid)",
+            ));
+        }
         let policies: Vec<(WalletPolicy, Option<Hash32>)> = match &options.policy {
             Some(p) => vec![p.clone()],
             None => {
-                let view = psbt.to_bitcoin()?;
                 let fingerprint = self.master_fingerprint().await?;
                 let mut policies = Vec::new();
                 for account in standard::accounts_in(&view, fingerprint)? {

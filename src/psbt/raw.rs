@@ -197,8 +197,9 @@ impl RawPsbt {
             inputs,
             outputs,
         };
-        // Also check that every known field decodes, so later steps can trust them.
-        psbt.to_bitcoin()?;
+        // Also check that every known field decodes, so later steps can trust them,
+        // and that no amount is beyond what bitcoin allows.
+        check_amounts(&psbt.to_bitcoin()?)?;
         Ok(psbt)
     }
 
@@ -426,6 +427,33 @@ impl RawPsbt {
         }
         Ok((g, inputs, outputs))
     }
+}
+
+/// Every output amount, their sum, and every known utxo amount must be at most 21
+/// million bitcoin.
+fn check_amounts(p: &Psbt) -> Result<()> {
+    let over =
+        |what: String, sat: u64| bad(format!("{what}: {sat} sat is over 21 million bitcoin"));
+    let mut total = Amount::ZERO;
+    for (i, o) in p.unsigned_tx.output.iter().enumerate() {
+        if o.value > Amount::MAX_MONEY {
+            return Err(over(format!("output {i}"), o.value.to_sat()));
+        }
+        total = total
+            .checked_add(o.value)
+            .filter(|t| *t <= Amount::MAX_MONEY)
+            .ok_or_else(|| bad("the outputs add up to over 21 million bitcoin"))?;
+    }
+    for (i, input) in p.inputs.iter().enumerate() {
+        if let Some(u) = input
+            .witness_utxo
+            .as_ref()
+            .filter(|u| u.value > Amount::MAX_MONEY)
+        {
+            return Err(over(format!("input {i} witness utxo"), u.value.to_sat()));
+        }
+    }
+    Ok(())
 }
 
 /// Decodes a PSBT given as base64 text or raw bytes.

@@ -1,0 +1,130 @@
+//! Bad input from the caller: each a clear `invalid-input` naming the field, never a
+//! panic, and nothing sent to the device.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures::executor::block_on;
+use hwsigner::device::{Device, SignOptions};
+use hwsigner::psbt::raw::{self, RawPsbt};
+use hwsigner::sim::ledger::serve::apdu_transport;
+use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
+use hwsigner::transport::Transport;
+
+fn sample() -> Vec<u8> {
+    let seed = hwsigner::sim::seed::Seed::from_mnemonic(hwsigner::sim::seed::SPECULOS_MNEMONIC, "")
+        .unwrap();
+    let policy = hwsigner::ledger::btc::policy::WalletPolicy::new(
+        "",
+        "wpkh(@0/**)",
+        vec![common::fund::key_info(&seed, "m/84'/1'/0'")],
+    )
+    .unwrap();
+    common::fund::funded_psbt(&policy, 2).serialize()
+}
+
+#[test]
+fn bad_psbts_are_invalid_input_naming_what_is_wrong() {
+    let good = sample();
+    let good_raw = RawPsbt::parse(&good).unwrap();
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
+    cases.push(("truncated", good[..good.len() / 2].to_vec(), "truncated"));
+    cases.push((
+        "no magic",
+        good[5..].to_vec(),
+        "neither psbt bytes nor base64",
+    ));
+    cases.push((
+        "trailing bytes",
+        [good.clone(), vec![0]].concat(),
+        "trailing",
+    ));
+    let mut dup = good_raw.clone();
+    let first = dup.inputs[0][0].clone();
+    dup.inputs[0].push(first);
+    cases.push(("duplicate key", dup.serialize(), "duplicate key"));
+    let mut huge = good_raw.clone();
+    // An output amount over 21 million BTC (in the unsigned tx of a v0 PSBT).
+    let (g, ins, mut outs) = huge.to_v2_maps().unwrap();
+    raw::set(
+        &mut outs[0],
+        vec![raw::output::AMOUNT],
+        u64::MAX.to_le_bytes().to_vec(),
+    );
+    huge = RawPsbt {
+        version: 2,
+        global: g,
+        inputs: ins,
+        outputs: outs,
+    };
+    cases.push(("amount overflow", huge.serialize(), "psbt"));
+    cases.push(("not base64", b"cHNidP8B!!!".to_vec(), "base64"));
+    for (name, bytes, why) in cases {
+        let e = raw::decode(&bytes)
+            .and_then(|p| p.to_bitcoin().map(|_| p))
+            .err();
+        let e = e.unwrap_or_else(|| panic!("{name}: accepted"));
+        assert_eq!(e.code(), "invalid-input", "{name}: {e}");
+        assert!(e.to_string().starts_with("invalid psbt"), "{name}: {e}");
+        assert!(e.to_string().to_lowercase().contains(why), "{name}: {e}");
+    }
+}
+
+#[test]
+fn psbts_the_device_cannot_sign_fail_before_any_signature() {
+    // Inputs that are not ours: a PSBT without our fingerprint's derivations.
+    let sim = Rc::new(RefCell::new(SimLedger::new(SimLedgerOptions::default())));
+    let t: Box<dyn Transport> = Box::new(apdu_transport(sim.clone()));
+    let mut dev = Device::ledger(t);
+    let mut p = RawPsbt::parse(&sample()).unwrap().to_bitcoin().unwrap();
+    for input in &mut p.inputs {
+        input.bip32_derivation.clear();
+    }
+    let not_ours = RawPsbt::parse(&p.serialize()).unwrap();
+    let e = block_on(dev.sign_psbt(&not_ours, &SignOptions::default())).unwrap_err();
+    assert_eq!(e.code(), "invalid-input");
+    assert!(
+        e.to_string()
+            .contains("no input has a bip32 derivation with the device's fingerprint"),
+        "{e}"
+    );
+    // Missing utxo: nothing to compute a sighash from.
+    let mut p = RawPsbt::parse(&sample()).unwrap().to_bitcoin().unwrap();
+    p.inputs[1].witness_utxo = None;
+    p.inputs[1].non_witness_utxo = None;
+    let missing = RawPsbt::parse(&p.serialize()).unwrap();
+    let before = sim.borrow().exchanges();
+    let e = block_on(dev.sign_psbt(&missing, &SignOptions::default())).unwrap_err();
+    assert_eq!(e.code(), "invalid-input", "{e}");
+    assert!(e.to_string().starts_with("invalid input 1:"), "{e}");
+    assert_eq!(sim.borrow().exchanges(), before, "nothing was sent");
+}
+
+#[test]
+fn bad_paths_and_policies_say_what_is_wrong() {
+    for (text, why) in [
+        ("m/84'/0'/x", "step 3"),
+        ("", ""),
+        ("m/84/0'/0'", "must be hardened"),
+    ] {
+        match hwsigner::path::parse(text) {
+            Ok(p) => assert!(text.is_empty() && p.is_empty()),
+            Err(e) => {
+                assert_eq!(e.code(), "invalid-input");
+                assert!(e.to_string().contains(why), "{text}: {e}");
+            }
+        }
+    }
+    use hwsigner::ledger::btc::descriptor::policy_from_descriptor;
+    use hwsigner::ledger::btc::policy::WalletPolicy;
+    let e = policy_from_descriptor("wsh(multi(2,@0/**))", "").unwrap_err();
+    assert_eq!(e.to_string().split(':').next(), Some("invalid descriptor"));
+    let e = WalletPolicy::new("", "wpkh(@1/**)", vec!["[f5acc2fd]tpubX".into()])
+        .unwrap()
+        .descriptor()
+        .unwrap_err();
+    assert!(e.to_string().contains("@1 has no key"), "{e}");
+}

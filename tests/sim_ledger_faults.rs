@@ -237,3 +237,23 @@ fn refusals_and_a_locked_device_have_their_codes() {
         }
     );
 }
+
+#[test]
+fn a_disconnect_at_every_exchange_of_a_signing_is_disconnected_and_a_retry_signs() {
+    let mut r = rig(true);
+    run(&mut r, Op::SignPsbt).unwrap();
+    let exchanges = r.sim.borrow().exchanges();
+    assert!(exchanges > 20, "{exchanges}");
+    for k in 0..exchanges {
+        let mut r = rig(true);
+        r.sim
+            .borrow_mut()
+            .set_faults(Faults(vec![Fault::DisconnectAfter(k)]));
+        let e = run(&mut r, Op::SignPsbt).unwrap_err();
+        assert_eq!(e.code(), "disconnected", "after {k} exchanges: {e}");
+        // Plugged back: the same host object signs.
+        r.sim.borrow_mut().set_faults(Faults::none());
+        run(&mut r, Op::SignPsbt)
+            .unwrap_or_else(|e| panic!("retry after a disconnect at {k}: {e}"));
+    }
+}

@@ -205,9 +205,19 @@ pub fn sim_ledger(data: &[u8]) {
 /// The simulated Trezor's packet decoder: `data` as 64-byte packets.
 #[cfg(feature = "simulator")]
 pub fn sim_trezor(data: &[u8]) {
-    let Ok(mut sim) = crate::sim::trezor::TrezorSim::with_test_seed() else {
+    use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+    thread_local! {
+        // Deriving the seed (PBKDF2) dominates a run; every run gets the same seed.
+        static SEED: Option<Seed> = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").ok();
+    }
+    let Some(seed) = SEED.with(Clone::clone) else {
         return;
     };
+    let mut sim = crate::sim::trezor::TrezorSim::new(
+        seed,
+        crate::sim::confirm::Confirm::Approve,
+        crate::sim::fault::Faults::none(),
+    );
     for packet in data.chunks(64) {
         if sim.handle_packet(packet).is_err() {
             return;

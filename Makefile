@@ -24,7 +24,7 @@ CRATE_VERSION = $(shell awk -F'"' '/^\[/{p=($$0=="[package]")} p && /^version *=
 # node -e: copy package.json argv[1] to argv[3] with "version" set to argv[2].
 FILL_PACKAGE_JSON := const fs = require("fs"); const [src, version, dst] = process.argv.slice(1); const p = JSON.parse(fs.readFileSync(src, "utf8")); p.version = version; fs.writeFileSync(dst, JSON.stringify(p, null, 2) + "\n");
 
-.PHONY: setup build test demo clean
+.PHONY: setup build test demo clean fuzz
 
 setup:
 	bash scripts/setup.sh
@@ -57,3 +57,25 @@ demo: build
 
 clean:
 	rm -rf pkg target
+
+# Fuzzing (cargo-fuzz, nightly): every target for FUZZ_SECONDS, seeded from ../shared.
+# A crash leaves its input in fuzz/artifacts/<target>/: fix the bug, then copy the input
+# into fuzz/regressions/<target>/ (run by tests/fuzz_regressions.rs).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
+SHARED ?= $(CURDIR)/../shared
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked || cargo install cargo-fuzz
+	python3 scripts/fuzz_seeds.py "$(SHARED)"
+	cd fuzz && cargo +nightly fuzz build
+	@mkdir -p fuzz/logs; failed=0; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t fuzz/artifacts/$$t; \
+	  (cd fuzz && cargo +nightly fuzz run $$t corpus/$$t regressions/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >logs/$$t.log 2>&1) || failed=1; \
+	  execs=$$(awk '/stat::number_of_executed_units/{print $$2}' fuzz/logs/$$t.log | tail -1); \
+	  crashes=$$(ls fuzz/artifacts/$$t | wc -l); \
+	  echo "fuzz: $$t execs=$${execs:-0} crashes=$$crashes"; \
+	  [[ $$crashes == 0 ]] || failed=1; \
+	done; exit $$failed

@@ -50,6 +50,8 @@
 pub mod bytes;
 pub mod device;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hid;
 pub mod ledger;
 pub mod path;

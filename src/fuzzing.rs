@@ -1,0 +1,226 @@
+//! Fuzz entry points: one function per decoder that reads untrusted bytes (from a
+//! device, a caller or a host). Each calls the real code and ignores the result; none
+//! may panic. Used by the cargo-fuzz targets in `fuzz/` and by
+//! `tests/fuzz_regressions.rs`.
+
+use crate::ledger::btc::interpreter::Interpreter;
+use crate::ledger::btc::merkle::{self, Hash32, MerkleTree};
+use crate::ledger::btc::policy::WalletPolicy;
+use crate::ledger::btc::store::Store;
+use crate::trezor::btc::{keys, message, Coin};
+use crate::trezor::messages::{self as msg, InputScriptType};
+use crate::trezor::session::{Call, Interaction, Step};
+
+/// Splits `data` into length-prefixed records (one length byte, then that many bytes;
+/// the last record takes what is left).
+fn records(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while let Some((&len, tail)) = rest.split_first() {
+        let n = usize::from(len).min(tail.len());
+        let (record, next) = tail.split_at(n);
+        out.push(record);
+        rest = next;
+    }
+    out
+}
+
+/// Ledger HID framing: `data` as 64-byte reports into one decoder.
+pub fn ledger_framing(data: &[u8]) {
+    let mut decoder = crate::ledger::framing::Decoder::new(0x0101);
+    for chunk in data.chunks(64) {
+        if let Ok(Some(_)) = decoder.push(chunk) {
+            decoder = crate::ledger::framing::Decoder::new(0x0101);
+        }
+    }
+}
+
+/// A Ledger APDU reply.
+pub fn apdu_response(data: &[u8]) {
+    if let Ok(r) = crate::ledger::apdu::Response::parse(data) {
+        let _ = r.ok();
+    }
+}
+
+/// The Bitcoin app's client commands, answered from a store with some elements.
+pub fn interpreter(data: &[u8]) {
+    let mut store = Store::new();
+    store.add_preimage(b"preimage".to_vec());
+    store.add_preimage(vec![0xaa; 300]);
+    store.add_list(&[b"a".to_vec(), b"bb".to_vec(), b"ccc".to_vec()]);
+    let many: Vec<Vec<u8>> = (0u8..20).map(|i| vec![i; usize::from(i) * 20]).collect();
+    store.add_list(&many);
+    store.add_map(&[
+        (b"k1".to_vec(), b"v1".to_vec()),
+        (b"k2".to_vec(), vec![7; 100]),
+    ]);
+    let mut interpreter = Interpreter::new(store);
+    for command in records(data) {
+        let _ = interpreter.execute(command);
+    }
+    let _ = interpreter.take_yielded();
+}
+
+/// Merkle proofs: a tree size, index, leaf and proof from `data`.
+pub fn merkle_proof(data: &[u8]) {
+    let Some((head, rest)) = data.split_first_chunk::<4>() else {
+        return;
+    };
+    let size = usize::from(u16::from_be_bytes([head[0], head[1]]));
+    let index = usize::from(u16::from_be_bytes([head[2], head[3]]));
+    let mut hashes = rest
+        .chunks_exact(32)
+        .filter_map(|c| Hash32::try_from(c).ok());
+    let leaf = hashes.next().unwrap_or([0; 32]);
+    let proof: Vec<Hash32> = hashes.collect();
+    let _ = merkle::root_from_proof(size, index, leaf, &proof);
+    let tree = MerkleTree::from_elements(&records(rest));
+    if let Some(p) = tree.proof(index) {
+        if let Some(l) = tree.leaf(index) {
+            let _ = merkle::root_from_proof(tree.len(), index, l, &p);
+        }
+    }
+    let _ = tree.index_of(&leaf);
+}
+
+/// Trezor codec v1: `data` as 64-byte packets into one decoder, and as one message.
+pub fn trezor_framing(data: &[u8]) {
+    let _ = crate::trezor::framing::decode_message(data);
+    let mut decoder = crate::trezor::framing::Decoder::new();
+    for chunk in data.chunks(64) {
+        if let Ok(Some(_)) = decoder.push(chunk) {
+            decoder = crate::trezor::framing::Decoder::new();
+        }
+    }
+}
+
+fn feed<T: 'static>(mut call: Call<T>, data: &[u8]) {
+    let _ = call.start();
+    let mut interaction = Interaction::none();
+    for record in records(data) {
+        let Some((ty, payload)) = record.split_first_chunk::<2>() else {
+            return;
+        };
+        match call.on_message(u16::from_be_bytes(*ty), payload, &mut interaction) {
+            Ok(Step::Send { .. }) => {}
+            Ok(Step::Done(_)) | Err(_) => return,
+        }
+    }
+}
+
+/// Trezor protobuf replies: every message type the host decodes, and the call machines
+/// fed `data` as a stream of (type, payload) replies.
+pub fn trezor_messages(data: &[u8]) {
+    let _ = msg::decode::<msg::Success>(data);
+    let _ = msg::decode::<msg::Failure>(data);
+    let _ = msg::decode::<msg::PublicKey>(data);
+    let _ = msg::decode::<msg::PinMatrixRequest>(data);
+    let _ = msg::decode::<msg::TxRequest>(data);
+    let _ = msg::decode::<msg::ButtonRequest>(data);
+    let _ = msg::decode::<msg::Address>(data);
+    let _ = msg::decode::<msg::MessageSignature>(data);
+    let _ = msg::decode::<msg::PassphraseRequest>(data);
+    if let Ok(f) = msg::decode::<msg::Features>(data) {
+        let _ = crate::trezor::features::check(&f);
+    }
+    let Ok(path) = crate::path::parse("m/84'/0'/0'/0/0") else {
+        return;
+    };
+    let st = InputScriptType::SPENDWITNESS;
+    let selector = data.first().copied().unwrap_or(0) % 5;
+    let rest = data.get(1..).unwrap_or_default();
+    match selector {
+        0 => feed(
+            keys::get_address(&path, Coin::Bitcoin, st, None, false),
+            rest,
+        ),
+        1 => feed(keys::get_public_key(&path, Coin::Bitcoin, st, false), rest),
+        2 => feed(keys::master_fingerprint(), rest),
+        3 => feed(
+            message::sign_message(&path, Coin::Testnet, st, b"hello"),
+            rest,
+        ),
+        _ => feed(
+            message::verify_message("bc1qxyz", &[0; 65], b"hello", Coin::Bitcoin),
+            rest,
+        ),
+    }
+}
+
+/// A PSBT (v0 or v2): parsed, converted to `bitcoin`'s type and to v2 maps.
+pub fn psbt(data: &[u8]) {
+    if let Ok(raw) = crate::psbt::raw::decode(data) {
+        let _ = raw.to_bitcoin();
+        let _ = raw.to_v2_maps();
+        let _ = raw.unsigned_tx();
+        let _ = raw.serialize();
+    }
+}
+
+/// BIP-388 wallet policies and descriptors from UTF-8 text: the whole text as a
+/// descriptor, and its lines as a template followed by keys.
+pub fn policy(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(p) = crate::ledger::btc::descriptor::policy_from_descriptor(text, "fuzz") {
+        let _ = p.policy.descriptor();
+        let _ = p.policy.serialize();
+    }
+    let mut lines = text.lines();
+    let template = lines.next().unwrap_or_default();
+    let keys: Vec<String> = lines.map(str::to_owned).collect();
+    if let Ok(p) = WalletPolicy::new("fuzz", template, keys) {
+        let _ = p.descriptor();
+        let _ = p.serialize();
+    }
+}
+
+/// BIP-32 paths from UTF-8 text.
+pub fn path(data: &[u8]) {
+    if let Ok(text) = core::str::from_utf8(data) {
+        if let Ok(p) = crate::path::parse(text) {
+            let _ = crate::path::format(&p);
+        }
+        let _ = crate::path::parse_any(text);
+    }
+}
+
+/// HID report descriptors.
+pub fn hid_report_descriptor(data: &[u8]) {
+    let _ = crate::hid::report_descriptor::collections(data);
+    let _ = crate::hid::report_descriptor::primary_usage_page(data);
+}
+
+/// The simulated Ledger's APDU decoder: `data` as length-prefixed APDUs.
+#[cfg(feature = "simulator")]
+pub fn sim_ledger(data: &[u8]) {
+    let mut sim = crate::sim::ledger::SimLedger::new(Default::default());
+    let _ = sim.apdu(data);
+    for apdu in records(data) {
+        let _ = sim.apdu(apdu);
+    }
+}
+
+/// The simulated Trezor's packet decoder: `data` as 64-byte packets.
+#[cfg(feature = "simulator")]
+pub fn sim_trezor(data: &[u8]) {
+    use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+    thread_local! {
+        // Deriving the seed (PBKDF2) dominates a run; every run gets the same seed.
+        static SEED: Option<Seed> = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").ok();
+    }
+    let Some(seed) = SEED.with(Clone::clone) else {
+        return;
+    };
+    let mut sim = crate::sim::trezor::TrezorSim::new(
+        seed,
+        crate::sim::confirm::Confirm::Approve,
+        crate::sim::fault::Faults::none(),
+    );
+    for packet in data.chunks(64) {
+        if sim.handle_packet(packet).is_err() {
+            return;
+        }
+    }
+}

@@ -5,6 +5,9 @@
 //! ecosystem's formats: BIP-32 paths, descriptors or BIP-388 policies, PSBTs; the
 //! caller never sees a CLA byte or a protobuf type.
 
+mod message_key;
+mod provenance;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -256,11 +259,12 @@ impl Device {
         }
     }
 
-    /// The xpub at `path` (xpub on mainnet paths, tpub on test ones).
+    /// The device's xpub at `path`, as it says (see [`Device::xpub`] for the checked
+    /// one).
     ///
     /// # Errors
     /// Transport, device and protocol errors.
-    pub async fn xpub(&mut self, path: &DerivationPath, display: bool) -> Result<Xpub> {
+    async fn device_xpub(&mut self, path: &DerivationPath, display: bool) -> Result<Xpub> {
         match self {
             Device::Ledger(l) => l.xpub(path, display).await,
             Device::Trezor(t) => Ok(t.xpub(path, display).await?.xpub),
@@ -359,13 +363,23 @@ impl Device {
         })
     }
 
-    /// Signs `message` with the key at `path` (BIP-137), returning base64.
+    /// Signs `message` with the key at `path` (BIP-137), returning base64. The
+    /// signature is checked to be by the key at `path` (Trezor: by the address it
+    /// reports; Ledger: by the device's public key at `path`).
     ///
     /// # Errors
-    /// `user-rejected`; transport, device and protocol errors.
+    /// `user-rejected`; `protocol` when the signature is not by that key over this
+    /// message; transport, device and protocol errors.
     pub async fn sign_message(&mut self, path: &DerivationPath, message: &[u8]) -> Result<String> {
         match self {
-            Device::Ledger(l) => l.sign_message(path, message).await,
+            Device::Ledger(l) => {
+                // The Ledger answers a bare signature: check it against the key the
+                // device has at `path`.
+                let key = l.xpub(path, false).await?.public_key;
+                let signature = l.sign_message(path, message).await?;
+                message_key::check(&signature, message, &key, path)?;
+                Ok(signature)
+            }
             Device::Trezor(t) => Ok(t.sign_message(path, message).await?.base64()),
         }
     }

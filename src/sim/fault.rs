@@ -16,9 +16,11 @@ pub enum Fault {
     DuplicatePacket(usize),
     /// Answer on another channel (Ledger) / without the magic (Trezor).
     WrongChannel,
-    /// Use a wrong packet tag.
+    /// Use a wrong packet tag (Ledger); send continuation packets without their `?`
+    /// marker (Trezor).
     WrongTag,
-    /// Skip a sequence number in multi-packet replies.
+    /// Skip a sequence number in multi-packet replies (Ledger); send the last two
+    /// packets of a multi-packet reply swapped (Trezor, whose codec has no numbers).
     WrongSequence,
     /// Claim a shorter length than the data carries.
     TruncatedLength,
@@ -30,7 +32,18 @@ pub enum Fault {
     BadSignature,
     /// Return a public key that is not the one asked for / not in the policy.
     ForeignPubkey,
-    /// Send a client command the host never committed to (Ledger).
+    /// Sign with the right key over another digest (a sighash with a byte changed, a
+    /// message with a byte changed): well-formed, but it does not verify.
+    OtherSighash,
+    /// Report the address of another index than the one asked for.
+    WrongAddress,
+    /// Answer xpubs derived from a foreign seed while reporting this device's own
+    /// master fingerprint (Ledger: GET_MASTER_FINGERPRINT; Trezor: `root_fingerprint`
+    /// and the parent fingerprint of `m/0'`, where hosts read it).
+    WrongFingerprint,
+    /// Send something the host never asked for: a client command it never committed
+    /// to (Ledger); a reply of a message type the call does not expect, and in SignTx
+    /// a TxRequest for an input that does not exist (Trezor).
     UnexpectedClientCommand,
     /// Never finish: YIELD (Ledger) or TxRequest (Trezor) forever.
     EndlessLoop,

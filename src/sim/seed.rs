@@ -12,6 +12,11 @@ pub const SPECULOS_MNEMONIC: &str = "glory promote mansion idle axis finger extr
 /// Trezor's test mnemonic, "all" twelve times (master fingerprint `5c9e228d`).
 pub const TREZOR_TEST_MNEMONIC: &str = "all all all all all all all all all all all all";
 
+/// A seed no simulated device has by default (the BIP-39 test vector "abandon" × 11,
+/// "about"): lying devices derive their foreign keys from it.
+pub const FOREIGN_MNEMONIC: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
 /// A device's secret: the BIP-32 master key of a BIP-39 seed.
 #[derive(Clone)]
 pub struct Seed {

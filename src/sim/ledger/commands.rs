@@ -77,7 +77,12 @@ fn extended_pubkey(ctx: &AppContext, data: &[u8]) -> SimResult<Vec<u8>> {
     if display > 1 {
         return Err(SW_INCORRECT_DATA);
     }
-    let xpub = ctx.xpub(&path).ok_or(SW_INCORRECT_DATA)?;
+    let xpub = if ctx.faults.has(Fault::WrongFingerprint) {
+        ctx.foreign_xpub(&path)
+    } else {
+        ctx.xpub(&path)
+    }
+    .ok_or(SW_INCORRECT_DATA)?;
     let text = xpub.to_string();
     if display == 1 && !ctx.confirm(&Prompt::Show(format!("{path}: {text}"))) {
         return Err(SW_DENY);
@@ -211,16 +216,32 @@ async fn wallet_address(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimRe
     let serialized = link.preimage(&wallet_id).await?;
     let policy = read_policy(link, &serialized).await?;
     authorize(ctx, &policy, &wallet_id, &hmac)?;
-    let index = if ctx.faults.has(Fault::ForeignPubkey) {
-        index + 1
+    let address = if ctx.faults.has(Fault::ForeignPubkey) {
+        foreign_address(ctx)?
     } else {
-        index
+        // Another index than asked (flipping the last bit keeps it unhardened).
+        let index = if ctx.faults.has(Fault::WrongAddress) {
+            index ^ 1
+        } else {
+            index
+        };
+        derive_address(&policy, change == 1, index, ctx.network()).map_err(bad)?
     };
-    let address = derive_address(&policy, change == 1, index, ctx.network()).map_err(bad)?;
     if display == 1 && !ctx.confirm(&Prompt::Show(address.clone())) {
         return Err(SW_DENY);
     }
     Ok(address.into_bytes())
+}
+
+/// The p2wpkh address of a key the policy does not hold (our key at `m/7`).
+fn foreign_address(ctx: &AppContext) -> SimResult<String> {
+    let xpub = ctx
+        .xpub(&DerivationPath::from(vec![ChildNumber::Normal {
+            index: 7,
+        }]))
+        .ok_or(SW_INCORRECT_DATA)?;
+    let key = bitcoin::CompressedPublicKey(xpub.public_key);
+    Ok(bitcoin::Address::p2wpkh(&key, ctx.network()).to_string())
 }
 
 async fn sign_message(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimResult<Vec<u8>> {
@@ -247,6 +268,10 @@ async fn sign_message(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimResu
     }
     let seed = ctx.seed.as_ref().ok_or(SW_INCORRECT_DATA)?;
     let key = seed.xpriv(&path).map_err(bad)?.private_key;
+    if ctx.faults.has(Fault::OtherSighash) {
+        // The right key over another message.
+        message.push(b'!');
+    }
     let digest = message_hash(&message).to_byte_array();
     let sig = seed
         .secp()

@@ -10,7 +10,7 @@ use crate::ledger::btc::merkle::Hash32;
 use crate::ledger::btc::policy::WalletPolicy;
 use crate::sim::confirm::{Confirm, Prompt};
 use crate::sim::fault::Faults;
-use crate::sim::seed::{Seed, SPECULOS_MNEMONIC};
+use crate::sim::seed::{Seed, FOREIGN_MNEMONIC, SPECULOS_MNEMONIC};
 
 /// How to build a simulated Ledger.
 #[derive(Debug, Clone)]
@@ -128,6 +128,14 @@ impl AppContext {
     /// Our xpub at `path`, if the seed is valid.
     pub fn xpub(&self, path: &DerivationPath) -> Option<Xpub> {
         self.seed.as_ref()?.xpub(path, self.network_kind()).ok()
+    }
+
+    /// The xpub at `path` of a seed that is not ours (for `WrongFingerprint`).
+    pub fn foreign_xpub(&self, path: &DerivationPath) -> Option<Xpub> {
+        Seed::from_mnemonic(FOREIGN_MNEMONIC, "")
+            .ok()?
+            .xpub(path, self.network_kind())
+            .ok()
     }
 
     /// The origin path of key `index` of `policy` when it is this device's key (its

@@ -37,6 +37,7 @@ pub struct SimLedger {
     app_open: bool,
     running: Option<(Running, Rc<HostLink>)>,
     exchanges: usize,
+    faults_at: usize,
 }
 
 impl core::fmt::Debug for SimLedger {
@@ -74,6 +75,7 @@ impl SimLedger {
             app_open,
             running: None,
             exchanges: 0,
+            faults_at: 0,
         }
     }
 
@@ -83,6 +85,13 @@ impl SimLedger {
         self.options.faults = faults;
         self.ctx = Rc::new(AppContext::new(self.options.clone()));
         self.running = None;
+        self.faults_at = self.exchanges;
+    }
+
+    /// How many APDUs were answered since the faults were last set (what
+    /// `DisconnectAfter(k)` counts).
+    pub fn exchanges_since_faults(&self) -> usize {
+        self.exchanges.saturating_sub(self.faults_at)
     }
 
     /// The app's context (seed, network, confirmation policy, faults).

@@ -23,12 +23,10 @@ fn identity() -> Identity {
 
 /// A transport that hands whole APDUs to `sim`.
 pub fn apdu_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
-    let mut count = 0usize;
     MemoryTransport::new(Packets::Messages, identity(), move |apdu: &[u8]| {
-        count += 1;
         let mut s = sim.borrow_mut();
         if let Some(k) = s.context().faults.disconnect_after() {
-            if count > k {
+            if s.exchanges_since_faults() >= k {
                 return Err(Error::Disconnected);
             }
         }
@@ -43,7 +41,6 @@ pub fn apdu_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
 /// applies the link-level faults to the reply packets.
 pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
     let mut decoder: Option<(u16, Decoder)> = None;
-    let mut exchanges = 0usize;
     MemoryTransport::new(Packets::Reports64, identity(), move |packet: &[u8]| {
         let channel = match packet {
             [a, b, ..] => u16::from_be_bytes([*a, *b]),
@@ -59,10 +56,12 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
             return Ok(vec![]);
         };
         decoder = None;
-        exchanges += 1;
         let mut s = sim.borrow_mut();
         let faults = s.context().faults.clone();
-        if faults.disconnect_after().is_some_and(|k| exchanges > k) {
+        if faults
+            .disconnect_after()
+            .is_some_and(|k| s.exchanges_since_faults() >= k)
+        {
             return Err(Error::Disconnected);
         }
         if faults.has(Fault::NoAnswer) {

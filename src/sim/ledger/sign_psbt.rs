@@ -230,6 +230,13 @@ async fn sign_input(
     let input = psbt.inputs.get(p.index).ok_or(SW_INCORRECT_DATA)?;
     let utxo = prevouts.get(p.index).ok_or(SW_INCORRECT_DATA)?;
     let foreign = ctx.faults.has(Fault::ForeignPubkey);
+    // `OtherSighash`: the right key over a digest with a byte changed.
+    let sighash = |mut digest: [u8; 32]| {
+        if ctx.faults.has(Fault::OtherSighash) {
+            digest[0] ^= 1;
+        }
+        Message::from_digest(digest)
+    };
     let corrupt = |mut sig: Vec<u8>| {
         if ctx.faults.has(Fault::BadSignature) {
             if let Some(b) = sig.get_mut(8) {
@@ -268,7 +275,7 @@ async fn sign_input(
                         .map_err(bad)?;
                     let tweaked = keypair.tap_tweak(secp, info.merkle_root());
                     let sig = secp.sign_schnorr_with_aux_rand(
-                        &Message::from_digest(hash.to_byte_array()),
+                        &sighash(hash.to_byte_array()),
                         &tweaked.to_keypair(),
                         &[0; 32],
                     );
@@ -299,7 +306,7 @@ async fn sign_input(
                         )
                         .map_err(bad)?;
                     let sig = secp.sign_schnorr_with_aux_rand(
-                        &Message::from_digest(hash.to_byte_array()),
+                        &sighash(hash.to_byte_array()),
                         &keypair,
                         &[0; 32],
                     );
@@ -335,7 +342,7 @@ async fn sign_input(
                         .map_err(bad)?
                         .to_byte_array()
                 };
-                let sig = secp.sign_ecdsa(&Message::from_digest(digest), &secret);
+                let sig = secp.sign_ecdsa(&sighash(digest), &secret);
                 let mut bytes = sig.serialize_der().to_vec();
                 bytes.push(ty.to_u32() as u8);
                 let key = if foreign {

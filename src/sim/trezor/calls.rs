@@ -2,6 +2,7 @@
 
 use crate::sim::confirm::Prompt;
 use crate::sim::fault::Fault;
+use crate::sim::seed::{Seed, FOREIGN_MNEMONIC};
 use crate::sim::trezor::device::{failure_reply, Pending};
 use crate::sim::trezor::keys::{self, path_of, Refusal};
 use crate::sim::trezor::TrezorSim;
@@ -43,22 +44,42 @@ impl TrezorSim {
             address_n.push(7);
         }
         let path = path_of(&address_n);
-        let xpub = self
-            .seed
-            .xpub(&path, bitcoin::NetworkKind::from(coin.network()))
-            .map_err(keys::refusal)?;
+        let network = bitcoin::NetworkKind::from(coin.network());
+        let own_fingerprint = self.seed.fingerprint();
+        let xpub = if self.faults.has(Fault::WrongFingerprint) {
+            let mut x = Seed::from_mnemonic(FOREIGN_MNEMONIC, "")
+                .and_then(|s| s.xpub(&path, network))
+                .map_err(keys::refusal)?;
+            // Where hosts read the master fingerprint (the parent of m/0'), the liar
+            // still says its own.
+            if m.address_n == [0x8000_0000] {
+                x.parent_fingerprint = own_fingerprint;
+            }
+            x
+        } else {
+            self.seed.xpub(&path, network).map_err(keys::refusal)?
+        };
         let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
         Ok(PublicKey {
             node: Some(node_of(&xpub)),
             xpub: keys::xpub_string(&xpub, coin, st, m.ignore_xpub_magic == Some(true)),
-            root_fingerprint: Some(u32::from_be_bytes(self.seed.fingerprint().to_bytes())),
+            root_fingerprint: Some(u32::from_be_bytes(own_fingerprint.to_bytes())),
             descriptor: keys::descriptor(&self.seed, &path, &xpub, st),
         })
     }
 
-    pub(super) fn get_address(&mut self, m: GetAddress) -> Vec<(u16, Vec<u8>)> {
+    pub(super) fn get_address(&mut self, mut m: GetAddress) -> Vec<(u16, Vec<u8>)> {
+        if self.faults.has(Fault::WrongAddress) {
+            another_index(&mut m);
+        }
         let address = keys::coin_of(m.coin_name.as_deref()).and_then(|coin| {
             let st = m.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
+            if self.faults.has(Fault::ForeignPubkey) {
+                // A key neither the path nor the multisig holds: ours at m/7.
+                let key = keys::secret(&self.seed, &path_of(&[7]))?;
+                let pk = bitcoin::CompressedPublicKey(key.public_key(self.seed.secp()));
+                return keys::address_of(&bitcoin::ScriptBuf::new_p2wpkh(&pk.wpubkey_hash()), coin);
+            }
             let spk =
                 keys::script_pubkey(&self.seed, &path_of(&m.address_n), st, m.multisig.as_ref())?;
             keys::address_of(&spk, coin)
@@ -89,12 +110,17 @@ impl TrezorSim {
             let path = path_of(&m.address_n);
             let spk = keys::script_pubkey(&self.seed, &path, st, None)?;
             let address = keys::address_of(&spk, coin)?;
+            let mut signed = m.message.clone();
+            if self.faults.has(Fault::OtherSighash) {
+                // The right key over another message.
+                signed.push(b'!');
+            }
             let mut signature = keys::sign_message(
                 &self.seed,
                 &path,
                 st,
                 m.no_script_type == Some(true),
-                &m.message,
+                &signed,
             )?;
             if self.faults.has(Fault::BadSignature) {
                 if let Some(last) = signature.last_mut() {
@@ -135,6 +161,23 @@ impl TrezorSim {
                 )
             }
             Err(r) => failure_reply(r),
+        }
+    }
+}
+
+/// Moves an address request to the neighbouring index (fault `WrongAddress`): the
+/// last step of its path, and of its multisig's paths, with the last bit flipped.
+fn another_index(m: &mut GetAddress) {
+    let flip = |path: &mut Vec<u32>| {
+        if let Some(last) = path.last_mut() {
+            *last ^= 1;
+        }
+    };
+    flip(&mut m.address_n);
+    if let Some(ms) = m.multisig.as_mut() {
+        flip(&mut ms.address_n);
+        for p in &mut ms.pubkeys {
+            flip(&mut p.address_n);
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::sim::confirm::{Confirm, Prompt};
 use crate::sim::fault::{Fault, Faults};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use crate::sim::trezor::keys::Refusal;
-use crate::sim::trezor::sign_tx::{self, Answer, Outcome};
+use crate::sim::trezor::sign_tx::{self, Answer, Lies, Outcome};
 use crate::sim::trezor::unlock::{Asking, Protection};
 use crate::trezor::framing::Decoder;
 use crate::trezor::messages::{
@@ -53,6 +53,7 @@ pub struct TrezorSim {
     pub(super) state: State,
     pub(super) decoder: Decoder,
     pub(super) exchanges: usize,
+    pub(super) faults_at: usize,
     pub(super) packets_out: usize,
     pub(super) protection: Protection,
     pub(super) unlocked: bool,
@@ -89,6 +90,7 @@ impl TrezorSim {
             state: State::Idle,
             decoder: Decoder::new(),
             exchanges: 0,
+            faults_at: 0,
             packets_out: 0,
             protection: Protection::default(),
             unlocked: true,
@@ -154,6 +156,22 @@ impl TrezorSim {
     /// Handles one whole message from the host; returns the replies (type, payload).
     pub fn handle_message(&mut self, msg_type: u16, payload: &[u8]) -> Vec<(u16, Vec<u8>)> {
         let mut out = self.dispatch(msg_type, payload);
+        if self.faults.has(Fault::UnexpectedClientCommand) {
+            // A reply no call expects outside SignTx: a TxRequest (inside SignTx,
+            // `advance` asks for an input that does not exist instead).
+            for (ty, p) in &mut out {
+                if *ty != types::TX_REQUEST && *ty != types::BUTTON_REQUEST {
+                    (*ty, *p) = msg::encode(&TxRequest {
+                        request_type: Some(request_type::TXINPUT),
+                        details: Some(TxRequestDetailsType {
+                            request_index: Some(0),
+                            ..Default::default()
+                        }),
+                        serialized: None,
+                    });
+                }
+            }
+        }
         if self.faults.has(Fault::GarbageMessage) {
             for (_, p) in &mut out {
                 *p = vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01];
@@ -301,8 +319,13 @@ impl TrezorSim {
         let State::Signing { tx, answers, .. } = &self.state else {
             return failure_reply((failure::UNEXPECTED_MESSAGE, "Unexpected message".into()));
         };
-        let foreign = self.faults.has(Fault::ForeignPubkey);
-        let outcome = sign_tx::replay(&self.seed, tx, answers, foreign);
+        let lies = Lies {
+            foreign_key: self.faults.has(Fault::ForeignPubkey),
+            other_sighash: self.faults.has(Fault::OtherSighash),
+        };
+        let inputs_count = tx.inputs_count;
+        let outcome = sign_tx::replay(&self.seed, tx, answers, lies);
+        let unexpected = self.faults.has(Fault::UnexpectedClientCommand);
         let bad_sig = self.faults.has(Fault::BadSignature);
         let corrupt = |mut req: TxRequest| {
             if bad_sig {
@@ -315,9 +338,17 @@ impl TrezorSim {
             req
         };
         match outcome {
-            Outcome::Request(req) => {
+            Outcome::Request(mut req) => {
                 if let State::Signing { waiting, .. } = &mut self.state {
                     *waiting = Waiting::Tx;
+                }
+                if unexpected {
+                    // An input of the transaction being signed that does not exist.
+                    req.request_type = Some(request_type::TXINPUT);
+                    req.details = Some(TxRequestDetailsType {
+                        request_index: Some(inputs_count),
+                        ..Default::default()
+                    });
                 }
                 reply(&corrupt(req))
             }

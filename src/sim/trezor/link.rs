@@ -1,8 +1,11 @@
 //! The simulated Trezor's link layer: 64-byte packets in and out (with the
 //! link-level faults), and in-memory transports around it.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crate::error::{Error, Result};
-use crate::sim::fault::Fault;
+use crate::sim::fault::{Fault, Faults};
 use crate::sim::trezor::TrezorSim;
 use crate::transport::memory::MemoryTransport;
 use crate::transport::{Identity, Packets};
@@ -17,7 +20,7 @@ impl TrezorSim {
     /// `disconnected` once `DisconnectAfter(k)` exchanges are done.
     pub fn handle_packet(&mut self, packet: &[u8]) -> Result<Vec<Vec<u8>>> {
         if let Some(k) = self.faults.disconnect_after() {
-            if self.exchanges >= k {
+            if self.exchanges.saturating_sub(self.faults_at) >= k {
                 return Err(Error::Disconnected);
             }
         }
@@ -56,8 +59,18 @@ impl TrezorSim {
                     first[5..9].copy_from_slice(&(len + 200).to_be_bytes());
                 }
             }
-            for p in packets {
-                let n = self.packets_out;
+            if self.faults.has(Fault::WrongTag) {
+                // Continuation packets without their '?' marker.
+                for p in packets.iter_mut().skip(1) {
+                    p[0] = 0;
+                }
+            }
+            if self.faults.has(Fault::WrongSequence) && packets.len() > 1 {
+                // Codec v1 has no sequence numbers: the last two packets come swapped.
+                let n = packets.len();
+                packets.swap(n - 2, n - 1);
+            }
+            for (n, p) in packets.into_iter().enumerate() {
                 self.packets_out += 1;
                 if self.faults.has(Fault::DropPacket(n)) {
                     continue;
@@ -71,16 +84,33 @@ impl TrezorSim {
         Ok(out)
     }
 
+    /// Switches misbehaviours on or off, as a device that was unplugged and plugged
+    /// back: a half-read message and a call in progress are forgotten (the session
+    /// stays). `DisconnectAfter(k)` counts from here.
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
+        self.faults_at = self.exchanges;
+        self.decoder = framing::Decoder::new();
+        self.state = super::device::State::Idle;
+    }
+
+    /// How many messages were answered since the faults were last set.
+    pub fn exchanges_since_faults(&self) -> usize {
+        self.exchanges.saturating_sub(self.faults_at)
+    }
+
+    /// Puts a shared simulator behind an in-memory link of 64-byte packets, so a test
+    /// can switch faults on and off while a host holds the link.
+    pub fn shared_transport(sim: Rc<RefCell<TrezorSim>>) -> MemoryTransport {
+        MemoryTransport::new(Packets::Reports64, identity(), move |packet| {
+            sim.borrow_mut().handle_packet(packet)
+        })
+    }
+
     /// Puts the simulator behind an in-memory link of 64-byte packets (the WebUSB /
     /// HID path).
     pub fn into_transport(mut self) -> MemoryTransport {
-        let identity = Identity {
-            vendor_id: 0x1209,
-            product_id: 0x53c1,
-            usage_page: None,
-            product_name: "TREZOR (simulated)".into(),
-        };
-        MemoryTransport::new(Packets::Reports64, identity, move |packet| {
+        MemoryTransport::new(Packets::Reports64, identity(), move |packet| {
             self.handle_packet(packet)
         })
     }
@@ -97,5 +127,15 @@ impl TrezorSim {
                 .map(|(t, p)| framing::encode_message(t, &p))
                 .collect()
         })
+    }
+}
+
+/// The USB identity of the simulated Trezor (a model T).
+fn identity() -> Identity {
+    Identity {
+        vendor_id: 0x1209,
+        product_id: 0x53c1,
+        usage_page: None,
+        product_name: "TREZOR (simulated)".into(),
     }
 }

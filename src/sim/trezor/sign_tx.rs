@@ -72,9 +72,28 @@ fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
     }
 }
 
-/// Replays signing of `tx` with `answers` (signing with a foreign key when
-/// `foreign_key`); every stop is an [`Outcome`].
-pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer], foreign_key: bool) -> Outcome {
+/// How a lying simulator signs (see [`Fault`](crate::sim::fault::Fault)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lies {
+    /// Sign with a key the input does not use (`ForeignPubkey`).
+    pub foreign_key: bool,
+    /// Sign a sighash with a byte changed (`OtherSighash`).
+    pub other_sighash: bool,
+}
+
+impl Lies {
+    /// The message actually signed for the sighash `digest`.
+    fn message(self, mut digest: [u8; 32]) -> Message {
+        if self.other_sighash {
+            digest[0] ^= 1;
+        }
+        Message::from_digest(digest)
+    }
+}
+
+/// Replays signing of `tx` with `answers` (lying as `lies` says); every stop is an
+/// [`Outcome`].
+pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer], lies: Lies) -> Outcome {
     let mut run = Run {
         seed,
         answers,
@@ -82,12 +101,12 @@ pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer], foreign_key: bool) -
         buf: Vec::new(),
         sig: None,
     };
-    match flow(&mut run, tx, foreign_key) {
+    match flow(&mut run, tx, lies) {
         Ok(finished) | Err(finished) => finished,
     }
 }
 
-fn flow(run: &mut Run<'_>, tx: &SignTx, foreign_key: bool) -> Step<Outcome> {
+fn flow(run: &mut Run<'_>, tx: &SignTx, lies: Lies) -> Step<Outcome> {
     let seed = run.seed;
     let coin = keys::coin_of(tx.coin_name.as_deref()).or_else(refuse)?;
     if tx.inputs_count == 0
@@ -214,7 +233,7 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, foreign_key: bool) -> Step<Outcome> {
     }
     write_varint(&mut run.buf, u64::from(tx.inputs_count));
     for (i, (orig, spk)) in inputs.iter().enumerate() {
-        let path = signing_path(orig, foreign_key);
+        let path = signing_path(orig, lies.foreign_key);
         if is_segwit(orig.script_type) {
             let txi = run.input(i as u32)?;
             if txi != *orig {
@@ -257,7 +276,7 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, foreign_key: bool) -> Step<Outcome> {
                 .legacy_signature_hash(i, code, EcdsaSighashType::All.to_u32())
                 .map_err(|_| Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into())))?;
             let sig = secp
-                .sign_ecdsa(&Message::from_digest(hash.to_byte_array()), &sk)
+                .sign_ecdsa(&lies.message(hash.to_byte_array()), &sk)
                 .serialize_der()
                 .to_vec();
             let script_sig = match &ms {
@@ -297,7 +316,7 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, foreign_key: bool) -> Step<Outcome> {
             if txi != *orig {
                 return changed();
             }
-            let path = signing_path(orig, foreign_key);
+            let path = signing_path(orig, lies.foreign_key);
             if orig.script_type == Some(InputScriptType::SPENDTAPROOT) {
                 let kp = keys::taproot_keypair(seed, &path).or_else(refuse)?;
                 let hash = cache
@@ -309,8 +328,7 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, foreign_key: bool) -> Step<Outcome> {
                     .map_err(|_| {
                         Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into()))
                     })?;
-                let sig =
-                    secp.sign_schnorr_no_aux_rand(&Message::from_digest(hash.to_byte_array()), &kp);
+                let sig = secp.sign_schnorr_no_aux_rand(&lies.message(hash.to_byte_array()), &kp);
                 run.buf.push(1);
                 push(&mut run.buf, sig.as_ref());
                 run.sig = Some((i as u32, sig.as_ref().to_vec()));
@@ -335,7 +353,7 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, foreign_key: bool) -> Step<Outcome> {
                 }
                 .ok_or_else(|| Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into())))?;
                 let sig = secp
-                    .sign_ecdsa(&Message::from_digest(hash.to_byte_array()), &sk)
+                    .sign_ecdsa(&lies.message(hash.to_byte_array()), &sk)
                     .serialize_der()
                     .to_vec();
                 match &ms {

@@ -155,12 +155,16 @@ impl<T: Transport> Trezor<T> {
     pub async fn exchange(&mut self, msg_type: u16, payload: &[u8]) -> Result<(u16, Vec<u8>)> {
         match self.transport.packets() {
             Packets::Messages => {
+                self.transport.discard_pending();
                 let m = framing::encode_message(msg_type, payload)?;
                 self.transport.send(&m).await?;
                 let reply = self.recv_or_cancel().await?;
                 framing::decode_message(&reply)
             }
             Packets::Reports64 => {
+                // Packets left from a reply that went wrong (a duplicate, the rest of
+                // a message whose start was bad) must not be read as this reply.
+                self.transport.discard_pending();
                 for packet in framing::encode(msg_type, payload)? {
                     self.transport.send(&packet).await?;
                 }

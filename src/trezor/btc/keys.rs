@@ -133,6 +133,18 @@ pub fn xpub_of(node: &HdNodeType, network: NetworkKind) -> Result<Xpub> {
     })
 }
 
+/// The descriptor firmware adds to PublicKey must carry a valid checksum: codec v1
+/// has no integrity check of its own, so a reply garbled on the link (packets out of
+/// order) is caught here even in a field the caller may not read.
+fn check_descriptor(reply: &PublicKey) -> Result<()> {
+    if let Some(d) = &reply.descriptor {
+        miniscript::descriptor::checksum::verify_checksum(d).map_err(|e| {
+            Error::protocol(format!("the trezor's account descriptor is garbled: {e}"))
+        })?;
+    }
+    Ok(())
+}
+
 fn check_node(node: &HdNodeType, path: &DerivationPath) -> Result<()> {
     let expected = address_n(path);
     if node.depth as usize != expected.len()
@@ -170,6 +182,7 @@ pub fn get_public_key(
             .as_ref()
             .ok_or_else(|| Error::protocol("publickey without its node"))?;
         check_node(node, &path)?;
+        check_descriptor(&reply)?;
         let network = NetworkKind::from(coin.network());
         let xpub = xpub_of(node, network)?;
         let parsed = Xpub::from_str(&reply.xpub).map_err(|e| {
@@ -211,6 +224,7 @@ pub fn master_fingerprint() -> Call<Fingerprint> {
                 node.depth
             )));
         }
+        check_descriptor(&reply)?;
         let parent = Fingerprint::from(node.fingerprint.to_be_bytes());
         // Firmware 1.9.4 / 2.3.5 and later also say it directly; both must agree.
         if let Some(root) = reply.root_fingerprint {

@@ -101,6 +101,20 @@ fn a_foreign_public_key_is_caught() {
 }
 
 #[test]
+fn a_txrequest_for_an_input_that_does_not_exist_is_a_protocol_error() {
+    // SignTx run directly (outside SignTx, the fault answers every call with a
+    // TxRequest, so the fingerprint is given here).
+    let mut t = faulty(vec![Fault::UnexpectedClientCommand]);
+    let (raw, psbt) = psbt_of(&case("test_signtx::test_one_one_fee"));
+    let p = plan::build(&psbt, Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]), None).unwrap();
+    let before = raw.serialize();
+    let e = block_on(t.run(sign_tx::sign_tx(p, Rc::new(RefCell::new(0))))).unwrap_err();
+    assert_eq!(e.code(), "protocol", "{e}");
+    assert!(e.to_string().contains("input 1"), "{e}");
+    assert_eq!(raw.serialize(), before);
+}
+
+#[test]
 fn an_endless_txrequest_loop_ends() {
     let mut t = faulty(vec![Fault::EndlessLoop]);
     let (r, untouched) = sign_with(&mut t, "test_signtx_segwit_native::test_send_native");

@@ -374,9 +374,10 @@ impl Device {
         match self {
             Device::Ledger(l) => {
                 // The Ledger answers a bare signature: check it against the key the
-                // device has at `path`.
-                let key = l.xpub(path, false).await?.public_key;
+                // device has at `path` (asked after signing, so the user sees the
+                // message first and a refusal stays a refusal).
                 let signature = l.sign_message(path, message).await?;
+                let key = l.xpub(path, false).await?.public_key;
                 message_key::check(&signature, message, &key, path)?;
                 Ok(signature)
             }

@@ -88,12 +88,17 @@ const OP_NAMES: [&str; 6] = [
     "sign msg",
 ];
 
+const OK: &str = "ok";
+const T: &str = "timeout";
+const P: &str = "protocol";
+const D: &str = "device";
+const X: &str = "disconnected";
+
 /// Expected outcomes on the Ledger, row by row as [`FAULTS`], column by column as
 /// [`OPS`]. Why:
 ///
-/// - Dropped first packet: a one-packet reply never comes (`timeout`); in a longer one
-///   the second packet arrives first, out of sequence (`protocol`). Message signing
-///   starts with the xpub at the signing path, a two-packet reply.
+/// - Dropped first packet: every call here starts with a one-packet reply, which never
+///   comes (`timeout`).
 /// - Duplicated first packet: in a multi-packet reply the copy arrives where packet 1
 ///   should (`protocol`); after a one-packet reply it is stale and dropped before the
 ///   next command, so calls made only of one-packet replies (fingerprint, the address
@@ -106,50 +111,32 @@ const OP_NAMES: [&str; 6] = [
 ///   word to say (`device`, raw code kept); nothing tells it from a real one.
 /// - Lies are `protocol` where they touch the operation: a bad signature or one over
 ///   another sighash/message (signing); a foreign key (the xpub, the address, the
-///   signature's key, and the key checked before message signing); another address;
-///   keys of another seed (caught by the xpub walk at depth 1, and by the key check
-///   before message signing); an unexpected client command (every command that uses
+///   signature's key, and the key a message signature is checked against); another
+///   address; keys of another seed (caught by the xpub walk at depth 1, and by that
+///   key check after message signing); an unexpected client command (every command that uses
 ///   client commands); an endless YIELD loop (signing).
 /// - Disconnected after the first exchange: `ok` for the fingerprint (done by then),
 ///   `disconnected` for every longer call.
+#[rustfmt::skip]
 const LEDGER: [[&str; 6]; 17] = [
-    // fingerprint, xpub, address, register, sign psbt, sign msg
-    [
-        "timeout", "timeout", "timeout", "timeout", "timeout", "protocol",
-    ], // DropPacket(0)
-    ["ok", "protocol", "ok", "protocol", "protocol", "protocol"], // DuplicatePacket(0)
-    [
-        "timeout", "timeout", "timeout", "timeout", "timeout", "timeout",
-    ], // WrongChannel
-    [
-        "protocol", "protocol", "protocol", "protocol", "protocol", "protocol",
-    ], // WrongTag
-    [
-        "protocol", "protocol", "protocol", "protocol", "protocol", "protocol",
-    ], // WrongSequence
-    ["device", "device", "device", "device", "device", "device"], // TruncatedLength
-    [
-        "timeout", "timeout", "timeout", "timeout", "timeout", "timeout",
-    ], // OverlongLength
-    ["device", "device", "device", "device", "device", "device"], // GarbageMessage
-    ["ok", "ok", "ok", "ok", "protocol", "protocol"],             // BadSignature
-    ["ok", "protocol", "protocol", "ok", "protocol", "protocol"], // ForeignPubkey
-    ["ok", "ok", "ok", "ok", "protocol", "protocol"],             // OtherSighash
-    ["ok", "ok", "protocol", "ok", "ok", "ok"],                   // WrongAddress
-    ["ok", "protocol", "ok", "ok", "ok", "protocol"],             // WrongFingerprint
-    ["ok", "ok", "protocol", "protocol", "protocol", "protocol"], // UnexpectedClientCommand
-    ["ok", "ok", "ok", "ok", "protocol", "ok"],                   // EndlessLoop
-    [
-        "ok",
-        "disconnected",
-        "disconnected",
-        "disconnected",
-        "disconnected",
-        "disconnected",
-    ], // DisconnectAfter(1)
-    [
-        "timeout", "timeout", "timeout", "timeout", "timeout", "timeout",
-    ], // NoAnswer
+    // fingerprint xpub  address register sign psbt sign msg
+    [T,  T,  T,  T,  T,  T],  // DropPacket(0)
+    [OK, P,  OK, P,  P,  P],  // DuplicatePacket(0)
+    [T,  T,  T,  T,  T,  T],  // WrongChannel
+    [P,  P,  P,  P,  P,  P],  // WrongTag
+    [P,  P,  P,  P,  P,  P],  // WrongSequence
+    [D,  D,  D,  D,  D,  D],  // TruncatedLength
+    [T,  T,  T,  T,  T,  T],  // OverlongLength
+    [D,  D,  D,  D,  D,  D],  // GarbageMessage
+    [OK, OK, OK, OK, P,  P],  // BadSignature
+    [OK, P,  P,  OK, P,  P],  // ForeignPubkey
+    [OK, OK, OK, OK, P,  P],  // OtherSighash
+    [OK, OK, P,  OK, OK, OK], // WrongAddress
+    [OK, P,  OK, OK, OK, P],  // WrongFingerprint
+    [OK, OK, P,  P,  P,  P],  // UnexpectedClientCommand
+    [OK, OK, OK, OK, P,  OK], // EndlessLoop
+    [OK, X,  X,  X,  X,  X],  // DisconnectAfter(1)
+    [T,  T,  T,  T,  T,  T],  // NoAnswer
 ];
 
 /// Expected outcomes on the Trezor, as [`LEDGER`]. Codec v1 has no channel and no
@@ -176,54 +163,26 @@ const LEDGER: [[&str; 6]; 17] = [
 ///   call. An endless TxRequest loop: `protocol`.
 /// - Disconnected after the first exchange: `ok` for the one-exchange fingerprint and
 ///   address, `disconnected` otherwise.
+#[rustfmt::skip]
 const TREZOR: [[&str; 6]; 17] = [
-    // fingerprint, xpub, address, register, sign psbt, sign msg
-    [
-        "protocol", "protocol", "timeout", "protocol", "protocol", "timeout",
-    ], // DropPacket(0)
-    [
-        "protocol", "protocol", "ok", "protocol", "protocol", "protocol",
-    ], // DuplicatePacket(0)
-    [
-        "protocol", "protocol", "protocol", "protocol", "protocol", "protocol",
-    ], // WrongChannel
-    [
-        "protocol", "protocol", "ok", "protocol", "protocol", "protocol",
-    ], // WrongTag
-    [
-        "protocol", "protocol", "ok", "protocol", "protocol", "protocol",
-    ], // WrongSequence
-    [
-        "protocol", "protocol", "protocol", "protocol", "protocol", "protocol",
-    ], // TruncatedLength
-    [
-        "timeout", "timeout", "timeout", "timeout", "timeout", "timeout",
-    ], // OverlongLength
-    [
-        "protocol", "protocol", "protocol", "protocol", "protocol", "protocol",
-    ], // GarbageMessage
-    ["ok", "ok", "ok", "ok", "protocol", "protocol"], // BadSignature
-    [
-        "protocol", "protocol", "protocol", "protocol", "protocol", "ok",
-    ], // ForeignPubkey
-    ["ok", "ok", "ok", "ok", "protocol", "protocol"], // OtherSighash
-    ["ok", "ok", "protocol", "protocol", "ok", "ok"], // WrongAddress
-    ["ok", "protocol", "ok", "ok", "ok", "ok"],       // WrongFingerprint
-    [
-        "protocol", "protocol", "protocol", "protocol", "protocol", "protocol",
-    ], // UnexpectedClientCommand
-    ["ok", "ok", "ok", "ok", "protocol", "ok"],       // EndlessLoop
-    [
-        "ok",
-        "disconnected",
-        "ok",
-        "disconnected",
-        "disconnected",
-        "disconnected",
-    ], // DisconnectAfter(1)
-    [
-        "timeout", "timeout", "timeout", "timeout", "timeout", "timeout",
-    ], // NoAnswer
+    // fingerprint xpub  address register sign psbt sign msg
+    [P,  P,  T,  P,  P,  T],  // DropPacket(0)
+    [P,  P,  OK, P,  P,  P],  // DuplicatePacket(0)
+    [P,  P,  P,  P,  P,  P],  // WrongChannel
+    [P,  P,  OK, P,  P,  P],  // WrongTag
+    [P,  P,  OK, P,  P,  P],  // WrongSequence
+    [P,  P,  P,  P,  P,  P],  // TruncatedLength
+    [T,  T,  T,  T,  T,  T],  // OverlongLength
+    [P,  P,  P,  P,  P,  P],  // GarbageMessage
+    [OK, OK, OK, OK, P,  P],  // BadSignature
+    [P,  P,  P,  P,  P,  OK], // ForeignPubkey
+    [OK, OK, OK, OK, P,  P],  // OtherSighash
+    [OK, OK, P,  P,  OK, OK], // WrongAddress
+    [OK, P,  OK, OK, OK, OK], // WrongFingerprint
+    [P,  P,  P,  P,  P,  P],  // UnexpectedClientCommand
+    [OK, OK, OK, OK, P,  OK], // EndlessLoop
+    [OK, X,  OK, X,  X,  X],  // DisconnectAfter(1)
+    [T,  T,  T,  T,  T,  T],  // NoAnswer
 ];
 
 /// One simulated device behind a `Device`, with its faults switch and test data.

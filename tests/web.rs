@@ -5,6 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 
 mod common;
+#[path = "web/disconnects.rs"]
+mod disconnects;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
 #[path = "web/webusb.rs"]

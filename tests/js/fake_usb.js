@@ -9,6 +9,8 @@
 //   cancelPicker     requestDevice() rejects as if the user closed the picker
 //   claimFailures    how many claimInterface calls fail first (-1: all of them)
 //   disconnectAtIn   the k-th transferIn (from 1) makes the device vanish 20 ms later
+//   vanishDelayMs    that delay (default 20; 0: at once, before the read can be
+//                    answered, so the k-th read itself fails)
 //   settleOnDisconnect  pending transfers reject on disconnect, as Chrome does
 //                    (default true; false leaves them pending forever)
 //   respond(packet)  returns an array of 64-byte replies for each packet sent
@@ -27,6 +29,7 @@ export function installFakeTrezor(options) {
       cancelPicker: false,
       claimFailures: 0,
       disconnectAtIn: -1,
+      vanishDelayMs: 20,
       settleOnDisconnect: true,
       respond: null,
       replyDelayMs: 0,
@@ -179,7 +182,10 @@ export function installFakeTrezor(options) {
       return Promise.resolve({ status: bad, data: new DataView(new ArrayBuffer(0)) });
     }
     const result = new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-    if (stats.transfersIn === opts.disconnectAtIn) setTimeout(vanish, 20);
+    if (stats.transfersIn === opts.disconnectAtIn) {
+      if (opts.vanishDelayMs === 0) vanish();
+      else setTimeout(vanish, opts.vanishDelayMs);
+    }
     deliver();
     return result;
   };

@@ -224,3 +224,58 @@ pub fn sim_trezor(data: &[u8]) {
         }
     }
 }
+
+/// The plan [`trezor_sign_tx`] signs: two wpkh inputs of the Trezor test seed (with
+/// their previous transactions) and change, on testnet.
+#[cfg(feature = "simulator")]
+pub fn trezor_sign_tx_plan() -> Option<crate::trezor::btc::plan::Plan> {
+    use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+    let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").ok()?;
+    let policy = crate::sim::sample::wpkh_policy(&seed, true).ok()?;
+    let psbt = crate::sim::sample::funded_psbt(&policy, 2).ok()?;
+    crate::trezor::btc::plan::build(&psbt, seed.fingerprint(), None).ok()
+}
+
+/// The Trezor SignTx call machine of a fixed plan ([`trezor_sign_tx_plan`]), fed
+/// `data` as device replies (length-prefixed records of a big-endian message type and
+/// its payload), cycled until the call ends. It must end, with a result or a typed
+/// error, within its own limits (on TxRequests and on user interactions): a call
+/// still running after far more replies than those allow is a bug, and panics so the
+/// fuzzer reports it.
+#[cfg(feature = "simulator")]
+#[allow(
+    clippy::panic,
+    reason = "a fuzz target reports a call that never ends by panicking"
+)]
+pub fn trezor_sign_tx(data: &[u8]) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    thread_local! {
+        // Deriving the seed (PBKDF2) dominates a run; every run gets the same plan.
+        static PLAN: Option<crate::trezor::btc::plan::Plan> = trezor_sign_tx_plan();
+    }
+    let Some(plan) = PLAN.with(Clone::clone) else {
+        return;
+    };
+    let replies: Vec<(u16, &[u8])> = records(data)
+        .into_iter()
+        .filter_map(|r| {
+            r.split_first_chunk::<2>()
+                .map(|(ty, payload)| (u16::from_be_bytes(*ty), payload))
+        })
+        .collect();
+    if replies.is_empty() {
+        return;
+    }
+    let mut call = crate::trezor::btc::sign_tx::sign_tx(plan, Rc::new(RefCell::new(0)));
+    let _ = call.start();
+    let mut interaction = Interaction::none();
+    let bound = crate::trezor::session::MAX_INTERACTIONS + 100_000;
+    for (ty, payload) in replies.iter().cycle().take(bound) {
+        match call.on_message(*ty, payload, &mut interaction) {
+            Ok(Step::Send { .. }) => {}
+            Ok(Step::Done(_)) | Err(_) => return,
+        }
+    }
+    panic!("the signtx call machine took {bound} replies without ending");
+}

@@ -22,6 +22,7 @@ const TARGETS: &[(&str, Target)] = &[
     ),
     ("sim_ledger", hwsigner::fuzzing::sim_ledger),
     ("sim_trezor", hwsigner::fuzzing::sim_trezor),
+    ("trezor_sign_tx", hwsigner::fuzzing::trezor_sign_tx),
 ];
 
 fn edge_inputs() -> Vec<Vec<u8>> {

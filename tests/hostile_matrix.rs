@@ -185,10 +185,13 @@ const TREZOR: [[&str; 6]; 17] = [
     [T,  T,  T,  T,  T,  T],  // NoAnswer
 ];
 
+/// Sets the faults of the simulator behind a rig's `Device`.
+type FaultSwitch = Box<dyn Fn(Faults)>;
+
 /// One simulated device behind a `Device`, with its faults switch and test data.
 struct Rig {
     dev: Device,
-    set_faults: Box<dyn Fn(Faults)>,
+    set_faults: FaultSwitch,
     vendor: Vendor,
     wpkh: WalletPolicy,
     multisig: WalletPolicy,
@@ -204,7 +207,7 @@ fn rig(vendor: Vendor) -> Rig {
     };
     let me = Seed::from_mnemonic(mine, "").unwrap();
     let other = Seed::from_mnemonic(theirs, "").unwrap();
-    let (transport, set_faults): (Box<dyn Transport>, Box<dyn Fn(Faults)>) = match vendor {
+    let (transport, set_faults): (Box<dyn Transport>, FaultSwitch) = match vendor {
         Vendor::Ledger => {
             let sim = Rc::new(RefCell::new(SimLedger::new(SimLedgerOptions::default())));
             let switch = sim.clone();

@@ -171,16 +171,19 @@ function report(r) {
   );
   out.push(
     table(
-      "Trezor SignTx, simulated Trezor on UDP: messages (host to device / device to host) and host ms (median)",
-      ["inputs", "messages hw", "messages trezorlib", "hwsigner", "trezorlib", "ratio", "hwsigner in memory", "sim ms"],
+      "Trezor SignTx against the simulated Trezor on UDP: messages (host to device / device to host);\n" +
+        "host CPU ms of the signing thread and wall ms minus simulator time (medians); hwsigner native in memory",
+      ["inputs", "messages hw", "messages trezorlib", "hwsigner cpu", "trezorlib cpu", "ratio", "hwsigner wall", "trezorlib wall", "hwsigner in memory", "sim ms"],
       r.trezor.map((c) => [
-        c.inputs,
+        `${c.inputs} ${c.script}`,
         `${c.hwsignerNative.requests}/${c.hwsignerNative.replies}`,
         `${c.trezorlib.requests}/${c.trezorlib.replies}`,
+        f(c.hwsignerNative.hostCpuMs),
+        f(c.trezorlib.hostCpuMs),
+        f(c.hwsignerNative.hostCpuMs / c.trezorlib.hostCpuMs),
         f(c.hwsignerNative.hostMs),
         f(c.trezorlib.hostMs),
-        f(c.hwsignerNative.hostMs / c.trezorlib.hostMs),
-        f(r.trezorMemory.find((m) => m.inputs === c.inputs)?.hwsignerNative.hostMs),
+        f(r.trezorMemory.find((m) => m.inputs === c.inputs && m.script === c.script)?.hwsignerNative.hostMs),
         f(c.hwsignerNative.simMs, 1),
       ]),
     ),

@@ -41,12 +41,13 @@ def main():
         job = entry["job"]
         if sign_case(session, job) != job["expected_serialized_tx"]:
             raise SystemExit(f"{entry['inputs']} inputs: trezorlib's transaction differs from hwsigner's")
-        total, host, sim = [], [], []
+        total, host, sim, cpu = [], [], [], []
         for _ in range(runs):
             counters(control)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             tx = sign_case(session, job)
-            elapsed = (time.perf_counter() - t0) * 1e3
+            elapsed, c1 = (time.perf_counter() - t0) * 1e3, time.thread_time()
+            cpu.append((c1 - c0) * 1e3)
             c = counters(control)
             if tx != job["expected_serialized_tx"]:
                 raise SystemExit(f"{entry['inputs']} inputs: a run gave another transaction")
@@ -55,9 +56,11 @@ def main():
             host.append(elapsed - c["simMs"])
         out.append({
             "inputs": entry["inputs"],
+            "script": entry["script"],
             "trezorlib": {
                 "totalMs": statistics.median(total),
                 "hostMs": statistics.median(host),
+                "hostCpuMs": statistics.median(cpu),
                 "simMs": statistics.median(sim),
                 "requests": c["requests"],
                 "replies": c["replies"],

@@ -24,7 +24,7 @@ CRATE_VERSION = $(shell awk -F'"' '/^\[/{p=($$0=="[package]")} p && /^version *=
 # node -e: copy package.json argv[1] to argv[3] with "version" set to argv[2].
 FILL_PACKAGE_JSON := const fs = require("fs"); const [src, version, dst] = process.argv.slice(1); const p = JSON.parse(fs.readFileSync(src, "utf8")); p.version = version; fs.writeFileSync(dst, JSON.stringify(p, null, 2) + "\n");
 
-.PHONY: setup build test demo clean fuzz
+.PHONY: setup build test demo clean fuzz bench
 
 setup:
 	bash scripts/setup.sh
@@ -57,6 +57,15 @@ demo: build
 
 clean:
 	rm -rf pkg target
+
+# Benchmarks against the official clients (bench/run.mjs): Ledger signing in one
+# Chromium page (hwsigner's release wasm vs ledger-bitcoin@0.3.0), native, Trezor vs
+# trezorlib, bundle sizes and start-up. Prints a table, writes bench/results.json.
+# RUNS=n timed runs per case (default and minimum 5).
+bench: build
+	@[[ -d bench/node_modules/ledger-bitcoin ]] || (cd bench && npm ci --no-audit --no-fund)
+	cargo build --profile native-bench --example bench
+	node bench/run.mjs
 
 # Fuzzing (cargo-fuzz, nightly): every target for FUZZ_SECONDS, seeded from ../shared.
 # A crash leaves its input in fuzz/artifacts/<target>/: fix the bug, then copy the input

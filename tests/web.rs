@@ -7,6 +7,8 @@
 mod common;
 #[path = "web/disconnects.rs"]
 mod disconnects;
+#[path = "web/exchange.rs"]
+mod exchange;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
 #[path = "web/webusb.rs"]
@@ -238,7 +240,7 @@ async fn the_simulated_ledger_works_in_the_browser() {
 #[wasm_bindgen_test]
 async fn an_aborted_call_is_cancelled_and_the_next_one_works() {
     let dev = hwsigner::wasm::simulated_device(None).unwrap();
-    let psbt = hwsigner::wasm::sample_psbt("ledger".into(), Some(3)).unwrap();
+    let psbt = hwsigner::wasm::sample_psbt("ledger".into(), Some(3), None).unwrap();
     let controller = js_sys::eval("new AbortController()").unwrap();
     let signal = Reflect::get(&controller, &"signal".into()).unwrap();
     let options = js_sys::Object::new();
@@ -355,7 +357,7 @@ async fn the_page_presses_the_simulated_devices_buttons() {
             push.push(&p);
         });
         sim.set_on_prompt(Some(on_prompt.as_ref().clone().unchecked_into()));
-        let psbt = hwsigner::wasm::sample_psbt(vendor.into(), Some(2)).unwrap();
+        let psbt = hwsigner::wasm::sample_psbt(vendor.into(), Some(2), None).unwrap();
 
         // Approve: the call waits for the buttons (a Trezor asks twice: outputs, then
         // fee), then completes.

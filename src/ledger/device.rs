@@ -69,6 +69,16 @@ pub struct Ledger<T: Transport> {
     channel: u16,
     timeout_ms: u32,
     on_status: Option<Box<dyn FnMut(Status)>>,
+    /// The master fingerprint and account xpubs that signing without a policy asked
+    /// for, so that the next signing sends no extra APDUs; dropped on a disconnect.
+    known: Known,
+}
+
+/// What this device told the host about its keys.
+#[derive(Debug, Default)]
+struct Known {
+    fingerprint: Option<Fingerprint>,
+    xpubs: Vec<(DerivationPath, Xpub)>,
 }
 
 impl<T: Transport> core::fmt::Debug for Ledger<T> {
@@ -87,6 +97,7 @@ impl<T: Transport> Ledger<T> {
             channel: DEFAULT_CHANNEL,
             timeout_ms: DEFAULT_TIMEOUT_MS,
             on_status: None,
+            known: Known::default(),
         }
     }
 
@@ -116,6 +127,15 @@ impl<T: Transport> Ledger<T> {
     /// # Errors
     /// Transport errors, and `protocol` for badly framed replies.
     pub async fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
+        let reply = self.exchange_once(apdu).await;
+        if matches!(reply, Err(Error::Disconnected)) {
+            // Whatever comes back may be another device.
+            self.known = Known::default();
+        }
+        reply
+    }
+
+    async fn exchange_once(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
         match self.transport.packets() {
             Packets::Messages => {
                 self.transport.discard_pending();
@@ -310,10 +330,10 @@ impl<T: Transport> Ledger<T> {
         let policies: Vec<(WalletPolicy, Option<Hash32>)> = match &options.policy {
             Some(p) => vec![p.clone()],
             None => {
-                let fingerprint = self.master_fingerprint().await?;
+                let fingerprint = self.known_fingerprint().await?;
                 let mut policies = Vec::new();
                 for account in standard::accounts_in(&view, fingerprint)? {
-                    let xpub = self.xpub(&account.path(), false).await?;
+                    let xpub = self.known_xpub(&account.path()).await?;
                     policies.push((account.policy(fingerprint, &xpub)?, None));
                 }
                 policies
@@ -334,6 +354,26 @@ impl<T: Transport> Ledger<T> {
         }
         self.status(Status::Done);
         Ok(current)
+    }
+
+    /// The master fingerprint, asked once per connection.
+    async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
+        if let Some(f) = self.known.fingerprint {
+            return Ok(f);
+        }
+        let f = self.master_fingerprint().await?;
+        self.known.fingerprint = Some(f);
+        Ok(f)
+    }
+
+    /// The xpub at `path` (not shown), asked once per connection.
+    async fn known_xpub(&mut self, path: &DerivationPath) -> Result<Xpub> {
+        if let Some((_, x)) = self.known.xpubs.iter().find(|(p, _)| p == path) {
+            return Ok(*x);
+        }
+        let x = self.xpub(path, false).await?;
+        self.known.xpubs.push((path.clone(), x));
+        Ok(x)
     }
 
     /// Signs `message` with the key at `path` (BIP-137), returning base64.

@@ -27,17 +27,38 @@ fn bad(e: impl core::fmt::Display) -> Error {
 /// # Errors
 /// None in practice (the path is hardened and fixed).
 pub fn wpkh_policy(seed: &Seed, testnet: bool) -> Result<WalletPolicy> {
-    let (path, network) = if testnet {
-        ("84'/1'/0'", bitcoin::NetworkKind::Test)
-    } else {
-        ("84'/0'/0'", bitcoin::NetworkKind::Main)
+    standard_policy(seed, "wpkh", testnet)
+}
+
+/// The standard single-key policy of `seed` for `script`: `wpkh` (`wpkh(@0/**)` at
+/// m/84'/coin'/0') or `tr` (`tr(@0/**)` at m/86'/coin'/0'), coin 1 (a tpub) on testnet
+/// and 0 (an xpub) on mainnet.
+///
+/// # Errors
+/// `invalid-input` (field `script`) for another script.
+pub fn standard_policy(seed: &Seed, script: &str, testnet: bool) -> Result<WalletPolicy> {
+    let (purpose, template) = match script {
+        "wpkh" => (84, "wpkh(@0/**)"),
+        "tr" => (86, "tr(@0/**)"),
+        other => {
+            return Err(Error::invalid(
+                "script",
+                format!("{other:?} is neither \"wpkh\" nor \"tr\""),
+            ))
+        }
     };
+    let (coin, network) = if testnet {
+        (1, bitcoin::NetworkKind::Test)
+    } else {
+        (0, bitcoin::NetworkKind::Main)
+    };
+    let path = format!("{purpose}'/{coin}'/0'");
     let derivation: bitcoin::bip32::DerivationPath = format!("m/{path}")
         .parse()
         .map_err(|e: bitcoin::bip32::Error| Error::invalid("path", e.to_string()))?;
     let xpub = seed.xpub(&derivation, network)?;
     let key = format!("[{}/{path}]{xpub}", seed.fingerprint());
-    WalletPolicy::new("", "wpkh(@0/**)", vec![key])
+    WalletPolicy::new("", template, vec![key])
 }
 
 /// A PSBT spending `n` coins (50 000 + i sat) received by `policy` at receive indexes

@@ -1,7 +1,10 @@
 //! Seeds of the simulated devices: BIP-39 mnemonics to BIP-32 master keys.
 
-use bitcoin::bip32::{DerivationPath, Fingerprint, Xpriv, Xpub};
-use bitcoin::secp256k1::{All, Secp256k1};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpriv, Xpub};
+use bitcoin::secp256k1::{All, PublicKey, Secp256k1};
 use bitcoin::NetworkKind;
 
 use crate::error::{Error, Result};
@@ -23,7 +26,14 @@ pub struct Seed {
     master: Xpriv,
     bip39_seed: [u8; 64],
     secp: Secp256k1<All>,
+    /// Keys derived so far (a device asks for the same few paths over and over, and the
+    /// simulated Trezor replays its SignTx flow on every message).
+    derived: RefCell<HashMap<DerivationPath, (Xpriv, PublicKey)>>,
 }
+
+/// Past this many cached keys the cache starts afresh (hostile requests can ask for
+/// any number of paths).
+const MAX_CACHED_KEYS: usize = 4096;
 
 impl core::fmt::Debug for Seed {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -47,6 +57,7 @@ impl Seed {
             master,
             bip39_seed,
             secp: Secp256k1::new(),
+            derived: RefCell::new(HashMap::new()),
         })
     }
 
@@ -70,9 +81,53 @@ impl Seed {
     /// # Errors
     /// `invalid-input` for a path that cannot be derived.
     pub fn xpriv(&self, path: &DerivationPath) -> Result<Xpriv> {
-        self.master
-            .derive_priv(&self.secp, path)
-            .map_err(|e| Error::invalid("path", e.to_string()))
+        self.derive(path).map(|(x, _)| x)
+    }
+
+    /// The public key at `path`.
+    ///
+    /// # Errors
+    /// `invalid-input` for a path that cannot be derived.
+    pub fn public_key(&self, path: &DerivationPath) -> Result<PublicKey> {
+        self.derive(path).map(|(_, p)| p)
+    }
+
+    /// The key pair at `path`, from the cache or from the nearest cached ancestor.
+    fn derive(&self, path: &DerivationPath) -> Result<(Xpriv, PublicKey)> {
+        if let Some(hit) = self.derived.borrow().get(path) {
+            return Ok(*hit);
+        }
+        let steps: &[ChildNumber] = path.as_ref();
+        let (mut key, mut done) = (self.master, 0);
+        {
+            let cache = self.derived.borrow();
+            for k in (1..steps.len()).rev() {
+                let prefix = DerivationPath::from(steps.get(..k).unwrap_or_default());
+                if let Some((x, _)) = cache.get(&prefix) {
+                    (key, done) = (*x, k);
+                    break;
+                }
+            }
+        }
+        for (k, step) in steps.iter().enumerate().skip(done) {
+            key = key
+                .derive_priv(&self.secp, &[*step])
+                .map_err(|e| Error::invalid("path", e.to_string()))?;
+            let public = key.private_key.public_key(&self.secp);
+            self.remember(
+                DerivationPath::from(steps.get(..=k).unwrap_or_default()),
+                (key, public),
+            );
+        }
+        Ok((key, key.private_key.public_key(&self.secp)))
+    }
+
+    fn remember(&self, path: DerivationPath, keys: (Xpriv, PublicKey)) {
+        let mut cache = self.derived.borrow_mut();
+        if cache.len() >= MAX_CACHED_KEYS {
+            cache.clear();
+        }
+        cache.insert(path, keys);
     }
 
     /// The extended public key at `path`, for `network` (`Main` gives xpub, `Test` tpub).
@@ -80,9 +135,15 @@ impl Seed {
     /// # Errors
     /// `invalid-input` for a path that cannot be derived.
     pub fn xpub(&self, path: &DerivationPath, network: NetworkKind) -> Result<Xpub> {
-        let mut xpriv = self.xpriv(path)?;
-        xpriv.network = network;
-        Ok(Xpub::from_priv(&self.secp, &xpriv))
+        let (xpriv, public_key) = self.derive(path)?;
+        Ok(Xpub {
+            network,
+            depth: xpriv.depth,
+            parent_fingerprint: xpriv.parent_fingerprint,
+            child_number: xpriv.child_number,
+            public_key,
+            chain_code: xpriv.chain_code,
+        })
     }
 }
 

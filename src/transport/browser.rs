@@ -6,6 +6,10 @@
 //! device object that is not the browser's own (a test fake, a bridge to a simulator)
 //! works the same, and a method that throws instead of rejecting becomes an `Err`.
 
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,15 +20,43 @@ use web_sys::EventTarget;
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// A timer: resolves after its time; dropped before, it is cleared, so that time-outs
+/// raced against every reply do not pile up in the browser.
+#[derive(Debug)]
+pub struct Sleep {
+    id: JsValue,
+    done: JsFuture,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.done).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
 }
 
 /// Resolves after `ms` milliseconds.
-pub async fn sleep_ms(ms: u32) {
+pub fn sleep_ms(ms: u32) -> Sleep {
     let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+    let mut id = JsValue::UNDEFINED;
     let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
+        id = set_timeout(&resolve, ms);
     });
-    let _ = JsFuture::from(promise).await;
+    Sleep {
+        id,
+        done: JsFuture::from(promise),
+    }
 }
 
 /// The message of a thrown JS value (an `Error`, a `DOMException`, a string).
@@ -85,6 +117,9 @@ pub fn start_promise(target: &JsValue, method: &str, args: &[JsValue]) -> Result
 /// The bytes a `DataView` (or typed array) shows; empty for anything else, so that a
 /// malformed event or transfer result cannot throw.
 pub fn view_bytes(view: &JsValue) -> Vec<u8> {
+    if let Some(bytes) = view.dyn_ref::<js_sys::Uint8Array>() {
+        return bytes.to_vec();
+    }
     let buffer = get(view, "buffer");
     if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
         return Vec::new();

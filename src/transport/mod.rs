@@ -22,6 +22,8 @@ use crate::error::Result;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod exchange;
 #[cfg(all(not(target_arch = "wasm32"), feature = "hidapi"))]
 pub mod hidapi;
 pub mod identify;

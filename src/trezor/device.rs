@@ -1,6 +1,8 @@
 //! [`Trezor`]: runs calls over a transport, one at a time, keeps the session, and
 //! reports what the user has to do.
 
+use bitcoin::bip32::Fingerprint;
+
 use crate::error::{Error, Result};
 use crate::transport::{Packets, Transport};
 use crate::trezor::abort::AbortHandle;
@@ -55,6 +57,9 @@ pub struct Trezor<T: Transport> {
     session_id: Option<Vec<u8>>,
     interrupted: bool,
     abort: Option<AbortHandle>,
+    /// The master fingerprint of the session it was read in (it depends on the
+    /// passphrase), so that each signing does not ask again.
+    session_fingerprint: Option<(Vec<u8>, Fingerprint)>,
 }
 
 impl<T: Transport> core::fmt::Debug for Trezor<T> {
@@ -76,6 +81,7 @@ impl<T: Transport> Trezor<T> {
             interaction: Interaction::none(),
             info: None,
             session_id: None,
+            session_fingerprint: None,
             interrupted: false,
             abort: None,
         }
@@ -263,6 +269,22 @@ impl<T: Transport> Trezor<T> {
         Ok(info)
     }
 
+    /// The master fingerprint, read once per session.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub(super) async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
+        self.ready().await?;
+        if let (Some((session, f)), Some(current)) = (&self.session_fingerprint, &self.session_id) {
+            if session == current {
+                return Ok(*f);
+            }
+        }
+        let f = self.master_fingerprint().await?;
+        self.session_fingerprint = self.session_id.clone().map(|s| (s, f));
+        Ok(f)
+    }
+
     pub(super) async fn ready(&mut self) -> Result<()> {
         // A call that failed half-way may have left the device inside a workflow:
         // Initialize (resuming the session) brings it back to a known state.
@@ -340,6 +362,7 @@ impl<T: Transport> Trezor<T> {
             .await?;
         self.info = None;
         self.session_id = None;
+        self.session_fingerprint = None;
         Ok(())
     }
 

@@ -186,7 +186,7 @@ impl<T: Transport> Trezor<T> {
     /// verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<SignedPsbt> {
         let view = psbt.to_bitcoin()?;
-        let fingerprint = self.master_fingerprint().await?;
+        let fingerprint = self.known_fingerprint().await?;
         let plan = plan::build(&view, fingerprint, options.coin)?;
         let total = plan.inputs.len();
         let progress = Rc::new(RefCell::new(0usize));

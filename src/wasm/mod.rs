@@ -5,11 +5,14 @@ mod connect;
 mod device;
 mod errors;
 mod events;
+mod exchange;
 mod psbt;
 #[cfg(feature = "simulator")]
 mod sim_gate;
 #[cfg(feature = "simulator")]
 mod simulated;
+#[cfg(feature = "simulator")]
+mod simulated_link;
 mod types;
 
 use wasm_bindgen::prelude::*;
@@ -18,9 +21,12 @@ pub use connect::{list_devices, request_device};
 pub use device::JsDevice;
 pub use errors::to_js_error;
 pub use events::on_device_change;
+pub use exchange::ledger_from_exchange;
 pub use psbt::psbt_summary;
 #[cfg(feature = "simulator")]
 pub use simulated::{sample_psbt, simulated_device};
+#[cfg(feature = "simulator")]
+pub use simulated_link::SimulatedLedgerLink;
 
 /// The package version.
 #[wasm_bindgen]

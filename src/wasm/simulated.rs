@@ -141,11 +141,13 @@ fn mnemonic_of(get: &impl Fn(&str) -> JsValue) -> Option<String> {
 }
 
 /// A sample PSBT (base64) for a simulated device: it spends `inputs` (default 2) coins
-/// of the device's standard wpkh account on testnet (m/84'/1'/0'), with change.
+/// of the device's standard `script` account on testnet (default wpkh, m/84'/1'/0'; tr
+/// is m/86'/1'/0'), with change.
 #[wasm_bindgen(js_name = samplePsbt)]
 pub fn sample_psbt(
     #[wasm_bindgen(unchecked_param_type = "Vendor")] vendor: String,
     inputs: Option<u32>,
+    #[wasm_bindgen(unchecked_param_type = "\"wpkh\" | \"tr\"")] script: Option<String>,
 ) -> Result<String, JsValue> {
     let mnemonic = match vendor.as_str() {
         "ledger" => crate::sim::seed::SPECULOS_MNEMONIC,
@@ -159,10 +161,8 @@ pub fn sample_psbt(
     };
     let make = || -> crate::Result<String> {
         let seed = Seed::from_mnemonic(mnemonic, "")?;
-        let account = crate::path::parse("m/84'/1'/0'")?;
-        let xpub = seed.xpub(&account, bitcoin::NetworkKind::Test)?;
-        let key = format!("[{}/84'/1'/0']{xpub}", seed.fingerprint());
-        let policy = crate::ledger::btc::policy::WalletPolicy::new("", "wpkh(@0/**)", vec![key])?;
+        let policy =
+            crate::sim::sample::standard_policy(&seed, script.as_deref().unwrap_or("wpkh"), true)?;
         let psbt = crate::sim::sample::funded_psbt(&policy, inputs.unwrap_or(2) as usize)?;
         Ok(crate::psbt::raw::encode_base64(&psbt.serialize()))
     };

@@ -37,7 +37,8 @@ export const MIME = {
 
 /// Serves the files under `root` on http://127.0.0.1:<free port>; resolves to
 /// `{server, base}`. Directories serve their index.html; nothing outside `root`.
-export function serveDir(root) {
+/// `headers` are added to every file served.
+export function serveDir(root, headers = {}) {
   root = resolve(root);
   const server = createServer(async (req, res) => {
     try {
@@ -49,6 +50,7 @@ export function serveDir(root) {
       res.writeHead(200, {
         "content-type": MIME[extname(path)] || "application/octet-stream",
         "cache-control": "no-store",
+        ...headers,
       });
       res.end(body);
     } catch (e) {

@@ -144,8 +144,10 @@ pub fn script_pubkey(
     multisig: Option<&MultisigRedeemScriptType>,
 ) -> Result<ScriptBuf, Refusal> {
     let secp = seed.secp();
-    let xpriv = seed.xpriv(path).map_err(|_| data_error("Invalid path"))?;
-    let key = CompressedPublicKey(xpriv.private_key.public_key(secp));
+    let key = CompressedPublicKey(
+        seed.public_key(path)
+            .map_err(|_| data_error("Invalid path"))?,
+    );
     if let Some(ms) = multisig {
         let keys = multisig_pubkeys(seed, ms)?;
         if !keys.iter().any(|k| k.inner == key.0) {

@@ -143,9 +143,10 @@ const LEDGER: [[&str; 6]; 17] = [
 /// sequence numbers; its replies here: Address and ButtonRequest fit one packet,
 /// PublicKey, MessageSignature and most TxRequests take several. Why:
 ///
-/// - Dropped first packet: a one-packet reply never comes (`timeout`: the address, and
-///   the ButtonRequest that message signing starts with); otherwise a continuation
-///   comes first, without the magic (`protocol`).
+/// - Dropped first packet: a one-packet reply never comes (`timeout`: the address, the
+///   ButtonRequest that message signing starts with, the first TxRequest of signing,
+///   whose fingerprint is known from the healthy run); otherwise a continuation comes
+///   first, without the magic (`protocol`).
 /// - Duplicated first packet: it is read as a continuation and garbles the message
 ///   (`protocol`); after a one-packet reply it is stale and dropped (`ok`).
 /// - No magic (WrongChannel), a truncated length, garbage: `protocol`; a longer length
@@ -166,7 +167,7 @@ const LEDGER: [[&str; 6]; 17] = [
 #[rustfmt::skip]
 const TREZOR: [[&str; 6]; 17] = [
     // fingerprint xpub  address register sign psbt sign msg
-    [P,  P,  T,  P,  P,  T],  // DropPacket(0)
+    [P,  P,  T,  P,  T,  T],  // DropPacket(0)
     [P,  P,  OK, P,  P,  P],  // DuplicatePacket(0)
     [P,  P,  P,  P,  P,  P],  // WrongChannel
     [P,  P,  OK, P,  P,  P],  // WrongTag

@@ -11,7 +11,7 @@ mod provenance;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use bitcoin::bip32::{DerivationPath, Fingerprint, Xpub};
+use bitcoin::bip32::{DerivationPath, Fingerprint};
 use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
 use miniscript::psbt::PsbtExt;
 
@@ -256,18 +256,6 @@ impl Device {
         match self {
             Device::Ledger(l) => l.master_fingerprint().await,
             Device::Trezor(t) => t.master_fingerprint().await,
-        }
-    }
-
-    /// The device's xpub at `path`, as it says (see [`Device::xpub`] for the checked
-    /// one).
-    ///
-    /// # Errors
-    /// Transport, device and protocol errors.
-    async fn device_xpub(&mut self, path: &DerivationPath, display: bool) -> Result<Xpub> {
-        match self {
-            Device::Ledger(l) => l.xpub(path, display).await,
-            Device::Trezor(t) => Ok(t.xpub(path, display).await?.xpub),
         }
     }
 

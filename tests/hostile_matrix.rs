@@ -97,8 +97,9 @@ const X: &str = "disconnected";
 /// Expected outcomes on the Ledger, row by row as [`FAULTS`], column by column as
 /// [`OPS`]. Why:
 ///
-/// - Dropped first packet: every call here starts with a one-packet reply, which never
-///   comes (`timeout`).
+/// - Dropped first packet: a one-packet reply never comes (`timeout`); the xpub's
+///   reply takes two packets, and the second arriving first is out of sequence
+///   (`protocol`).
 /// - Duplicated first packet: in a multi-packet reply the copy arrives where packet 1
 ///   should (`protocol`); after a one-packet reply it is stale and dropped before the
 ///   next command, so calls made only of one-packet replies (fingerprint, the address
@@ -112,15 +113,18 @@ const X: &str = "disconnected";
 /// - Lies are `protocol` where they touch the operation: a bad signature or one over
 ///   another sighash/message (signing); a foreign key (the xpub, the address, the
 ///   signature's key, and the key a message signature is checked against); another
-///   address; keys of another seed (caught by the xpub walk at depth 1, and by that
-///   key check after message signing); an unexpected client command (every command that uses
-///   client commands); an endless YIELD loop (signing).
+///   address; keys of another seed (the xpub check asks the device for the address
+///   of its standard policy with the account key it reported, which the app refuses
+///   for a key that is not its own; and the key check after message signing); another
+///   address and an unexpected client command also break that xpub check (it is an
+///   address request), and every command that uses client commands; an endless YIELD
+///   loop (signing).
 /// - Disconnected after the first exchange: `ok` for the fingerprint (done by then),
 ///   `disconnected` for every longer call.
 #[rustfmt::skip]
 const LEDGER: [[&str; 6]; 17] = [
     // fingerprint xpub  address register sign psbt sign msg
-    [T,  T,  T,  T,  T,  T],  // DropPacket(0)
+    [T,  P,  T,  T,  T,  T],  // DropPacket(0)
     [OK, P,  OK, P,  P,  P],  // DuplicatePacket(0)
     [T,  T,  T,  T,  T,  T],  // WrongChannel
     [P,  P,  P,  P,  P,  P],  // WrongTag
@@ -131,9 +135,9 @@ const LEDGER: [[&str; 6]; 17] = [
     [OK, OK, OK, OK, P,  P],  // BadSignature
     [OK, P,  P,  OK, P,  P],  // ForeignPubkey
     [OK, OK, OK, OK, P,  P],  // OtherSighash
-    [OK, OK, P,  OK, OK, OK], // WrongAddress
+    [OK, P,  P,  OK, OK, OK], // WrongAddress
     [OK, P,  OK, OK, OK, P],  // WrongFingerprint
-    [OK, OK, P,  P,  P,  P],  // UnexpectedClientCommand
+    [OK, P,  P,  P,  P,  P],  // UnexpectedClientCommand
     [OK, OK, OK, OK, P,  OK], // EndlessLoop
     [OK, X,  X,  X,  X,  X],  // DisconnectAfter(1)
     [T,  T,  T,  T,  T,  T],  // NoAnswer
@@ -158,12 +162,14 @@ const LEDGER: [[&str; 6]; 17] = [
 /// - Lies: as on the Ledger; a foreign key also breaks the fingerprint (read from
 ///   GetPublicKey m/0', answered at the wrong depth), so every call that starts with
 ///   the fingerprint fails; message signing is checked by the address the Trezor
-///   returns and is untouched by it. Keys of another seed are caught by the xpub walk
-///   (the liar reports its own fingerprint at m/0'); signing and addresses use the
+///   returns and is untouched by it. Keys of another seed are caught by the root
+///   fingerprint that comes with the key (the liar reports its own fingerprint at
+///   m/0', which the host reads once a session); signing and addresses use the
 ///   device's real keys and are `ok`. An unexpected reply type is `protocol` for every
 ///   call. An endless TxRequest loop: `protocol`.
-/// - Disconnected after the first exchange: `ok` for the one-exchange fingerprint and
-///   address, `disconnected` otherwise.
+/// - Disconnected after the first exchange: `ok` for the one-exchange fingerprint,
+///   xpub (the fingerprint is known for the session) and address, `disconnected`
+///   otherwise.
 #[rustfmt::skip]
 const TREZOR: [[&str; 6]; 17] = [
     // fingerprint xpub  address register sign psbt sign msg
@@ -182,7 +188,7 @@ const TREZOR: [[&str; 6]; 17] = [
     [OK, P,  OK, OK, OK, OK], // WrongFingerprint
     [P,  P,  P,  P,  P,  P],  // UnexpectedClientCommand
     [OK, OK, OK, OK, P,  OK], // EndlessLoop
-    [OK, X,  OK, X,  X,  X],  // DisconnectAfter(1)
+    [OK, OK, OK, X,  X,  X],  // DisconnectAfter(1)
     [T,  T,  T,  T,  T,  T],  // NoAnswer
 ];
 
@@ -481,7 +487,7 @@ fn the_lies_are_named() {
     for vendor in [Vendor::Ledger, Vendor::Trezor] {
         let e = error_of(vendor, Fault::WrongFingerprint, Op::Xpub);
         assert!(
-            e.contains("depth 1") && e.contains("parent fingerprint"),
+            e.contains("not from its seed") || e.contains("comes from master key"),
             "{e}"
         );
         let e = error_of(vendor, Fault::OtherSighash, Op::SignPsbt);

@@ -1,107 +1,149 @@
-//! Where an xpub comes from: [`Device::xpub`] does not take the device's word for it,
-//! but walks the path from the master key, one level at a time, and checks that every
-//! level hangs from the one above it.
+//! Where an xpub comes from: [`Device::xpub`] does not take the device's word for it.
+//! It checks what the host can check without a prompt the user did not ask for, with
+//! the requests the devices answer silently (a real Ledger refuses, and a real Trezor
+//! with strict safety checks forbids, keys off the standard paths such as `m/84'`):
 //!
-//! A device that answers keys of another seed while reporting its own master
-//! fingerprint is caught at the first level whose parent fingerprint does not match;
-//! unhardened levels are re-derived on the host (CKDpub) and must equal the device's.
-//! Hardened steps cannot be re-derived without the private key, so their link is the
-//! parent fingerprint alone. The walk lives here, above the vendor clients, so the
-//! recorded Ledger exchanges of a single GET_EXTENDED_PUBKEY still replay unchanged.
+//! - Ledger, on a standard single-key account (`m/44'|49'|84'|86'/coin'/account'`, the
+//!   coin of the app's network): the device must accept the account xpub, under its
+//!   master fingerprint, as its own key in the standard wallet policy. The app checks
+//!   that key against its own derivation, so an xpub of another seed is refused, and
+//!   the policy's first address is compared with the host's. Steps below the account
+//!   (unhardened) are derived on the host (CKDpub) and must equal the device's key.
+//! - Trezor: the root fingerprint the firmware reports with the key must be the
+//!   master fingerprint it reports for the session.
+//! - Both: a key at depth 1 must hang from the master key (its parent fingerprint).
+//!
+//! The checks live here, above the vendor clients, so the recorded Ledger exchanges of
+//! a single GET_EXTENDED_PUBKEY still replay unchanged. Hardened steps cannot be
+//! re-derived without the private key: elsewhere (multisig `48'` paths, other
+//! purposes) the depth and child number are all the host checks.
 
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpub};
 use bitcoin::secp256k1::Secp256k1;
+use bitcoin::NetworkKind;
 
 use crate::device::Device;
 use crate::error::{Error, Result};
+use crate::ledger::btc::policy::WalletPolicy;
+use crate::ledger::Ledger;
+use crate::transport::Transport;
 
 impl Device {
     /// The xpub at `path` (xpub on mainnet paths, tpub on test ones), its provenance
-    /// checked: the master fingerprint, then the xpub of every prefix of `path`, each
-    /// the child of the one before (only the last is shown when `display`).
+    /// checked as far as the device allows without asking the user (see the module).
     ///
     /// # Errors
-    /// `protocol` naming the depth where a key does not hang from its parent (depth,
-    /// child number, parent fingerprint, or an unhardened key the host derives
-    /// otherwise); transport, device and protocol errors of the calls.
+    /// `protocol` when the key does not hang from the device's master key or is not
+    /// the device's own; transport, device and protocol errors of the calls.
     pub async fn xpub(&mut self, path: &DerivationPath, display: bool) -> Result<Xpub> {
-        let master = self.master_fingerprint().await?;
-        let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
-        if steps.is_empty() {
-            let root = self.device_xpub(path, display).await?;
-            return check_root(&root, master).map(|()| root);
+        match self {
+            Device::Ledger(l) => ledger_xpub(l, path, display).await,
+            Device::Trezor(t) => {
+                let x = t.xpub(path, display).await?;
+                let master = t.known_fingerprint().await?;
+                if let Some(root) = x.root_fingerprint {
+                    if root != master {
+                        return Err(Error::protocol(format!(
+                            "the trezor's key at {path} comes from master key {root}, but its master fingerprint is {master}"
+                        )));
+                    }
+                }
+                check_depth_one(&x.xpub, master)?;
+                Ok(x.xpub)
+            }
         }
-        let mut parent: Option<Xpub> = None;
-        for (at, step) in steps.iter().enumerate() {
-            let depth = at + 1;
-            let prefix = DerivationPath::from(steps.get(..depth).unwrap_or_default());
-            let child = self
-                .device_xpub(&prefix, display && depth == steps.len())
-                .await?;
-            check_child(&child, depth, *step, parent.as_ref(), master)?;
-            parent = Some(child);
-        }
-        parent.ok_or_else(|| Error::protocol("no xpub was returned"))
     }
 }
 
-/// The master xpub: depth 0, and the key whose fingerprint the device reports.
-fn check_root(root: &Xpub, master: Fingerprint) -> Result<()> {
-    if root.depth != 0 || root.fingerprint() != master {
+/// A key at depth 1 is a child of the master key.
+fn check_depth_one(xpub: &Xpub, master: Fingerprint) -> Result<()> {
+    if xpub.depth == 1 && xpub.parent_fingerprint != master {
         return Err(Error::protocol(format!(
-            "the master xpub is at depth {} with fingerprint {}, the device's master fingerprint is {master}",
-            root.depth,
-            root.fingerprint()
+            "the xpub at depth 1 has parent fingerprint {}, but the device's master fingerprint is {master}",
+            xpub.parent_fingerprint
         )));
     }
     Ok(())
 }
 
-/// Checks that `child`, the device's xpub at `depth` (step `step`), is the child of
-/// `parent` (the xpub at `depth - 1`; `None` for depth 1, whose parent is the master
-/// key of fingerprint `master`).
-///
-/// # Errors
-/// `protocol` naming the depth and what does not match.
-pub fn check_child(
-    child: &Xpub,
-    depth: usize,
-    step: ChildNumber,
-    parent: Option<&Xpub>,
-    master: Fingerprint,
-) -> Result<()> {
-    if usize::from(child.depth) != depth || child.child_number != step {
-        return Err(Error::protocol(format!(
-            "the xpub at depth {depth} says depth {} child {}, expected child {step}",
-            child.depth, child.child_number
-        )));
-    }
-    let expected = parent.map_or(master, Xpub::fingerprint);
-    if child.parent_fingerprint != expected {
-        let above = match parent {
-            Some(_) => format!("the xpub at depth {}", depth - 1),
-            None => "the master key".to_string(),
-        };
-        return Err(Error::protocol(format!(
-            "the xpub at depth {depth} has parent fingerprint {}, but {above} has fingerprint {expected}: the device's keys are not one seed's",
-            child.parent_fingerprint
-        )));
-    }
-    if let (Some(parent), ChildNumber::Normal { .. }) = (parent, step) {
-        let derived = parent
-            .ckd_pub(&Secp256k1::verification_only(), step)
-            .map_err(|e| {
-                Error::protocol(format!(
-                    "the xpub at depth {} cannot be derived from: {e}",
-                    depth - 1
-                ))
-            })?;
-        if derived.public_key != child.public_key || derived.chain_code != child.chain_code {
-            return Err(Error::protocol(format!(
-                "the xpub at depth {depth} is not the child {step} of the xpub at depth {}",
-                depth - 1
-            )));
+/// The standard single-key template of an account path on `network`, and the number
+/// of account steps (3), when `steps` starts with one.
+fn standard_account(steps: &[ChildNumber], network: NetworkKind) -> Option<&'static str> {
+    let coin = match network {
+        NetworkKind::Main => 0,
+        NetworkKind::Test => 1,
+    };
+    match steps {
+        [ChildNumber::Hardened { index: purpose }, ChildNumber::Hardened { index: c }, ChildNumber::Hardened { index: account }, rest @ ..]
+            if *c == coin
+                && *account < 100
+                && rest.iter().all(|s| matches!(s, ChildNumber::Normal { .. })) =>
+        {
+            Some(match purpose {
+                44 => "pkh(@0/**)",
+                49 => "sh(wpkh(@0/**))",
+                84 => "wpkh(@0/**)",
+                86 => "tr(@0/**)",
+                _ => return None,
+            })
         }
+        _ => None,
+    }
+}
+
+async fn ledger_xpub<T: Transport>(
+    l: &mut Ledger<T>,
+    path: &DerivationPath,
+    display: bool,
+) -> Result<Xpub> {
+    let xpub = l.xpub(path, display).await?;
+    let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
+    if xpub.depth == 1 {
+        let master = l.known_fingerprint().await?;
+        check_depth_one(&xpub, master)?;
+    }
+    let Some(template) = standard_account(&steps, xpub.network) else {
+        return Ok(xpub);
+    };
+    let account_path = DerivationPath::from(steps.get(..3).unwrap_or_default());
+    let tail = DerivationPath::from(steps.get(3..).unwrap_or_default());
+    let account = if tail.is_empty() {
+        xpub
+    } else {
+        let account = l.xpub(&account_path, false).await?;
+        check_derived(&account, &tail, &xpub, path)?;
+        account
+    };
+    let master = l.known_fingerprint().await?;
+    let origin = account_path.to_string();
+    let key = format!("[{master}/{}]{account}", origin.trim_start_matches("m/"));
+    let policy = WalletPolicy::new("", template, vec![key])?;
+    match l.address(&policy, None, false, 0, false).await {
+        Ok(_) => Ok(xpub),
+        Err(Error::Device { code, .. }) => Err(Error::protocol(format!(
+            "the ledger does not accept its own xpub at {account_path} as its key (status {code:04x}): it is not from its seed"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+/// `child` (the device's key at `path`) must be `account` derived along `tail`.
+fn check_derived(
+    account: &Xpub,
+    tail: &DerivationPath,
+    child: &Xpub,
+    path: &DerivationPath,
+) -> Result<()> {
+    let derived = account
+        .derive_pub(&Secp256k1::verification_only(), tail)
+        .map_err(|e| Error::protocol(format!("the account key cannot be derived: {e}")))?;
+    if derived.public_key != child.public_key
+        || derived.chain_code != child.chain_code
+        || derived.parent_fingerprint != child.parent_fingerprint
+    {
+        return Err(Error::protocol(format!(
+            "the xpub at {path} is not the one the host derives from the device's account key"
+        )));
     }
     Ok(())
 }
@@ -110,7 +152,6 @@ pub fn check_child(
 mod tests {
     use super::*;
     use crate::sim::seed::{Seed, FOREIGN_MNEMONIC, TREZOR_TEST_MNEMONIC};
-    use bitcoin::NetworkKind;
     use std::str::FromStr;
 
     fn at(seed: &Seed, path: &str) -> Xpub {
@@ -118,34 +159,70 @@ mod tests {
             .unwrap()
     }
 
+    fn steps(path: &str) -> Vec<ChildNumber> {
+        DerivationPath::from_str(path)
+            .unwrap()
+            .into_iter()
+            .copied()
+            .collect()
+    }
+
     #[test]
-    fn a_true_chain_passes_and_every_break_names_its_depth() {
+    fn depth_one_keys_hang_from_the_master_key() {
         let me = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
         let other = Seed::from_mnemonic(FOREIGN_MNEMONIC, "").unwrap();
-        let fp = me.fingerprint();
-        let h = |i| ChildNumber::Hardened { index: i };
-        let n = |i| ChildNumber::Normal { index: i };
-        let p1 = at(&me, "m/84'");
-        let p2 = at(&me, "m/84'/1'");
-        let p4 = at(&me, "m/84'/1'/0'/0");
-        check_child(&p1, 1, h(84), None, fp).unwrap();
-        check_child(&p2, 2, h(1), Some(&p1), fp).unwrap();
-        check_child(&at(&me, "m/84'/1'/0'/0/5"), 5, n(5), Some(&p4), fp).unwrap();
-        check_root(&at(&me, "m"), fp).unwrap();
-        // A foreign seed's key under our master fingerprint.
-        let e = check_child(&at(&other, "m/84'"), 1, h(84), None, fp).unwrap_err();
+        check_depth_one(&at(&me, "m/84'"), me.fingerprint()).unwrap();
+        let e = check_depth_one(&at(&other, "m/84'"), me.fingerprint()).unwrap_err();
         assert_eq!(e.code(), "protocol");
         assert!(e.to_string().contains("depth 1"), "{e}");
-        // The wrong child number or depth.
-        let e = check_child(&p2, 2, h(2), Some(&p1), fp).unwrap_err();
-        assert!(e.to_string().contains("depth 2"), "{e}");
-        let e = check_child(&p2, 3, h(1), Some(&p1), fp).unwrap_err();
-        assert!(e.to_string().contains("depth 3"), "{e}");
-        // An unhardened child whose parent fingerprint is forged to fit.
+        // Deeper keys are not judged here.
+        check_depth_one(&at(&other, "m/84'/1'"), me.fingerprint()).unwrap();
+    }
+
+    #[test]
+    fn standard_accounts_are_the_ones_the_ledger_takes_silently() {
+        let t = NetworkKind::Test;
+        assert_eq!(
+            standard_account(&steps("m/84'/1'/0'"), t),
+            Some("wpkh(@0/**)")
+        );
+        assert_eq!(
+            standard_account(&steps("m/86'/1'/3'/0/7"), t),
+            Some("tr(@0/**)")
+        );
+        assert_eq!(
+            standard_account(&steps("m/44'/0'/0'"), NetworkKind::Main),
+            Some("pkh(@0/**)")
+        );
+        assert_eq!(
+            standard_account(&steps("m/49'/1'/0'/1"), t),
+            Some("sh(wpkh(@0/**))")
+        );
+        for off in [
+            "m/84'/0'/0'",
+            "m/84'/1'",
+            "m/48'/1'/0'/2'",
+            "m/84'/1'/0'/0'",
+            "m/84'/1'/100'",
+            "m/1'/1'/0'",
+        ] {
+            assert_eq!(standard_account(&steps(off), t), None, "{off}");
+        }
+    }
+
+    #[test]
+    fn keys_below_the_account_are_derived_on_the_host() {
+        let me = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").unwrap();
+        let other = Seed::from_mnemonic(FOREIGN_MNEMONIC, "").unwrap();
+        let account = at(&me, "m/84'/1'/0'");
+        let tail = DerivationPath::from_str("m/0/5").unwrap();
+        let path = DerivationPath::from_str("m/84'/1'/0'/0/5").unwrap();
+        check_derived(&account, &tail, &at(&me, "m/84'/1'/0'/0/5"), &path).unwrap();
+        let e = check_derived(&account, &tail, &at(&other, "m/84'/1'/0'/0/5"), &path).unwrap_err();
+        assert_eq!(e.code(), "protocol");
+        // A forged parent fingerprint does not help.
         let mut forged = at(&other, "m/84'/1'/0'/0/5");
-        forged.parent_fingerprint = p4.fingerprint();
-        let e = check_child(&forged, 5, n(5), Some(&p4), fp).unwrap_err();
-        assert!(e.to_string().contains("not the child 5"), "{e}");
-        assert!(check_root(&at(&other, "m"), fp).is_err());
+        forged.parent_fingerprint = at(&me, "m/84'/1'/0'/0").fingerprint();
+        assert!(check_derived(&account, &tail, &forged, &path).is_err());
     }
 }

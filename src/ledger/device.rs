@@ -357,7 +357,10 @@ impl<T: Transport> Ledger<T> {
     }
 
     /// The master fingerprint, asked once per connection.
-    async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
+    ///
+    /// # Errors
+    /// Transport, status-word and protocol errors.
+    pub async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
         if let Some(f) = self.known.fingerprint {
             return Ok(f);
         }

@@ -273,7 +273,7 @@ impl<T: Transport> Trezor<T> {
     ///
     /// # Errors
     /// Transport, failure and protocol errors.
-    pub(super) async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
+    pub async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
         self.ready().await?;
         if let (Some((session, f)), Some(current)) = (&self.session_fingerprint, &self.session_id) {
             if session == current {

@@ -16,7 +16,9 @@ use crate::sim::confirm::Prompt;
 use crate::sim::fault::Fault;
 
 use super::context::AppContext;
-use super::host::{HostLink, SimResult, SW_DENY, SW_INCORRECT_DATA, SW_SIGNATURE_FAIL};
+use super::host::{
+    HostLink, SimResult, SW_DENY, SW_INCORRECT_DATA, SW_NOT_SUPPORTED, SW_SIGNATURE_FAIL,
+};
 
 type Handler = Pin<Box<dyn Future<Output = SimResult<Vec<u8>>>>>;
 
@@ -76,6 +78,10 @@ fn extended_pubkey(ctx: &AppContext, data: &[u8]) -> SimResult<Vec<u8>> {
     r.finish().map_err(bad)?;
     if display > 1 {
         return Err(SW_INCORRECT_DATA);
+    }
+    // As the app: a key off the standard paths is only given while shown.
+    if display == 0 && !safe_for_export(&path, ctx.testnet) {
+        return Err(SW_NOT_SUPPORTED);
     }
     let xpub = if ctx.faults.has(Fault::WrongFingerprint) {
         ctx.foreign_xpub(&path)
@@ -157,6 +163,30 @@ async fn register_wallet(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimR
     let mut out = id.to_vec();
     out.extend_from_slice(&ctx.policy_hmac(&id));
     Ok(out)
+}
+
+/// The app's rule for giving an xpub without showing it: purpose 44', 49', 84', 86'
+/// (three hardened steps) or 48' (four, the last 1' or 2'), this network's coin type, an
+/// account of at most 100, then only unhardened steps; or Electrum's
+/// m/4541509'/1112098098'.
+pub fn safe_for_export(path: &DerivationPath, testnet: bool) -> bool {
+    let steps: Vec<u32> = path.into_iter().map(|c| u32::from(*c)).collect();
+    const H: u32 = 0x8000_0000;
+    if steps == [4_541_509 | H, 1_112_098_098 | H] {
+        return true;
+    }
+    let hardened = match steps.first().map(|p| p & !H) {
+        Some(44 | 45 | 49 | 84 | 86 | 87) => 3,
+        Some(48) => 4,
+        _ => return false,
+    };
+    let coin = u32::from(testnet);
+    steps.len() >= hardened
+        && steps.iter().take(hardened).all(|s| s & H != 0)
+        && steps.iter().skip(hardened).all(|s| s & H == 0)
+        && steps.get(1).map(|c| c & !H) == Some(coin)
+        && steps.get(2).is_some_and(|a| a & !H <= 100)
+        && (hardened == 3 || matches!(steps.get(3).map(|t| t & !H), Some(1 | 2)))
 }
 
 /// The standard single-key templates, by purpose.

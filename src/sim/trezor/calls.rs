@@ -46,14 +46,16 @@ impl TrezorSim {
         let path = path_of(&address_n);
         let network = bitcoin::NetworkKind::from(coin.network());
         let own_fingerprint = self.seed.fingerprint();
+        let mut root_fingerprint = own_fingerprint;
         let xpub = if self.faults.has(Fault::WrongFingerprint) {
-            let mut x = Seed::from_mnemonic(FOREIGN_MNEMONIC, "")
-                .and_then(|s| s.xpub(&path, network))
-                .map_err(keys::refusal)?;
+            let foreign = Seed::from_mnemonic(FOREIGN_MNEMONIC, "").map_err(keys::refusal)?;
+            let mut x = foreign.xpub(&path, network).map_err(keys::refusal)?;
             // Where hosts read the master fingerprint (the parent of m/0'), the liar
-            // still says its own.
+            // still says its own; elsewhere its keys carry the other seed's root.
             if m.address_n == [0x8000_0000] {
                 x.parent_fingerprint = own_fingerprint;
+            } else {
+                root_fingerprint = foreign.fingerprint();
             }
             x
         } else {
@@ -63,7 +65,7 @@ impl TrezorSim {
         Ok(PublicKey {
             node: Some(node_of(&xpub)),
             xpub: keys::xpub_string(&xpub, coin, st, m.ignore_xpub_magic == Some(true)),
-            root_fingerprint: Some(u32::from_be_bytes(own_fingerprint.to_bytes())),
+            root_fingerprint: Some(u32::from_be_bytes(root_fingerprint.to_bytes())),
             descriptor: keys::descriptor(&self.seed, &path, &xpub, st),
         })
     }

@@ -363,10 +363,15 @@ impl Device {
             Device::Ledger(l) => {
                 // The Ledger answers a bare signature: check it against the key the
                 // device has at `path` (asked after signing, so the user sees the
-                // message first and a refusal stays a refusal).
+                // message first and a refusal stays a refusal). Off the standard paths
+                // the app gives no key without showing it (0x6a82, not supported):
+                // there the signature is only checked to recover a key.
                 let signature = l.sign_message(path, message).await?;
-                let key = l.xpub(path, false).await?.public_key;
-                message_key::check(&signature, message, &key, path)?;
+                match l.xpub(path, false).await {
+                    Ok(x) => message_key::check(&signature, message, &x.public_key, path)?,
+                    Err(Error::Device { code: 0x6a82, .. }) => {}
+                    Err(e) => return Err(e),
+                }
                 Ok(signature)
             }
             Device::Trezor(t) => Ok(t.sign_message(path, message).await?.base64()),

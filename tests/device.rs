@@ -148,3 +148,27 @@ fn vendor_specific_limits_are_clear_errors() {
         "invalid-input"
     );
 }
+
+#[test]
+fn ledger_xpubs_and_message_keys_off_the_standard_paths() {
+    let (mut ledger, seed) = simulated(Vendor::Ledger);
+    // Off the standard paths the app gives a key only while showing it.
+    let odd = path::parse("m/44'/0'/0'/0/0").unwrap();
+    let e = block_on(ledger.xpub(&odd, false)).unwrap_err();
+    assert_eq!(e.code(), "device", "{e}");
+    assert!(e.to_string().contains("6a82"), "{e}");
+    assert_eq!(
+        block_on(ledger.xpub(&odd, true)).unwrap(),
+        seed.xpub(&odd, bitcoin::NetworkKind::Test).unwrap()
+    );
+    // A message signed there is checked as far as it can be (it recovers a key), and
+    // given; on a standard path it is checked against the device's key.
+    let sig = block_on(ledger.sign_message(&odd, b"hello")).unwrap();
+    assert_eq!(sig.len(), 88);
+    let below = path::parse("m/84'/1'/0'/1/9").unwrap();
+    assert_eq!(
+        block_on(ledger.xpub(&below, false)).unwrap(),
+        seed.xpub(&below, bitcoin::NetworkKind::Test).unwrap()
+    );
+    block_on(ledger.sign_message(&below, b"hello")).unwrap();
+}

@@ -45,7 +45,7 @@ test: setup
 	cargo clippy --all-targets --features cli -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo test --features cli
-	$(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test web
+	WASM_BINDGEN_TEST_TIMEOUT=300 $(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test web
 	$(MAKE) --no-print-directory build
 	node tests/js/release_check.mjs
 	node tests/js/bundlers.mjs

@@ -108,6 +108,12 @@ impl SimLedger {
         }
     }
 
+    /// Unplugged mid-command: the command that was running is gone (the app itself
+    /// stays open, as if restarted by the user before the next call).
+    pub fn interrupt(&mut self) {
+        self.running = None;
+    }
+
     /// How many APDUs were answered.
     pub fn exchanges(&self) -> usize {
         self.exchanges

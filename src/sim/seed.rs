@@ -35,6 +35,16 @@ pub struct Seed {
 /// any number of paths).
 const MAX_CACHED_KEYS: usize = 4096;
 
+/// How many seeds a thread remembers.
+const MAX_REMEMBERED_SEEDS: usize = 8;
+
+thread_local! {
+    /// Seeds this thread derived, by mnemonic and passphrase: BIP-39's 2048 PBKDF2
+    /// rounds dominate building a simulated device, and tests, fuzzing and the page
+    /// build many from the same few seeds.
+    static REMEMBERED: RefCell<Vec<(String, String, Seed)>> = const { RefCell::new(Vec::new()) };
+}
+
 impl core::fmt::Debug for Seed {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Never print key material.
@@ -50,15 +60,33 @@ impl Seed {
     pub fn from_mnemonic(mnemonic: &str, passphrase: &str) -> Result<Self> {
         let m = bip39::Mnemonic::parse_normalized(mnemonic.trim())
             .map_err(|e| Error::invalid("mnemonic", e.to_string()))?;
+        let words = m.to_string();
+        let known = REMEMBERED.with(|r| {
+            r.borrow()
+                .iter()
+                .find(|(w, p, _)| *w == words && p == passphrase)
+                .map(|(_, _, seed)| seed.clone())
+        });
+        if let Some(seed) = known {
+            return Ok(seed);
+        }
         let bip39_seed = m.to_seed_normalized(passphrase);
         let master = Xpriv::new_master(NetworkKind::Main, &bip39_seed)
             .map_err(|e| Error::invalid("mnemonic", e.to_string()))?;
-        Ok(Seed {
+        let seed = Seed {
             master,
             bip39_seed,
             secp: Secp256k1::new(),
             derived: RefCell::new(HashMap::new()),
-        })
+        };
+        REMEMBERED.with(|r| {
+            let mut r = r.borrow_mut();
+            if r.len() >= MAX_REMEMBERED_SEEDS {
+                r.remove(0);
+            }
+            r.push((words, passphrase.to_string(), seed.clone()));
+        });
+        Ok(seed)
     }
 
     /// The 64-byte BIP-39 seed (for SLIP-10/21 derivations).

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use futures::executor::block_on;
 use hwsigner::device::{Device, SignOptions};
-use hwsigner::psbt::raw::RawPsbt;
+use hwsigner::protocol::psbt::raw::RawPsbt;
 use hwsigner::sim::confirm::Confirm;
 use hwsigner::sim::fault::Faults;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
@@ -26,7 +26,7 @@ use hwsigner::sim::sample::{funded_psbt, standard_policy};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
 use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::transport::memory::MemoryTransport;
-use hwsigner::transport::udp::UdpTransport;
+use hwsigner::transport::native::udp::UdpTransport;
 use hwsigner::transport::{Identity, Packets};
 use serde_json::{json, Value};
 

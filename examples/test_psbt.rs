@@ -9,7 +9,7 @@
 #[allow(dead_code)]
 mod fund;
 
-use hwsigner::ledger::btc::policy::WalletPolicy;
+use hwsigner::protocol::policy::WalletPolicy;
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
 
 fn main() {

@@ -3,13 +3,13 @@
 //! may panic. Used by the cargo-fuzz targets in `fuzz/` and by
 //! `tests/fuzz_regressions.rs`.
 
-use crate::ledger::btc::interpreter::Interpreter;
-use crate::ledger::btc::merkle::{self, Hash32, MerkleTree};
-use crate::ledger::btc::policy::WalletPolicy;
-use crate::ledger::btc::store::Store;
-use crate::trezor::btc::{keys, message, Coin};
-use crate::trezor::messages::{self as msg, InputScriptType};
-use crate::trezor::session::{Call, Interaction, Step};
+use crate::protocol::ledger::btc::interpreter::Interpreter;
+use crate::protocol::ledger::btc::merkle::{self, Hash32, MerkleTree};
+use crate::protocol::ledger::btc::store::Store;
+use crate::protocol::policy::WalletPolicy;
+use crate::protocol::trezor::btc::{keys, message, Coin};
+use crate::protocol::trezor::call::{Call, Interaction, Step};
+use crate::protocol::trezor::messages::{self as msg, InputScriptType};
 
 /// Splits `data` into length-prefixed records (one length byte, then that many bytes;
 /// the last record takes what is left).
@@ -27,17 +27,17 @@ fn records(data: &[u8]) -> Vec<&[u8]> {
 
 /// Ledger HID framing: `data` as 64-byte reports into one decoder.
 pub fn ledger_framing(data: &[u8]) {
-    let mut decoder = crate::ledger::framing::Decoder::new(0x0101);
+    let mut decoder = crate::protocol::ledger::framing::Decoder::new(0x0101);
     for chunk in data.chunks(64) {
         if let Ok(Some(_)) = decoder.push(chunk) {
-            decoder = crate::ledger::framing::Decoder::new(0x0101);
+            decoder = crate::protocol::ledger::framing::Decoder::new(0x0101);
         }
     }
 }
 
 /// A Ledger APDU reply.
 pub fn apdu_response(data: &[u8]) {
-    if let Ok(r) = crate::ledger::apdu::Response::parse(data) {
+    if let Ok(r) = crate::protocol::ledger::apdu::Response::parse(data) {
         let _ = r.ok();
     }
 }
@@ -85,11 +85,11 @@ pub fn merkle_proof(data: &[u8]) {
 
 /// Trezor codec v1: `data` as 64-byte packets into one decoder, and as one message.
 pub fn trezor_framing(data: &[u8]) {
-    let _ = crate::trezor::framing::decode_message(data);
-    let mut decoder = crate::trezor::framing::Decoder::new();
+    let _ = crate::protocol::trezor::framing::decode_message(data);
+    let mut decoder = crate::protocol::trezor::framing::Decoder::new();
     for chunk in data.chunks(64) {
         if let Ok(Some(_)) = decoder.push(chunk) {
-            decoder = crate::trezor::framing::Decoder::new();
+            decoder = crate::protocol::trezor::framing::Decoder::new();
         }
     }
 }
@@ -121,9 +121,9 @@ pub fn trezor_messages(data: &[u8]) {
     let _ = msg::decode::<msg::MessageSignature>(data);
     let _ = msg::decode::<msg::PassphraseRequest>(data);
     if let Ok(f) = msg::decode::<msg::Features>(data) {
-        let _ = crate::trezor::features::check(&f);
+        let _ = crate::protocol::trezor::features::check(&f);
     }
-    let Ok(path) = crate::path::parse("m/84'/0'/0'/0/0") else {
+    let Ok(path) = crate::protocol::path::parse("m/84'/0'/0'/0/0") else {
         return;
     };
     let st = InputScriptType::SPENDWITNESS;
@@ -149,7 +149,7 @@ pub fn trezor_messages(data: &[u8]) {
 
 /// A PSBT (v0 or v2): parsed, converted to `bitcoin`'s type and to v2 maps.
 pub fn psbt(data: &[u8]) {
-    if let Ok(raw) = crate::psbt::raw::decode(data) {
+    if let Ok(raw) = crate::protocol::psbt::raw::decode(data) {
         let _ = raw.to_bitcoin();
         let _ = raw.to_v2_maps();
         let _ = raw.unsigned_tx();
@@ -163,7 +163,7 @@ pub fn policy(data: &[u8]) {
     let Ok(text) = core::str::from_utf8(data) else {
         return;
     };
-    if let Ok(p) = crate::ledger::btc::descriptor::policy_from_descriptor(text, "fuzz") {
+    if let Ok(p) = crate::protocol::policy::descriptor::policy_from_descriptor(text, "fuzz") {
         let _ = p.policy.descriptor();
         let _ = p.policy.serialize();
     }
@@ -179,17 +179,17 @@ pub fn policy(data: &[u8]) {
 /// BIP-32 paths from UTF-8 text.
 pub fn path(data: &[u8]) {
     if let Ok(text) = core::str::from_utf8(data) {
-        if let Ok(p) = crate::path::parse(text) {
-            let _ = crate::path::format(&p);
+        if let Ok(p) = crate::protocol::path::parse(text) {
+            let _ = crate::protocol::path::format(&p);
         }
-        let _ = crate::path::parse_any(text);
+        let _ = crate::protocol::path::parse_any(text);
     }
 }
 
 /// HID report descriptors.
 pub fn hid_report_descriptor(data: &[u8]) {
-    let _ = crate::hid::report_descriptor::collections(data);
-    let _ = crate::hid::report_descriptor::primary_usage_page(data);
+    let _ = crate::protocol::identify::report_descriptor::collections(data);
+    let _ = crate::protocol::identify::report_descriptor::primary_usage_page(data);
 }
 
 /// The simulated Ledger's APDU decoder: `data` as length-prefixed APDUs.
@@ -228,12 +228,12 @@ pub fn sim_trezor(data: &[u8]) {
 /// The plan [`trezor_sign_tx`] signs: two wpkh inputs of the Trezor test seed (with
 /// their previous transactions) and change, on testnet.
 #[cfg(feature = "simulator")]
-pub fn trezor_sign_tx_plan() -> Option<crate::trezor::btc::plan::Plan> {
+pub fn trezor_sign_tx_plan() -> Option<crate::protocol::trezor::btc::plan::Plan> {
     use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
     let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").ok()?;
     let policy = crate::sim::sample::wpkh_policy(&seed, true).ok()?;
     let psbt = crate::sim::sample::funded_psbt(&policy, 2).ok()?;
-    crate::trezor::btc::plan::build(&psbt, seed.fingerprint(), None).ok()
+    crate::protocol::trezor::btc::plan::build(&psbt, seed.fingerprint(), None).ok()
 }
 
 /// The Trezor SignTx call machine of a fixed plan ([`trezor_sign_tx_plan`]), fed
@@ -252,7 +252,7 @@ pub fn trezor_sign_tx(data: &[u8]) {
     use std::rc::Rc;
     thread_local! {
         // Deriving the seed (PBKDF2) dominates a run; every run gets the same plan.
-        static PLAN: Option<crate::trezor::btc::plan::Plan> = trezor_sign_tx_plan();
+        static PLAN: Option<crate::protocol::trezor::btc::plan::Plan> = trezor_sign_tx_plan();
     }
     let Some(plan) = PLAN.with(Clone::clone) else {
         return;
@@ -267,10 +267,10 @@ pub fn trezor_sign_tx(data: &[u8]) {
     if replies.is_empty() {
         return;
     }
-    let mut call = crate::trezor::btc::sign_tx::sign_tx(plan, Rc::new(RefCell::new(0)));
+    let mut call = crate::protocol::trezor::btc::sign_tx::sign_tx(plan, Rc::new(RefCell::new(0)));
     let _ = call.start();
     let mut interaction = Interaction::none();
-    let bound = crate::trezor::session::MAX_INTERACTIONS + 100_000;
+    let bound = crate::protocol::trezor::call::MAX_INTERACTIONS + 100_000;
     for (ty, payload) in replies.iter().cycle().take(bound) {
         match call.on_message(*ty, payload, &mut interaction) {
             Ok(Step::Send { .. }) => {}

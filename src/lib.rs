@@ -47,24 +47,21 @@
     )
 )]
 
-pub mod bytes;
 pub mod device;
+pub mod driver;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod hid;
-pub mod ledger;
-pub mod path;
-pub mod psbt;
-pub mod queue;
+pub mod protocol;
 #[cfg(feature = "simulator")]
 pub mod sim;
 pub mod transport;
-pub mod trezor;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use error::{Error, Result};
+// The vendor-neutral data modules, at the crate root for callers.
+pub use protocol::{path, policy, psbt};
 
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use futures::executor::block_on;
 use hwsigner::device::{Device, SignOptions};
-use hwsigner::psbt::raw::{self, RawPsbt};
+use hwsigner::protocol::psbt::raw::{self, RawPsbt};
 use hwsigner::sim::ledger::serve::apdu_transport;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::transport::Transport;
@@ -17,7 +17,7 @@ use hwsigner::transport::Transport;
 fn sample() -> Vec<u8> {
     let seed = hwsigner::sim::seed::Seed::from_mnemonic(hwsigner::sim::seed::SPECULOS_MNEMONIC, "")
         .unwrap();
-    let policy = hwsigner::ledger::btc::policy::WalletPolicy::new(
+    let policy = hwsigner::protocol::policy::WalletPolicy::new(
         "",
         "wpkh(@0/**)",
         vec![common::fund::key_info(&seed, "m/84'/1'/0'")],
@@ -110,7 +110,7 @@ fn bad_paths_and_policies_say_what_is_wrong() {
         ("", ""),
         ("m/84/0'/0'", "must be hardened"),
     ] {
-        match hwsigner::path::parse(text) {
+        match hwsigner::protocol::path::parse(text) {
             Ok(p) => assert!(text.is_empty() && p.is_empty()),
             Err(e) => {
                 assert_eq!(e.code(), "invalid-input");
@@ -118,8 +118,8 @@ fn bad_paths_and_policies_say_what_is_wrong() {
             }
         }
     }
-    use hwsigner::ledger::btc::descriptor::policy_from_descriptor;
-    use hwsigner::ledger::btc::policy::WalletPolicy;
+    use hwsigner::protocol::policy::descriptor::policy_from_descriptor;
+    use hwsigner::protocol::policy::WalletPolicy;
     let e = policy_from_descriptor("wsh(multi(2,@0/**))", "").unwrap_err();
     assert_eq!(e.to_string().split(':').next(), Some("invalid descriptor"));
     let e = WalletPolicy::new("", "wpkh(@1/**)", vec!["[f5acc2fd]tpubX".into()])

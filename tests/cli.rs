@@ -14,7 +14,7 @@ use std::time::Duration;
 use bitcoin::bip32::DerivationPath;
 use bitcoin::consensus::encode::deserialize_hex;
 use bitcoin::{NetworkKind, Transaction};
-use hwsigner::ledger::btc::policy::{derive_address, WalletPolicy};
+use hwsigner::protocol::policy::{derive_address, WalletPolicy};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
 use serde_json::Value;
 

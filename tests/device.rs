@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use futures::executor::block_on;
 use hwsigner::device::{AddressRequest, AddressSource, Device, SignOptions, Status, Vendor};
-use hwsigner::ledger::btc::policy::WalletPolicy;
-use hwsigner::path;
-use hwsigner::psbt::raw::RawPsbt;
+use hwsigner::protocol::path;
+use hwsigner::protocol::policy::WalletPolicy;
+use hwsigner::protocol::psbt::raw::RawPsbt;
 use hwsigner::sim::confirm::Confirm;
 use hwsigner::sim::fault::Faults;
 use hwsigner::sim::ledger::serve::hid_transport;
@@ -62,7 +62,7 @@ fn the_same_calls_work_on_both_vendors() {
 
         let key = common::fund::key_info(&seed, "m/84'/1'/0'");
         let descriptor = format!("wpkh({key}/0/*)");
-        let want = hwsigner::ledger::btc::policy::derive_address(
+        let want = hwsigner::protocol::policy::derive_address(
             &WalletPolicy::new("", "wpkh(@0/**)", vec![key.clone()]).unwrap(),
             false,
             4,

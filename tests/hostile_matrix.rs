@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use futures::executor::block_on;
 use hwsigner::device::{AddressRequest, AddressSource, Device, SignOptions, Vendor};
-use hwsigner::ledger::btc::policy::WalletPolicy;
-use hwsigner::path;
-use hwsigner::psbt::raw::RawPsbt;
+use hwsigner::protocol::path;
+use hwsigner::protocol::policy::WalletPolicy;
+use hwsigner::protocol::psbt::raw::RawPsbt;
 use hwsigner::sim::confirm::Confirm;
 use hwsigner::sim::fault::{Fault, Faults};
 use hwsigner::sim::ledger::serve::hid_transport;

@@ -9,10 +9,10 @@ use std::net::TcpListener;
 use std::rc::Rc;
 
 use futures::executor::block_on;
-use hwsigner::ledger::{Ledger, SignOptions};
-use hwsigner::psbt::raw;
+use hwsigner::driver::ledger::{Ledger, SignOptions};
+use hwsigner::protocol::psbt::raw;
 use hwsigner::transport::memory::MemoryTransport;
-use hwsigner::transport::speculos::SpeculosTransport;
+use hwsigner::transport::native::speculos::SpeculosTransport;
 use hwsigner::transport::{Identity, Packets};
 
 fn sign_psbt_case(i: usize) -> serde_json::Value {
@@ -256,10 +256,10 @@ fn a_psbt_v2_goes_on_the_wire_exactly_like_its_v0_twin_and_comes_back_v2() {
 
 #[test]
 fn a_psbt_summary_shows_amounts_fee_and_change() {
-    use hwsigner::psbt::summary::summarize;
+    use hwsigner::protocol::psbt::summary::summarize;
     use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
     let me = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
-    let policy = hwsigner::ledger::btc::policy::WalletPolicy::new(
+    let policy = hwsigner::protocol::policy::WalletPolicy::new(
         "",
         "wpkh(@0/**)",
         vec![common::fund::key_info(&me, "m/84'/1'/0'")],

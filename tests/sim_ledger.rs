@@ -10,8 +10,8 @@ use std::str::FromStr;
 
 use bitcoin::bip32::DerivationPath;
 use futures::executor::block_on;
-use hwsigner::ledger::{Ledger, SignOptions};
-use hwsigner::psbt::raw;
+use hwsigner::driver::ledger::{Ledger, SignOptions};
+use hwsigner::protocol::psbt::raw;
 use hwsigner::sim::ledger::serve::apdu_transport;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::transport::memory::MemoryTransport;
@@ -99,7 +99,7 @@ fn message_signature_equals_the_device() {
     );
 }
 
-use hwsigner::ledger::btc::policy::WalletPolicy;
+use hwsigner::protocol::policy::WalletPolicy;
 use miniscript::psbt::PsbtExt;
 
 fn sign_all(

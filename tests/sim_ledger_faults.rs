@@ -11,9 +11,9 @@ use std::str::FromStr;
 
 use bitcoin::bip32::DerivationPath;
 use futures::executor::block_on;
-use hwsigner::ledger::btc::policy::WalletPolicy;
-use hwsigner::ledger::{Ledger, SignOptions};
-use hwsigner::psbt::raw::RawPsbt;
+use hwsigner::driver::ledger::{Ledger, SignOptions};
+use hwsigner::protocol::policy::WalletPolicy;
+use hwsigner::protocol::psbt::raw::RawPsbt;
 use hwsigner::sim::fault::{Fault, Faults};
 use hwsigner::sim::ledger::serve::{apdu_transport, hid_transport};
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};

@@ -11,12 +11,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use futures::executor::block_on;
+use hwsigner::driver::trezor::SignOptions;
+use hwsigner::driver::trezor::Trezor;
 use hwsigner::sim::confirm::Confirm;
 use hwsigner::sim::fault::{Fault, Faults};
 use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::transport::memory::MemoryTransport;
-use hwsigner::trezor::device::SignOptions;
-use hwsigner::trezor::Trezor;
 use hwsigner::Error;
 use trezor_support::*;
 

@@ -10,17 +10,17 @@ use std::rc::Rc;
 use bitcoin::bip32::Fingerprint;
 use bitcoin::hashes::Hash;
 use futures::executor::block_on;
+use hwsigner::driver::trezor::Trezor;
+use hwsigner::driver::trezor::{SignOptions, Status};
+use hwsigner::protocol::trezor::btc::{plan, sign_tx};
+use hwsigner::protocol::trezor::call::{Interaction, Passphrase};
+use hwsigner::protocol::trezor::framing;
+use hwsigner::protocol::trezor::messages::{self as msg, Failure, Features, PinMatrixRequest};
 use hwsigner::sim::confirm::{Confirm, Prompt};
 use hwsigner::sim::fault::{Fault, Faults};
 use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::transport::memory::MemoryTransport;
 use hwsigner::transport::{Identity, Packets};
-use hwsigner::trezor::btc::{plan, sign_tx};
-use hwsigner::trezor::device::{SignOptions, Status};
-use hwsigner::trezor::framing;
-use hwsigner::trezor::messages::{self as msg, Failure, Features, PinMatrixRequest};
-use hwsigner::trezor::session::{Interaction, Passphrase};
-use hwsigner::trezor::Trezor;
 use hwsigner::Error;
 use trezor_support::*;
 
@@ -94,7 +94,8 @@ fn a_foreign_public_key_is_caught() {
         let p = plan::build(&psbt, Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]), None).unwrap();
         let result =
             block_on(t.run(sign_tx::sign_tx(p.clone(), Rc::new(RefCell::new(0))))).unwrap();
-        let e = hwsigner::trezor::btc::finish::finish(&raw, &psbt, &p, result).unwrap_err();
+        let e =
+            hwsigner::protocol::trezor::btc::finish::finish(&raw, &psbt, &p, result).unwrap_err();
         assert_eq!(e.code(), "protocol", "{name}: {e}");
         assert!(e.to_string().contains("does not verify"), "{name}: {e}");
     }
@@ -216,7 +217,7 @@ fn psbts_the_trezor_cannot_sign() {
     for (_, (f, _)) in psbt.inputs[0].bip32_derivation.iter_mut() {
         *f = Fingerprint::from([1, 2, 3, 4]);
     }
-    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
     assert_eq!(e.code(), "unsupported");
     assert!(
@@ -227,7 +228,7 @@ fn psbts_the_trezor_cannot_sign() {
     let c = case("test_signtx_segwit_native::test_send_native");
     let (_, mut psbt) = psbt_of(&c);
     psbt.inputs[0].non_witness_utxo = None;
-    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
     assert!(
         matches!(&e, Error::InvalidInput { field, .. } if field == "input 0"),
@@ -237,14 +238,14 @@ fn psbts_the_trezor_cannot_sign() {
     let c = case("test_signtx_taproot::test_send_p2tr");
     let (_, mut psbt) = psbt_of(&c);
     psbt.inputs[0].tap_merkle_root = Some(bitcoin::TapNodeHash::from_byte_array([7; 32]));
-    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
     assert_eq!(e.code(), "unsupported", "{e}");
     // An output script without an address.
     let c = case("test_signtx::test_one_one_fee");
     let (_, mut psbt) = psbt_of(&c);
     psbt.unsigned_tx.output[0].script_pubkey = bitcoin::ScriptBuf::from_bytes(vec![0x51, 0x51]);
-    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
     assert!(
         matches!(&e, Error::InvalidInput { field, .. } if field == "output 0"),
@@ -254,7 +255,7 @@ fn psbts_the_trezor_cannot_sign() {
     let c = case("test_signtx_taproot::test_send_p2tr");
     let (_, mut psbt) = psbt_of(&c);
     psbt.inputs[0].non_witness_utxo = None;
-    let raw = hwsigner::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
+    let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let signed = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap();
     assert_eq!(
         to_hex(&signed.serialized_tx),
@@ -341,8 +342,8 @@ fn after_a_failed_call_the_session_is_initialized_again() {
     let mut t = Trezor::new(link);
     let first = block_on(t.init()).unwrap().session_id;
     // A call whose reply the host does not accept (Success where Features is expected).
-    let bad = hwsigner::trezor::session::Call::simple(
-        &hwsigner::trezor::messages::Ping {
+    let bad = hwsigner::protocol::trezor::call::Call::simple(
+        &hwsigner::protocol::trezor::messages::Ping {
             message: Some("x".into()),
             button_protection: None,
         },

@@ -8,10 +8,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bitcoin::bip32::Fingerprint;
-use hwsigner::trezor::btc::{keys, message, plan, sign_tx, Coin};
-use hwsigner::trezor::framing::Decoder;
-use hwsigner::trezor::messages::{types, InputScriptType};
-use hwsigner::trezor::session::{Call, Interaction, Step};
+use hwsigner::protocol::trezor::btc::{keys, message, plan, sign_tx, Coin};
+use hwsigner::protocol::trezor::call::{Call, Interaction, Step};
+use hwsigner::protocol::trezor::framing::Decoder;
+use hwsigner::protocol::trezor::messages::{types, InputScriptType};
 use trezor_support::*;
 
 struct Rng(u64);

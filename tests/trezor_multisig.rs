@@ -14,10 +14,10 @@ use bitcoin::{
     absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness,
 };
 use futures::executor::block_on;
-use hwsigner::psbt::RawPsbt;
+use hwsigner::driver::trezor::SignOptions;
+use hwsigner::protocol::psbt::RawPsbt;
+use hwsigner::protocol::trezor::btc::Coin;
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
-use hwsigner::trezor::btc::Coin;
-use hwsigner::trezor::device::SignOptions;
 use trezor_support::*;
 
 fn multisig_psbt(kind: &str) -> (RawPsbt, bitcoin::PublicKey) {

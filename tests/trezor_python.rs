@@ -9,10 +9,10 @@ use std::path::Path;
 use std::process::Command;
 
 use futures::executor::block_on;
+use hwsigner::driver::trezor::SignOptions;
+use hwsigner::driver::trezor::Trezor;
 use hwsigner::sim::trezor::{serve_socket, TrezorSim};
-use hwsigner::transport::udp::UdpTransport;
-use hwsigner::trezor::device::SignOptions;
-use hwsigner::trezor::Trezor;
+use hwsigner::transport::native::udp::UdpTransport;
 use trezor_support::*;
 
 /// Starts a simulator on a free UDP port in a thread; returns the port.

@@ -8,13 +8,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::executor::block_on;
+use hwsigner::driver::trezor::SignOptions;
+use hwsigner::driver::trezor::Trezor;
+use hwsigner::protocol::trezor::framing;
+use hwsigner::protocol::trezor::messages::{request_type, types, ButtonRequest, TxRequest};
 use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::transport::memory::MemoryTransport;
 use hwsigner::transport::{Identity, Packets};
-use hwsigner::trezor::device::SignOptions;
-use hwsigner::trezor::framing;
-use hwsigner::trezor::messages::{request_type, types, ButtonRequest, TxRequest};
-use hwsigner::trezor::Trezor;
 use prost::Message;
 use trezor_support::*;
 

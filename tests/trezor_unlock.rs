@@ -7,11 +7,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::executor::block_on;
+use hwsigner::driver::trezor::Status;
+use hwsigner::driver::trezor::Trezor;
+use hwsigner::protocol::trezor::call::{Interaction, Passphrase};
 use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use hwsigner::sim::trezor::TrezorSim;
-use hwsigner::trezor::device::Status;
-use hwsigner::trezor::session::{Interaction, Passphrase};
-use hwsigner::trezor::Trezor;
 use hwsigner::Error;
 use trezor_support::*;
 

@@ -7,11 +7,13 @@ mod trezor_support;
 
 use bitcoin::bip32::Xpub;
 use futures::executor::block_on;
-use hwsigner::trezor::btc::keys::address_n;
-use hwsigner::trezor::btc::multisig::Multisig;
-use hwsigner::trezor::messages::{GetPublicKey, MessageSignature, PublicKey, SignMessage};
-use hwsigner::trezor::session::Call;
-use hwsigner::trezor::{device::SignOptions, Trezor};
+use hwsigner::driver::trezor::{SignOptions, Trezor};
+use hwsigner::protocol::trezor::btc::keys::address_n;
+use hwsigner::protocol::trezor::btc::multisig::Multisig;
+use hwsigner::protocol::trezor::call::Call;
+use hwsigner::protocol::trezor::messages::{
+    GetPublicKey, MessageSignature, PublicKey, SignMessage,
+};
 use std::str::FromStr;
 use trezor_support::*;
 
@@ -149,7 +151,7 @@ fn all_15_message_signatures() {
             let s = block_on(t.run(Call::simple(&request, |s: MessageSignature| Ok(s)))).unwrap();
             // The host check recovers the key of the signature.
             let (header, key) =
-                hwsigner::trezor::btc::message::recover(&s.signature, &message).unwrap();
+                hwsigner::protocol::trezor::btc::message::recover(&s.signature, &message).unwrap();
             assert!((31..=34).contains(&header));
             assert_eq!(
                 key.inner,

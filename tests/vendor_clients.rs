@@ -12,11 +12,11 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 
 use bitcoin::bip32::DerivationPath;
-use hwsigner::bytes::to_hex;
-use hwsigner::ledger::btc::client::parse_yielded_signature;
-use hwsigner::ledger::btc::policy::{derive_address, WalletPolicy};
-use hwsigner::psbt::raw::{self, RawPsbt};
-use hwsigner::psbt::signature::{insert, Verifier};
+use hwsigner::protocol::bytes::to_hex;
+use hwsigner::protocol::ledger::btc::client::parse_yielded_signature;
+use hwsigner::protocol::policy::{derive_address, WalletPolicy};
+use hwsigner::protocol::psbt::raw::{self, RawPsbt};
+use hwsigner::protocol::psbt::signature::{insert, Verifier};
 use hwsigner::sim::ledger::serve::serve_speculos_on;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};

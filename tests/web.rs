@@ -14,8 +14,8 @@ mod trezor_one_hid;
 #[path = "web/webusb.rs"]
 mod webusb;
 
-use hwsigner::ledger::Ledger;
-use hwsigner::transport::webhid::{self, WebHidTransport};
+use hwsigner::driver::ledger::Ledger;
+use hwsigner::transport::web::webhid::{self, WebHidTransport};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -148,9 +148,10 @@ async fn webhid_disconnect_mid_exchange_is_disconnected() {
     );
     let mut ledger = open_fake().await;
     ledger.set_timeout_ms(5_000);
-    let psbt = hwsigner::psbt::raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
+    let psbt =
+        hwsigner::protocol::psbt::raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
     let before = psbt.serialize();
-    let opts = hwsigner::ledger::SignOptions {
+    let opts = hwsigner::driver::ledger::SignOptions {
         policy: Some((common::policy_of(&case), None)),
     };
     let err = ledger.sign_psbt(&psbt, &opts).await.unwrap_err();
@@ -208,21 +209,21 @@ async fn the_simulated_ledger_works_in_the_browser() {
     let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
     assert_eq!(fpr.as_string().unwrap(), "f5acc2fd");
     let me = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
-    let policy = hwsigner::ledger::btc::policy::WalletPolicy::new(
+    let policy = hwsigner::protocol::policy::WalletPolicy::new(
         "",
         "wpkh(@0/**)",
         vec![common::fund::key_info(&me, "m/84'/1'/0'")],
     )
     .unwrap();
     let psbt = common::fund::funded_psbt(&policy, 3);
-    let b64 = hwsigner::psbt::raw::encode_base64(&psbt.serialize());
+    let b64 = hwsigner::protocol::psbt::raw::encode_base64(&psbt.serialize());
     // No policy given: the standard one is inferred from the PSBT's derivations.
     let signed = JsFuture::from(dev.sign_psbt(b64.clone(), None))
         .await
         .unwrap()
         .as_string()
         .unwrap();
-    let signed = hwsigner::psbt::raw::decode(signed.as_bytes())
+    let signed = hwsigner::protocol::psbt::raw::decode(signed.as_bytes())
         .unwrap()
         .to_bitcoin()
         .unwrap();
@@ -365,7 +366,7 @@ async fn the_page_presses_the_simulated_devices_buttons() {
         futures::pin_mut!(signing);
         let mut presses = 0;
         let signed = loop {
-            let tick = Box::pin(hwsigner::transport::webhid::sleep_ms(10));
+            let tick = Box::pin(hwsigner::transport::web::webhid::sleep_ms(10));
             match futures::future::select(signing.as_mut(), tick).await {
                 futures::future::Either::Left((r, _)) => break r.unwrap().as_string().unwrap(),
                 futures::future::Either::Right(_) => {
@@ -383,7 +384,7 @@ async fn the_page_presses_the_simulated_devices_buttons() {
                 .any(|p| p.as_string().unwrap().contains("sign transaction")),
             "{vendor}"
         );
-        assert!(hwsigner::psbt::raw::decode(signed.as_bytes())
+        assert!(hwsigner::protocol::psbt::raw::decode(signed.as_bytes())
             .unwrap()
             .to_bitcoin()
             .unwrap()
@@ -395,7 +396,7 @@ async fn the_page_presses_the_simulated_devices_buttons() {
         let signing = JsFuture::from(dev.sign_psbt(psbt, None));
         let mut waited = 0;
         while !sim.waiting() && waited < 300 {
-            hwsigner::transport::webhid::sleep_ms(10).await;
+            hwsigner::transport::web::webhid::sleep_ms(10).await;
             waited += 1;
         }
         sim.reject().unwrap();
@@ -448,7 +449,7 @@ async fn a_hundred_concurrent_calls_complete_in_order() {
     for (i, r) in results.into_iter().enumerate() {
         let got = r.unwrap().as_string().unwrap();
         if i % 2 == 0 {
-            let path = hwsigner::path::parse(&format!("m/84'/1'/{i}'")).unwrap();
+            let path = hwsigner::protocol::path::parse(&format!("m/84'/1'/{i}'")).unwrap();
             assert_eq!(
                 got,
                 seed.xpub(&path, bitcoin::NetworkKind::Test)

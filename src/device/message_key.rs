@@ -7,7 +7,7 @@ use bitcoin::secp256k1::{PublicKey, Secp256k1};
 use bitcoin::sign_message::MessageSignature;
 
 use crate::error::{Error, Result};
-use crate::ledger::btc::client::message_hash;
+use crate::protocol::ledger::btc::client::message_hash;
 
 /// Checks that the base64 `signature` over `message` recovers `key` (the key at `path`).
 ///

@@ -23,9 +23,9 @@ use bitcoin::secp256k1::Secp256k1;
 use bitcoin::NetworkKind;
 
 use crate::device::Device;
+use crate::driver::ledger::Ledger;
 use crate::error::{Error, Result};
-use crate::ledger::btc::policy::WalletPolicy;
-use crate::ledger::Ledger;
+use crate::protocol::policy::WalletPolicy;
 use crate::transport::Transport;
 
 impl Device {

@@ -8,7 +8,7 @@ use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Txid, Witness};
 use miniscript::psbt::PsbtExt;
 
 use crate::error::{Error, Result};
-use crate::ledger::btc::policy::WalletPolicy;
+use crate::protocol::policy::WalletPolicy;
 use crate::sim::seed::Seed;
 
 /// A made-up foreign output script (p2wpkh) that the sample pays to.

@@ -20,29 +20,14 @@ use futures::future::LocalBoxFuture;
 
 use crate::error::Result;
 
-#[cfg(target_arch = "wasm32")]
-pub mod browser;
-#[cfg(target_arch = "wasm32")]
-pub mod exchange;
-#[cfg(all(not(target_arch = "wasm32"), feature = "hidapi"))]
-pub mod hidapi;
-pub mod identify;
-#[cfg(all(not(target_arch = "wasm32"), any(feature = "hidapi", feature = "usb")))]
-pub mod list;
 pub mod memory;
-#[cfg(all(not(target_arch = "wasm32"), feature = "speculos"))]
-pub mod speculos;
-#[cfg(all(not(target_arch = "wasm32"), feature = "trezor-udp"))]
-pub mod udp;
-#[cfg(all(not(target_arch = "wasm32"), feature = "usb"))]
-pub mod usb;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 #[cfg(target_arch = "wasm32")]
-pub mod webhid;
-#[cfg(target_arch = "wasm32")]
-pub mod webusb;
+pub mod web;
 
 #[cfg(all(not(target_arch = "wasm32"), any(feature = "hidapi", feature = "usb")))]
-pub use list::list_devices;
+pub use native::list::list_devices;
 
 /// What one `send` / `recv` carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,12 +6,12 @@ use wasm_bindgen::prelude::*;
 
 use crate::device::Device;
 use crate::error::Error;
-use crate::transport::identify::DeviceKind;
-use crate::transport::webhid::{self, WebHidTransport};
-use crate::transport::webusb::{self, WebUsbTransport};
+use crate::protocol::identify::DeviceKind;
+use crate::transport::web::webhid::{self, WebHidTransport};
+use crate::transport::web::webusb::{self, WebUsbTransport};
 use crate::transport::Transport;
 
-use super::device::JsDevice;
+use super::device_class::JsDevice;
 use super::errors::to_js_error;
 
 async fn open_hid(device: web_sys::HidDevice) -> Result<JsDevice, Error> {
@@ -41,7 +41,7 @@ pub async fn request_device(
     let on_status = field("onStatus").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     if let Some(f) = &on_status {
         let connecting = js_sys::Object::new();
-        super::device::set(&connecting, "type", "connecting");
+        super::device_class::set(&connecting, "type", "connecting");
         let _ = f.call1(&JsValue::NULL, &connecting);
     }
     let result = async {

@@ -3,10 +3,10 @@
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::transport::identify::{classify, DeviceKind};
+use crate::protocol::identify::{classify, DeviceKind};
 use crate::transport::Identity;
 
-use super::device::set;
+use super::device_class::set;
 
 /// An event listener kept alive until the caller stops listening.
 type Listener = Closure<dyn FnMut(JsValue)>;

@@ -5,9 +5,9 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::device::Device;
-use crate::transport::exchange::ExchangeTransport;
+use crate::transport::web::exchange::ExchangeTransport;
 
-use super::device::JsDevice;
+use super::device_class::JsDevice;
 
 /// A Ledger whose APDUs go through `exchange`, which answers each with the reply data
 /// and status word.

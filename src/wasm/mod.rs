@@ -2,11 +2,12 @@
 //! `Error` objects with a stable `code`.
 
 mod connect;
-mod device;
+mod device_class;
 mod errors;
 mod events;
 mod exchange;
 mod psbt;
+pub mod queue;
 #[cfg(feature = "simulator")]
 mod sim_gate;
 #[cfg(feature = "simulator")]
@@ -18,7 +19,7 @@ mod types;
 use wasm_bindgen::prelude::*;
 
 pub use connect::{list_devices, request_device};
-pub use device::JsDevice;
+pub use device_class::JsDevice;
 pub use errors::to_js_error;
 pub use events::on_device_change;
 pub use exchange::ledger_from_exchange;
@@ -41,9 +42,15 @@ pub fn version() -> String {
 #[wasm_bindgen(js_name = ledgerFrame)]
 pub fn ledger_frame(apdu_hex: &str) -> Result<String, JsValue> {
     let apdu = errors::parse_hex(apdu_hex, "apdu").map_err(to_js_error)?;
-    let packets = crate::ledger::framing::encode(crate::ledger::framing::DEFAULT_CHANNEL, &apdu)
-        .map_err(to_js_error)?;
-    Ok(packets.iter().map(|p| crate::bytes::to_hex(p)).collect())
+    let packets = crate::protocol::ledger::framing::encode(
+        crate::protocol::ledger::framing::DEFAULT_CHANNEL,
+        &apdu,
+    )
+    .map_err(to_js_error)?;
+    Ok(packets
+        .iter()
+        .map(|p| crate::protocol::bytes::to_hex(p))
+        .collect())
 }
 
 /// Finalizes a signed PSBT (base64): resolves to `{psbt, tx}` (base64, hex).
@@ -52,18 +59,18 @@ pub fn ledger_frame(apdu_hex: &str) -> Result<String, JsValue> {
 /// Rejects with `invalid-input` when a signature is missing or the PSBT is malformed.
 #[wasm_bindgen(js_name = finalizePsbt, unchecked_return_type = "FinalizedPsbt")]
 pub fn finalize_psbt(psbt_base64: &str) -> Result<JsValue, JsValue> {
-    let psbt = crate::psbt::raw::decode(psbt_base64.as_bytes()).map_err(to_js_error)?;
+    let psbt = crate::protocol::psbt::raw::decode(psbt_base64.as_bytes()).map_err(to_js_error)?;
     let (final_psbt, tx) = crate::device::finalize(&psbt).map_err(to_js_error)?;
     let o = js_sys::Object::new();
-    device::set(
+    device_class::set(
         &o,
         "psbt",
-        crate::psbt::raw::encode_base64(&final_psbt.serialize()),
+        crate::protocol::psbt::raw::encode_base64(&final_psbt.serialize()),
     );
-    device::set(
+    device_class::set(
         &o,
         "tx",
-        crate::bytes::to_hex(&bitcoin::consensus::serialize(&tx)),
+        crate::protocol::bytes::to_hex(&bitcoin::consensus::serialize(&tx)),
     );
     Ok(o.into())
 }

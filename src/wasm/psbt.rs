@@ -3,10 +3,10 @@
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use crate::psbt::raw;
-use crate::psbt::summary::summarize;
+use crate::protocol::psbt::raw;
+use crate::protocol::psbt::summary::summarize;
 
-use super::device::set;
+use super::device_class::set;
 use super::errors::{parse_hex, to_js_error};
 
 /// What a PSBT (base64) does: `{inputs: [{outpoint, amount, ours}], outputs: [{address,

@@ -16,12 +16,12 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ledger::framing as ledger_framing;
+use crate::protocol::ledger::framing as ledger_framing;
+use crate::protocol::trezor::framing as trezor_framing;
 use crate::sim::ledger::SimLedger;
 use crate::sim::trezor::TrezorSim;
-use crate::transport::webhid::sleep_ms;
+use crate::transport::web::webhid::sleep_ms;
 use crate::transport::{Identity, Packets, Transport};
-use crate::trezor::framing as trezor_framing;
 
 /// Which simulator answers.
 pub enum Simulator {

@@ -17,7 +17,7 @@ use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use crate::sim::trezor::TrezorSim;
 use crate::transport::Transport;
 
-use super::device::JsDevice;
+use super::device_class::JsDevice;
 use super::errors::to_js_error;
 use super::sim_gate::{gated, Simulator};
 use crate::transport::Identity;
@@ -164,7 +164,7 @@ pub fn sample_psbt(
         let policy =
             crate::sim::sample::standard_policy(&seed, script.as_deref().unwrap_or("wpkh"), true)?;
         let psbt = crate::sim::sample::funded_psbt(&policy, inputs.unwrap_or(2) as usize)?;
-        Ok(crate::psbt::raw::encode_base64(&psbt.serialize()))
+        Ok(crate::protocol::psbt::raw::encode_base64(&psbt.serialize()))
     };
     make().map_err(to_js_error)
 }

@@ -2,7 +2,7 @@
 
 use bitcoin::bip32::DerivationPath;
 use bitcoin::psbt::Psbt;
-use hwsigner::ledger::btc::policy::WalletPolicy;
+use hwsigner::protocol::policy::WalletPolicy;
 use hwsigner::sim::seed::Seed;
 use std::str::FromStr;
 

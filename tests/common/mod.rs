@@ -6,10 +6,10 @@ use std::rc::Rc;
 use std::str::FromStr;
 
 use bitcoin::bip32::DerivationPath;
-use hwsigner::ledger::btc::policy::{PolicyVersion, WalletPolicy};
-use hwsigner::ledger::Ledger;
-use hwsigner::psbt::raw;
-use hwsigner::psbt::signature::InputSignature;
+use hwsigner::driver::ledger::Ledger;
+use hwsigner::protocol::policy::{PolicyVersion, WalletPolicy};
+use hwsigner::protocol::psbt::raw;
+use hwsigner::protocol::psbt::signature::InputSignature;
 use hwsigner::transport::memory::MemoryTransport;
 use hwsigner::transport::{Identity, Packets, Transport};
 use hwsigner::{Error, Result};
@@ -219,7 +219,7 @@ pub async fn run_case<T: Transport>(dev: &mut Ledger<T>, file: &str, case: &Valu
                 let hmac = hmac_of(case);
                 let psbt = raw::decode(case["psbt"].as_str().unwrap().as_bytes())?;
                 let before = psbt.clone();
-                let opts = hwsigner::ledger::SignOptions {
+                let opts = hwsigner::driver::ledger::SignOptions {
                     policy: Some((policy, hmac)),
                 };
                 let signed = dev.sign_psbt(&psbt, &opts).await?;
@@ -242,7 +242,10 @@ fn check_eq(got: &str, want: &str) -> Result<()> {
 }
 
 /// Every expected signature was yielded, and every yielded one is in the new PSBT.
-fn check_signed(case: &Value, signed: &hwsigner::ledger::btc::client::SignedPsbt) -> Result<()> {
+fn check_signed(
+    case: &Value,
+    signed: &hwsigner::protocol::ledger::btc::client::SignedPsbt,
+) -> Result<()> {
     if signed.signatures.is_empty() {
         return Err(Error::protocol("no signature"));
     }

@@ -10,7 +10,7 @@ pub fn hex(s: &str) -> Vec<u8> {
 
 /// Lowercase hex of bytes.
 pub fn to_hex(b: &[u8]) -> String {
-    hwsigner::bytes::to_hex(b)
+    hwsigner::protocol::bytes::to_hex(b)
 }
 
 /// The cases of a JSON vector file (a list).

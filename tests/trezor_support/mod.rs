@@ -11,12 +11,12 @@ use bitcoin::{
     absolute, transaction, Amount, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
     TxOut, Txid, Witness,
 };
-use hwsigner::psbt::raw::RawPsbt;
+use hwsigner::driver::trezor::Trezor;
+use hwsigner::protocol::psbt::raw::RawPsbt;
+use hwsigner::protocol::trezor::btc::Coin;
 use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::transport::memory::MemoryTransport;
-use hwsigner::trezor::btc::Coin;
-use hwsigner::trezor::Trezor;
 use serde_json::Value;
 
 pub const PUBLIC_KEYS: &str = include_str!(concat!(
@@ -58,7 +58,7 @@ pub fn coin(case: &Value) -> Coin {
 }
 
 pub fn input_type(name: &str) -> i32 {
-    use hwsigner::trezor::messages::InputScriptType::*;
+    use hwsigner::protocol::trezor::messages::InputScriptType::*;
     match name {
         "SPENDADDRESS" => SPENDADDRESS,
         "SPENDMULTISIG" => SPENDMULTISIG,

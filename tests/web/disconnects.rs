@@ -13,16 +13,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use hwsigner::device::{Device, SignOptions};
-use hwsigner::ledger::btc::policy::WalletPolicy;
-use hwsigner::ledger::Ledger;
-use hwsigner::psbt::raw::RawPsbt;
+use hwsigner::driver::ledger::Ledger;
+use hwsigner::protocol::policy::WalletPolicy;
+use hwsigner::protocol::psbt::raw::RawPsbt;
 use hwsigner::sim::confirm::Confirm;
 use hwsigner::sim::fault::Faults;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
 use hwsigner::sim::trezor::TrezorSim;
-use hwsigner::transport::webhid::WebHidTransport;
-use hwsigner::transport::webusb::{self, WebUsbTransport};
+use hwsigner::transport::web::webhid::WebHidTransport;
+use hwsigner::transport::web::webusb::{self, WebUsbTransport};
 use hwsigner::transport::Transport;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -65,7 +65,7 @@ async fn ledger_sign(
     let r = ledger
         .sign_psbt(
             psbt,
-            &hwsigner::ledger::SignOptions {
+            &hwsigner::driver::ledger::SignOptions {
                 policy: Some((policy.clone(), None)),
             },
         )

@@ -5,11 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use hwsigner::ledger::Ledger;
-use hwsigner::psbt::raw::{encode_base64, RawPsbt};
+use hwsigner::driver::ledger::Ledger;
+use hwsigner::protocol::psbt::raw::{encode_base64, RawPsbt};
 use hwsigner::sim::sample::{funded_psbt, standard_policy};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
-use hwsigner::transport::exchange::ExchangeTransport;
+use hwsigner::transport::web::exchange::ExchangeTransport;
 use hwsigner::wasm::{ledger_from_exchange, SimulatedLedgerLink};
 use js_sys::{Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -54,7 +54,7 @@ async fn a_ledger_behind_an_exchange_function_signs() {
             .unwrap_or_else(|e| panic!("{script}: {e:?}"))
             .as_string()
             .unwrap();
-        let signed = hwsigner::psbt::raw::decode(signed.as_bytes())
+        let signed = hwsigner::protocol::psbt::raw::decode(signed.as_bytes())
             .unwrap()
             .to_bitcoin()
             .unwrap();
@@ -78,7 +78,7 @@ async fn repeated_signings_ask_for_the_fingerprint_and_xpub_once() {
     let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
     let policy = standard_policy(&seed, "wpkh", true).unwrap();
     let psbt = RawPsbt::parse(&funded_psbt(&policy, 2).unwrap().serialize()).unwrap();
-    let options = hwsigner::ledger::SignOptions { policy: None };
+    let options = hwsigner::driver::ledger::SignOptions { policy: None };
     ledger.sign_psbt(&psbt, &options).await.unwrap();
     let first = *calls.borrow();
     ledger.sign_psbt(&psbt, &options).await.unwrap();

@@ -1,8 +1,8 @@
 //! WebHID transport serving a legacy Trezor One (firmware before 1.7) against the fake
 //! `navigator.hid` of tests/js/fake_hid.js, with raw 64-byte reports.
 
-use hwsigner::transport::identify::DeviceKind;
-use hwsigner::transport::webhid::{self, WebHidTransport};
+use hwsigner::protocol::identify::DeviceKind;
+use hwsigner::transport::web::webhid::{self, WebHidTransport};
 use hwsigner::transport::Transport;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;

@@ -1,7 +1,7 @@
 //! WebUSB transport (current Trezors) against the fake `navigator.usb` of
 //! tests/js/fake_usb.js, with raw 64-byte packets (no Trezor framing needed).
 
-use hwsigner::transport::webusb::{self, WebUsbTransport};
+use hwsigner::transport::web::webusb::{self, WebUsbTransport};
 use hwsigner::transport::{Packets, Transport};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -298,7 +298,7 @@ async fn webusb_reaches_the_simulated_trezor_through_the_js_api() {
     let xpub = JsFuture::from(dev.xpub("m/84'/1'/0'".into(), None))
         .await
         .unwrap();
-    let account = hwsigner::path::parse("m/84'/1'/0'").unwrap();
+    let account = hwsigner::protocol::path::parse("m/84'/1'/0'").unwrap();
     assert_eq!(
         xpub.as_string().unwrap(),
         seed.xpub(&account, bitcoin::NetworkKind::Test)
@@ -308,15 +308,15 @@ async fn webusb_reaches_the_simulated_trezor_through_the_js_api() {
 
     let key = crate::common::fund::key_info(&seed, "m/84'/1'/0'");
     let policy =
-        hwsigner::ledger::btc::policy::WalletPolicy::new("", "wpkh(@0/**)", vec![key]).unwrap();
+        hwsigner::protocol::policy::WalletPolicy::new("", "wpkh(@0/**)", vec![key]).unwrap();
     let psbt = crate::common::fund::funded_psbt(&policy, 2);
-    let b64 = hwsigner::psbt::raw::encode_base64(&psbt.serialize());
+    let b64 = hwsigner::protocol::psbt::raw::encode_base64(&psbt.serialize());
     let signed = JsFuture::from(dev.sign_psbt(b64, None))
         .await
         .unwrap()
         .as_string()
         .unwrap();
-    let signed = hwsigner::psbt::raw::decode(signed.as_bytes())
+    let signed = hwsigner::protocol::psbt::raw::decode(signed.as_bytes())
         .unwrap()
         .to_bitcoin()
         .unwrap();
@@ -327,11 +327,11 @@ async fn webusb_reaches_the_simulated_trezor_through_the_js_api() {
 
 #[wasm_bindgen_test]
 async fn aborting_a_trezor_call_sends_cancel_and_the_session_goes_on() {
+    use hwsigner::protocol::trezor::framing::{encode, Decoder};
     use hwsigner::sim::confirm::Confirm;
     use hwsigner::sim::fault::Faults;
     use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
     use hwsigner::sim::trezor::TrezorSim;
-    use hwsigner::trezor::framing::{encode, Decoder};
     use std::cell::Cell;
     use std::rc::Rc;
     use wasm_bindgen_futures::JsFuture;
@@ -398,7 +398,7 @@ async fn aborting_a_trezor_call_sends_cancel_and_the_session_goes_on() {
         "hello".into(),
         Some(call_options.into()),
     );
-    hwsigner::transport::webhid::sleep_ms(100).await;
+    hwsigner::transport::web::webhid::sleep_ms(100).await;
     let abort: js_sys::Function = Reflect::get(&controller, &"abort".into())
         .unwrap()
         .dyn_into()

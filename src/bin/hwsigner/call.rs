@@ -6,10 +6,11 @@ use std::io::Read;
 use bitcoin::bip32::DerivationPath;
 use bitcoin::hex::FromHex;
 use hwsigner::device::{AddressRequest, AddressSource, SignOptions};
-use hwsigner::ledger::btc::merkle::Hash32;
-use hwsigner::ledger::btc::policy::WalletPolicy;
-use hwsigner::psbt::raw::{self, RawPsbt};
-use hwsigner::{path, Error};
+use hwsigner::protocol::ledger::btc::merkle::Hash32;
+use hwsigner::protocol::path;
+use hwsigner::protocol::policy::WalletPolicy;
+use hwsigner::protocol::psbt::raw::{self, RawPsbt};
+use hwsigner::Error;
 
 use crate::args::{Parsed, Spec};
 use crate::failure::Failure;

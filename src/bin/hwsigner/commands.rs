@@ -4,7 +4,7 @@
 use bitcoin::hex::DisplayHex;
 use futures::executor::block_on;
 use hwsigner::device::{Device, Status, Vendor};
-use hwsigner::psbt::raw;
+use hwsigner::protocol::psbt::raw;
 use hwsigner::sim::sample;
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
 

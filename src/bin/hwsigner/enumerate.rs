@@ -1,7 +1,7 @@
 //! `enumerate`: the wallets plugged in, one per line.
 
-use hwsigner::hid::models::ledger_model;
-use hwsigner::transport::identify::{classify, DeviceKind};
+use hwsigner::protocol::identify::models::ledger_model;
+use hwsigner::protocol::identify::{classify, DeviceKind};
 use hwsigner::transport::{list_devices, Identity};
 
 use crate::commands::Output;

@@ -4,17 +4,17 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use hwsigner::device::{Device, Vendor};
+use hwsigner::protocol::identify::{classify, DeviceKind};
 use hwsigner::sim::confirm::Confirm;
 use hwsigner::sim::fault::Faults;
 use hwsigner::sim::ledger::serve::apdu_transport;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use hwsigner::sim::trezor::TrezorSim;
-use hwsigner::transport::hidapi::HidapiTransport;
-use hwsigner::transport::identify::{classify, DeviceKind};
-use hwsigner::transport::speculos::SpeculosTransport;
-use hwsigner::transport::udp::UdpTransport;
-use hwsigner::transport::usb::UsbTransport;
+use hwsigner::transport::native::hidapi::HidapiTransport;
+use hwsigner::transport::native::speculos::SpeculosTransport;
+use hwsigner::transport::native::udp::UdpTransport;
+use hwsigner::transport::native::usb::UsbTransport;
 use hwsigner::transport::{list_devices, Transport};
 use hwsigner::Error;
 

@@ -8,10 +8,10 @@ use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::hashes::{sha256, Hash};
 use bitcoin::secp256k1::Message;
 
-use crate::bytes::Reader;
-use crate::ledger::btc::client::{ins, message_hash};
-use crate::ledger::btc::merkle::Hash32;
-use crate::ledger::btc::policy::{derive_address, PolicyVersion, WalletPolicy, NO_HMAC};
+use crate::protocol::bytes::Reader;
+use crate::protocol::ledger::btc::client::{ins, message_hash};
+use crate::protocol::ledger::btc::merkle::Hash32;
+use crate::protocol::policy::{derive_address, PolicyVersion, WalletPolicy, NO_HMAC};
 use crate::sim::confirm::Prompt;
 use crate::sim::fault::Fault;
 

@@ -6,8 +6,8 @@ use bitcoin::hashes::{hmac, sha256, sha512, Hash, HashEngine};
 use bitcoin::NetworkKind;
 use miniscript::descriptor::DescriptorPublicKey;
 
-use crate::ledger::btc::merkle::Hash32;
-use crate::ledger::btc::policy::WalletPolicy;
+use crate::protocol::ledger::btc::merkle::Hash32;
+use crate::protocol::policy::WalletPolicy;
 use crate::sim::confirm::{Confirm, Prompt};
 use crate::sim::fault::Faults;
 use crate::sim::seed::{Seed, FOREIGN_MNEMONIC, SPECULOS_MNEMONIC};

@@ -14,12 +14,12 @@ use std::task::{Context, Poll};
 
 use bitcoin::hashes::{sha256, Hash};
 
-use crate::bytes::{write_varint, Reader};
-use crate::ledger::btc::interpreter::{
+use crate::protocol::bytes::{write_varint, Reader};
+use crate::protocol::ledger::btc::interpreter::{
     CCMD_GET_MERKLE_LEAF_INDEX, CCMD_GET_MERKLE_LEAF_PROOF, CCMD_GET_MORE_ELEMENTS,
     CCMD_GET_PREIMAGE, CCMD_YIELD,
 };
-use crate::ledger::btc::merkle::{root_from_proof, Hash32};
+use crate::protocol::ledger::btc::merkle::{root_from_proof, Hash32};
 
 /// A status word ending a command.
 pub type Sw = u16;

@@ -19,9 +19,9 @@ use std::task::{Context as TaskContext, Poll, RawWaker, RawWakerVTable, Waker};
 
 pub use context::{AppContext, SimLedgerOptions};
 
-use crate::ledger::apdu::{SW_INTERRUPTED, SW_OK};
-use crate::ledger::btc::client::CLA_BTC;
-use crate::ledger::request::{CLA_FRAMEWORK, INS_CONTINUE};
+use crate::protocol::ledger::apdu::{SW_INTERRUPTED, SW_OK};
+use crate::protocol::ledger::btc::client::CLA_BTC;
+use crate::protocol::ledger::request::{CLA_FRAMEWORK, INS_CONTINUE};
 use crate::sim::fault::Fault;
 use host::{HostLink, SimResult, Sw, SW_BAD_STATE, SW_DENY, SW_WRONG_LENGTH};
 

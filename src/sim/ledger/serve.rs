@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::error::Error;
-use crate::ledger::framing::{self, Decoder};
+use crate::protocol::ledger::framing::{self, Decoder};
 use crate::sim::fault::Fault;
 use crate::transport::memory::MemoryTransport;
 use crate::transport::{Identity, Packets};

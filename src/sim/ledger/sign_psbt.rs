@@ -12,11 +12,11 @@ use bitcoin::{Amount, TxOut};
 use miniscript::descriptor::{DefiniteDescriptorKey, Descriptor};
 use miniscript::{ForEachKey, ToPublicKey};
 
-use crate::bytes::{write_varint, Reader};
-use crate::ledger::btc::merkle::Hash32;
-use crate::ledger::btc::policy::WalletPolicy;
-use crate::psbt::raw::RawPsbt;
-use crate::psbt::signature::spent_output;
+use crate::protocol::bytes::{write_varint, Reader};
+use crate::protocol::ledger::btc::merkle::Hash32;
+use crate::protocol::policy::WalletPolicy;
+use crate::protocol::psbt::raw::RawPsbt;
+use crate::protocol::psbt::signature::spent_output;
 use crate::sim::confirm::Prompt;
 use crate::sim::fault::Fault;
 

@@ -1,17 +1,17 @@
 //! The simulated Trezor's key calls: GetPublicKey, GetAddress, SignMessage.
 
-use crate::sim::confirm::Prompt;
-use crate::sim::fault::Fault;
-use crate::sim::seed::{Seed, FOREIGN_MNEMONIC};
-use crate::sim::trezor::device::{failure_reply, Pending};
-use crate::sim::trezor::keys::{self, path_of, Refusal};
-use crate::sim::trezor::TrezorSim;
-use crate::trezor::btc::keys::node_of;
-use crate::trezor::btc::message;
-use crate::trezor::messages::{
+use crate::protocol::trezor::btc::keys::node_of;
+use crate::protocol::trezor::btc::message;
+use crate::protocol::trezor::messages::{
     self as msg, button, failure, Address, GetAddress, GetPublicKey, InputScriptType,
     MessageSignature, PublicKey, SignMessage, Success, VerifyMessage,
 };
+use crate::sim::confirm::Prompt;
+use crate::sim::fault::Fault;
+use crate::sim::seed::{Seed, FOREIGN_MNEMONIC};
+use crate::sim::trezor::firmware::{failure_reply, Pending};
+use crate::sim::trezor::keys::{self, path_of, Refusal};
+use crate::sim::trezor::TrezorSim;
 
 impl TrezorSim {
     pub(super) fn get_public_key(&mut self, m: GetPublicKey) -> Vec<(u16, Vec<u8>)> {

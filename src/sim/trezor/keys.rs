@@ -8,16 +8,21 @@ use bitcoin::secp256k1::{Message, SecretKey};
 use bitcoin::{Address, Network, NetworkKind, PublicKey, ScriptBuf};
 
 use crate::error::{Error, Result};
+use crate::protocol::trezor::btc::keys::{xpub_of, Coin};
+use crate::protocol::trezor::btc::message::message_digest;
+use crate::protocol::trezor::messages::{
+    InputScriptType, MultisigPubkeysOrder, MultisigRedeemScriptType,
+};
 use crate::sim::seed::Seed;
-use crate::trezor::btc::keys::{xpub_of, Coin};
-use crate::trezor::btc::message::message_digest;
-use crate::trezor::messages::{InputScriptType, MultisigPubkeysOrder, MultisigRedeemScriptType};
 
 /// A firmware-style refusal: (Failure code, message).
 pub type Refusal = (i32, String);
 
 fn data_error(text: impl Into<String>) -> Refusal {
-    (crate::trezor::messages::failure::DATA_ERROR, text.into())
+    (
+        crate::protocol::trezor::messages::failure::DATA_ERROR,
+        text.into(),
+    )
 }
 
 /// The path of an `address_n`.

@@ -5,12 +5,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
+use crate::protocol::trezor::framing;
+use crate::protocol::trezor::messages::{self as msg, failure, Failure};
 use crate::sim::fault::{Fault, Faults};
 use crate::sim::trezor::TrezorSim;
 use crate::transport::memory::MemoryTransport;
 use crate::transport::{Identity, Packets};
-use crate::trezor::framing;
-use crate::trezor::messages::{self as msg, failure, Failure};
 
 impl TrezorSim {
     /// Handles one 64-byte packet from the host; returns the reply packets, with the
@@ -91,7 +91,7 @@ impl TrezorSim {
         self.faults = faults;
         self.faults_at = self.exchanges;
         self.decoder = framing::Decoder::new();
-        self.state = super::device::State::Idle;
+        self.state = super::firmware::State::Idle;
     }
 
     /// How many messages were answered since the faults were last set.

@@ -9,7 +9,7 @@
 //! [`MemoryTransport`](crate::transport::memory::MemoryTransport); [`serve_udp`] serves it like the emulator.
 
 mod calls;
-mod device;
+mod firmware;
 pub mod keys;
 mod link;
 mod scripts;
@@ -19,7 +19,7 @@ mod stream;
 mod udp;
 mod unlock;
 
-pub use device::TrezorSim;
+pub use firmware::TrezorSim;
 #[cfg(not(target_arch = "wasm32"))]
 pub use udp::{serve_socket, serve_udp};
 pub use unlock::Protection;

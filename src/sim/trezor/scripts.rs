@@ -4,11 +4,11 @@
 
 use bitcoin::ScriptBuf;
 
-use crate::bytes::write_varint;
+use crate::protocol::bytes::write_varint;
+use crate::protocol::trezor::messages::{failure, TxInput};
 use crate::sim::seed::Seed;
 use crate::sim::trezor::keys::{self, path_of};
 use crate::sim::trezor::stream::{fail, push, refuse, Step};
-use crate::trezor::messages::{failure, TxInput};
 
 /// A multisig input: its redeem (or witness) script, our key's place, and the
 /// signatures the host already has (one slot per key).

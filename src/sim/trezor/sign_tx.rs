@@ -19,18 +19,18 @@ use bitcoin::{
     Witness,
 };
 
-use crate::bytes::write_varint;
+use crate::protocol::bytes::write_varint;
+use crate::protocol::trezor::btc::keys::Coin;
+use crate::protocol::trezor::messages::{
+    button, failure, request_type, InputScriptType, OutputScriptType, SignTx, TxInput, TxOutput,
+    TxRequest, TxRequestDetailsType, TxRequestSerializedType,
+};
 use crate::sim::confirm::Prompt;
 use crate::sim::seed::Seed;
 use crate::sim::trezor::keys::{self, path_of};
 use crate::sim::trezor::scripts::{self, multisig_input};
 use crate::sim::trezor::stream::{changed, fail, is_segwit, push, refuse, Run, Step, MAX_COUNT};
 pub use crate::sim::trezor::stream::{Answer, Outcome};
-use crate::trezor::btc::keys::Coin;
-use crate::trezor::messages::{
-    button, failure, request_type, InputScriptType, OutputScriptType, SignTx, TxInput, TxOutput,
-    TxRequest, TxRequestDetailsType, TxRequestSerializedType,
-};
 
 fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
     let st = txo.script_type.unwrap_or(OutputScriptType::PAYTOADDRESS);

@@ -5,15 +5,15 @@
 use bitcoin::hashes::{sha256d, Hash};
 use prost::Message as _;
 
-use crate::bytes::write_varint;
-use crate::sim::confirm::Prompt;
-use crate::sim::seed::Seed;
-use crate::sim::trezor::keys::Refusal;
-use crate::trezor::messages::{
+use crate::protocol::bytes::write_varint;
+use crate::protocol::trezor::messages::{
     failure, request_type, InputScriptType, PrevInput, PrevOutput, PrevTx, TxAckInput, TxAckOutput,
     TxAckPrevExtraData, TxAckPrevInput, TxAckPrevMeta, TxAckPrevOutput, TxInput, TxOutput,
     TxRequest, TxRequestDetailsType, TxRequestSerializedType,
 };
+use crate::sim::confirm::Prompt;
+use crate::sim::seed::Seed;
+use crate::sim::trezor::keys::Refusal;
 
 /// An answer the host gave during signing.
 #[derive(Debug, Clone, PartialEq, Eq)]

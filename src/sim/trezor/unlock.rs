@@ -7,12 +7,12 @@
 //! passphrase (typing it "on the device" gives the empty passphrase). A resumed
 //! session keeps its passphrase, as the firmware does.
 
-use crate::sim::seed::Seed;
-use crate::sim::trezor::device::{failure_reply, reply, State};
-use crate::sim::trezor::TrezorSim;
-use crate::trezor::messages::{
+use crate::protocol::trezor::messages::{
     self as msg, failure, types, PassphraseAck, PassphraseRequest, PinMatrixAck, PinMatrixRequest,
 };
+use crate::sim::seed::Seed;
+use crate::sim::trezor::firmware::{failure_reply, reply, State};
+use crate::sim::trezor::TrezorSim;
 
 /// What protects the simulated seed.
 #[derive(Debug, Clone, Default)]

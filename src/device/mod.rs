@@ -1,0 +1,480 @@
+//! [`Device`]: one API for every supported wallet, whatever the vendor and the link.
+//!
+//! A device is picked from what its transport says it is (USB ids, HID usage page), or
+//! named explicitly for emulator sockets. Every operation takes and returns the
+//! ecosystem's formats: BIP-32 paths, descriptors or BIP-388 policies, PSBTs; the
+//! caller never sees a CLA byte or a protobuf type.
+
+mod message_key;
+mod provenance;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bitcoin::bip32::{DerivationPath, Fingerprint};
+use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
+use miniscript::psbt::PsbtExt;
+
+use crate::driver::ledger::{self, Ledger};
+use crate::driver::trezor::{self, Trezor};
+use crate::error::{Error, Result};
+use crate::protocol::identify::models::ledger_model;
+use crate::protocol::identify::{classify, DeviceKind};
+use crate::protocol::ledger::btc::client::{policy_network, Registration};
+use crate::protocol::ledger::btc::merkle::Hash32;
+use crate::protocol::policy::descriptor::policy_from_descriptor;
+use crate::protocol::policy::WalletPolicy;
+use crate::protocol::psbt::raw::RawPsbt;
+use crate::protocol::psbt::signature::InputSignature;
+use crate::transport::Transport;
+
+/// A wallet maker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    /// Ledger (Bitcoin app).
+    Ledger,
+    /// Trezor (codec v1 firmware).
+    Trezor,
+}
+
+impl Vendor {
+    /// `ledger` or `trezor`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Vendor::Ledger => "ledger",
+            Vendor::Trezor => "trezor",
+        }
+    }
+}
+
+/// What a device is and runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The maker.
+    pub vendor: Vendor,
+    /// `Nano X`, `T`, `Safe 3`, ...
+    pub model: String,
+    /// Ledger: the open app (`Bitcoin`, `Bitcoin Test`, `BOLOS`); Trezor: none.
+    pub app: Option<String>,
+    /// Ledger: the app's version; Trezor: the firmware's.
+    pub version: String,
+}
+
+/// What a long call is doing, the same for every vendor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// Opening an app (Ledger).
+    OpenApp(String),
+    /// Waiting for the user to confirm on the device.
+    ConfirmOnDevice,
+    /// The device waits for a PIN (Trezor One).
+    EnterPin,
+    /// The device waits for a passphrase.
+    EnterPassphrase,
+    /// `index` of `total` inputs signed so far.
+    Signing {
+        /// Signatures so far.
+        index: usize,
+        /// Inputs in the PSBT.
+        total: usize,
+    },
+    /// The call finished.
+    Done,
+}
+
+/// Where an address comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressSource {
+    /// An output descriptor with ranged keys (`wpkh([fpr/84'/0'/0']xpub…/0/*)`).
+    Descriptor(String),
+    /// A BIP-388 wallet policy, with its hmac when registered (Ledger).
+    Policy(WalletPolicy, Option<Hash32>),
+}
+
+/// An address request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressRequest {
+    /// The descriptor or policy.
+    pub source: AddressSource,
+    /// Change branch instead of receive (for multipath keys).
+    pub change: bool,
+    /// Address index.
+    pub index: u32,
+    /// Show it on the device for the user to check.
+    pub display: bool,
+}
+
+/// Options of [`Device::sign_psbt`].
+#[derive(Debug, Clone, Default)]
+pub struct SignOptions {
+    /// The wallet policy and its hmac (Ledger); inferred when absent.
+    pub policy: Option<(WalletPolicy, Option<Hash32>)>,
+    /// Finalize the PSBT and extract the transaction.
+    pub finalize: bool,
+}
+
+/// The result of signing.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The caller's PSBT with the verified signatures (finalized when asked).
+    pub psbt: RawPsbt,
+    /// The signatures, by input.
+    pub signatures: Vec<(usize, InputSignature)>,
+    /// The final transaction, when finalizing was asked and possible.
+    pub transaction: Option<bitcoin::Transaction>,
+}
+
+/// One connected wallet.
+pub enum Device {
+    /// A Ledger.
+    Ledger(Ledger<Box<dyn Transport>>),
+    /// A Trezor.
+    Trezor(Trezor<Box<dyn Transport>>),
+}
+
+impl core::fmt::Debug for Device {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Device").field(&self.vendor()).finish()
+    }
+}
+
+type StatusSink = Rc<RefCell<Option<Box<dyn FnMut(Status)>>>>;
+
+impl Device {
+    /// The device behind `transport`, picked from its USB identity.
+    ///
+    /// # Errors
+    /// `unsupported` for a device that is not a wallet this crate knows (or a Trezor in
+    /// bootloader mode).
+    pub fn open(transport: Box<dyn Transport>) -> Result<Self> {
+        match classify(&transport.identity()) {
+            Some(DeviceKind::Ledger) => Ok(Self::ledger(transport)),
+            Some(DeviceKind::Trezor | DeviceKind::TrezorOneHid) => Ok(Self::trezor(transport)),
+            Some(DeviceKind::TrezorBootloader) => {
+                Err(crate::protocol::identify::bootloader_error())
+            }
+            None => Err(Error::Unsupported(format!(
+                "{:04x}:{:04x} is not a supported wallet",
+                transport.identity().vendor_id,
+                transport.identity().product_id
+            ))),
+        }
+    }
+
+    /// A Ledger over `transport` (for links without USB ids, like Speculos).
+    pub fn ledger(transport: Box<dyn Transport>) -> Self {
+        Device::Ledger(Ledger::new(transport))
+    }
+
+    /// A Trezor over `transport` (for links without USB ids, like the emulator).
+    pub fn trezor(transport: Box<dyn Transport>) -> Self {
+        Device::Trezor(Trezor::new(transport))
+    }
+
+    /// The maker.
+    pub fn vendor(&self) -> Vendor {
+        match self {
+            Device::Ledger(_) => Vendor::Ledger,
+            Device::Trezor(_) => Vendor::Trezor,
+        }
+    }
+
+    /// Sets the callback that receives [`Status`] events.
+    pub fn on_status(&mut self, callback: impl FnMut(Status) + 'static) {
+        let sink: StatusSink = Rc::new(RefCell::new(Some(Box::new(callback))));
+        let emit = move |s: Status| {
+            if let Some(cb) = sink.borrow_mut().as_mut() {
+                cb(s);
+            }
+        };
+        match self {
+            Device::Ledger(l) => l.on_status(move |s| {
+                emit(match s {
+                    ledger::Status::OpenApp(name) => Status::OpenApp(name),
+                    ledger::Status::ConfirmOnDevice => Status::ConfirmOnDevice,
+                    ledger::Status::Signing { index, total } => Status::Signing { index, total },
+                    _ => Status::Done,
+                })
+            }),
+            Device::Trezor(t) => t.on_status(move |s| {
+                emit(match s {
+                    trezor::Status::ConfirmOnDevice => Status::ConfirmOnDevice,
+                    trezor::Status::EnterPin => Status::EnterPin,
+                    trezor::Status::EnterPassphrase => Status::EnterPassphrase,
+                    trezor::Status::Signing { index, total } => Status::Signing { index, total },
+                    _ => Status::Done,
+                })
+            }),
+        }
+    }
+
+    /// Sets how long to wait for each reply.
+    pub fn set_timeout_ms(&mut self, timeout_ms: u32) {
+        match self {
+            Device::Ledger(l) => l.set_timeout_ms(timeout_ms),
+            Device::Trezor(t) => t.set_timeout_ms(timeout_ms),
+        }
+    }
+
+    /// What the device is and runs.
+    ///
+    /// # Errors
+    /// Transport and protocol errors.
+    pub async fn info(&mut self) -> Result<DeviceInfo> {
+        match self {
+            Device::Ledger(l) => {
+                let product = l.transport().identity().product_id;
+                let app = l.app_info().await?;
+                Ok(DeviceInfo {
+                    vendor: Vendor::Ledger,
+                    model: ledger_model(product).into(),
+                    app: Some(app.name),
+                    version: app.version,
+                })
+            }
+            Device::Trezor(t) => {
+                let i = t.info().await?;
+                let (a, b, c) = i.version;
+                Ok(DeviceInfo {
+                    vendor: Vendor::Trezor,
+                    model: i.model,
+                    app: None,
+                    version: format!("{a}.{b}.{c}"),
+                })
+            }
+        }
+    }
+
+    /// The master key fingerprint.
+    ///
+    /// # Errors
+    /// Transport, device and protocol errors.
+    pub async fn master_fingerprint(&mut self) -> Result<Fingerprint> {
+        match self {
+            Device::Ledger(l) => l.master_fingerprint().await,
+            Device::Trezor(t) => t.master_fingerprint().await,
+        }
+    }
+
+    /// The address of a descriptor or policy at an index, checked against the host's
+    /// own derivation.
+    ///
+    /// # Errors
+    /// `invalid-input` for a descriptor the device cannot show; `unsupported` for a
+    /// policy on a Trezor; `protocol` when the device's address is not the host's.
+    pub async fn address(&mut self, request: &AddressRequest) -> Result<String> {
+        match self {
+            Device::Ledger(l) => {
+                let (policy, hmac, change) = match &request.source {
+                    AddressSource::Policy(p, h) => (p.clone(), *h, request.change),
+                    AddressSource::Descriptor(d) => {
+                        let dp = policy_from_descriptor(d, "")?;
+                        (
+                            dp.policy,
+                            None,
+                            dp.branch.map_or(request.change, |b| b == 1),
+                        )
+                    }
+                };
+                l.address(
+                    &policy,
+                    hmac.as_ref(),
+                    change,
+                    request.index,
+                    request.display,
+                )
+                .await
+            }
+            Device::Trezor(t) => {
+                let AddressSource::Descriptor(text) = &request.source else {
+                    return Err(Error::Unsupported(
+                        "a trezor shows addresses of descriptors, not of wallet policies".into(),
+                    ));
+                };
+                trezor_address(t, text, request).await
+            }
+        }
+    }
+
+    /// Registers a wallet policy (Ledger); Trezor has no such thing.
+    ///
+    /// # Errors
+    /// `unsupported` on a Trezor; `user-rejected` when declined.
+    pub async fn register_policy(&mut self, policy: &WalletPolicy) -> Result<Registration> {
+        match self {
+            Device::Ledger(l) => l.register_policy(policy).await,
+            Device::Trezor(_) => Err(Error::Unsupported(
+                "trezor has no wallet policy registration".into(),
+            )),
+        }
+    }
+
+    /// Signs `psbt`: returns a new PSBT with the verified signatures (finalized and
+    /// extracted when asked). The caller's PSBT is never modified.
+    ///
+    /// # Errors
+    /// `invalid-input` for a PSBT the device cannot sign; `user-rejected`;
+    /// `protocol` when a signature does not verify; transport errors.
+    pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
+        let (signed, signatures) = match self {
+            Device::Ledger(l) => {
+                let s = l
+                    .sign_psbt(
+                        psbt,
+                        &ledger::SignOptions {
+                            policy: options.policy.clone(),
+                        },
+                    )
+                    .await?;
+                (s.psbt, s.signatures)
+            }
+            Device::Trezor(t) => {
+                let s = t.sign_psbt(psbt, &Default::default()).await?;
+                (s.psbt, s.signatures)
+            }
+        };
+        if !options.finalize {
+            return Ok(Signed {
+                psbt: signed,
+                signatures,
+                transaction: None,
+            });
+        }
+        let (psbt, transaction) = finalize(&signed)?;
+        Ok(Signed {
+            psbt,
+            signatures,
+            transaction: Some(transaction),
+        })
+    }
+
+    /// Signs `message` with the key at `path` (BIP-137), returning base64. The
+    /// signature is checked to be by the key at `path` (Trezor: by the address it
+    /// reports; Ledger: by the device's public key at `path`).
+    ///
+    /// # Errors
+    /// `user-rejected`; `protocol` when the signature is not by that key over this
+    /// message; transport, device and protocol errors.
+    pub async fn sign_message(&mut self, path: &DerivationPath, message: &[u8]) -> Result<String> {
+        match self {
+            Device::Ledger(l) => {
+                // The Ledger answers a bare signature: check it against the key the
+                // device has at `path` (asked after signing, so the user sees the
+                // message first and a refusal stays a refusal). Off the standard paths
+                // the app gives no key without showing it (0x6a82, not supported):
+                // there the signature is only checked to recover a key.
+                let signature = l.sign_message(path, message).await?;
+                match l.xpub(path, false).await {
+                    Ok(x) => message_key::check(&signature, message, &x.public_key, path)?,
+                    Err(Error::Device { code: 0x6a82, .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(signature)
+            }
+            Device::Trezor(t) => Ok(t.sign_message(path, message).await?.base64()),
+        }
+    }
+
+    /// Releases the device.
+    ///
+    /// # Errors
+    /// Transport errors.
+    pub async fn close(&mut self) -> Result<()> {
+        match self {
+            Device::Ledger(l) => l.close().await,
+            Device::Trezor(t) => t.close().await,
+        }
+    }
+
+    /// The Ledger inside, for Ledger-only calls (opening an app).
+    pub fn as_ledger(&mut self) -> Option<&mut Ledger<Box<dyn Transport>>> {
+        match self {
+            Device::Ledger(l) => Some(l),
+            Device::Trezor(_) => None,
+        }
+    }
+
+    /// The Trezor inside, for Trezor-only calls (PIN, passphrase, coin).
+    pub fn as_trezor(&mut self) -> Option<&mut Trezor<Box<dyn Transport>>> {
+        match self {
+            Device::Trezor(t) => Some(t),
+            Device::Ledger(_) => None,
+        }
+    }
+}
+
+/// A Trezor address of a single-key or multisig descriptor, checked against the host.
+async fn trezor_address(
+    t: &mut Trezor<Box<dyn Transport>>,
+    text: &str,
+    request: &AddressRequest,
+) -> Result<String> {
+    let dp = policy_from_descriptor(text, "")?;
+    let change = dp.branch.map_or(request.change, |b| b == 1);
+    if dp.policy.keys.len() > 1 || text.contains("multi(") {
+        return t
+            .multisig_address(text, change, request.index, request.display)
+            .await;
+    }
+    let descriptor: Descriptor<DescriptorPublicKey> = text
+        .parse()
+        .map_err(|e| Error::invalid("descriptor", format!("{e}")))?;
+    let origin = descriptor_origin(&descriptor)?;
+    let path = origin.extend([
+        bitcoin::bip32::ChildNumber::Normal {
+            index: u32::from(change),
+        },
+        bitcoin::bip32::ChildNumber::Normal {
+            index: request.index,
+        },
+    ]);
+    let expected = crate::protocol::policy::derive_address(
+        &dp.policy,
+        change,
+        request.index,
+        policy_network(&dp.policy),
+    )?;
+    let got = t.address(&path, request.display).await?;
+    if got != expected {
+        return Err(Error::protocol(format!(
+            "the device shows address {got}, the host derives {expected}"
+        )));
+    }
+    Ok(got)
+}
+
+/// The origin path of the only key of a single-key descriptor.
+fn descriptor_origin(descriptor: &Descriptor<DescriptorPublicKey>) -> Result<DerivationPath> {
+    use miniscript::ForEachKey;
+    let mut origin = None;
+    descriptor.for_each_key(|k| {
+        origin = match k {
+            DescriptorPublicKey::XPub(x) => x.origin.as_ref().map(|(_, p)| p.clone()),
+            DescriptorPublicKey::MultiXPub(x) => x.origin.as_ref().map(|(_, p)| p.clone()),
+            DescriptorPublicKey::Single(_) => None,
+        };
+        true
+    });
+    origin.ok_or_else(|| {
+        Error::invalid(
+            "descriptor",
+            "the key needs its origin ([fingerprint/path]xpub…)",
+        )
+    })
+}
+
+/// Finalizes a signed PSBT and extracts its transaction.
+///
+/// # Errors
+/// `invalid-input` when the PSBT cannot be finalized (missing signatures), naming why.
+pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, bitcoin::Transaction)> {
+    let secp = bitcoin::secp256k1::Secp256k1::verification_only();
+    let mut p = psbt.to_bitcoin()?;
+    p.finalize_mut(&secp).map_err(|errors| {
+        let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        Error::invalid("psbt", format!("cannot be finalized: {}", why.join("; ")))
+    })?;
+    let tx = p.clone().extract_tx_unchecked_fee_rate();
+    Ok((RawPsbt::parse(&p.serialize())?, tx))
+}

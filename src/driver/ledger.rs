@@ -1,0 +1,400 @@
+//! [`Ledger`]: runs requests over a transport, one call at a time, and adds the flows
+//! that take several requests (standard-policy inference, opening the Bitcoin app).
+
+use bitcoin::bip32::{DerivationPath, Fingerprint, Xpub};
+
+use crate::error::{Error, Result};
+use crate::protocol::ledger::btc::client::{self, Registration, SignedPsbt};
+use crate::protocol::ledger::btc::merkle::Hash32;
+use crate::protocol::ledger::dashboard::{self, AppInfo};
+use crate::protocol::ledger::framing::{self, Decoder, DEFAULT_CHANNEL};
+use crate::protocol::ledger::request::{Request, Step};
+use crate::protocol::policy::standard;
+use crate::protocol::policy::WalletPolicy;
+use crate::protocol::psbt::raw::RawPsbt;
+use crate::transport::{Packets, Transport};
+
+/// Default time to wait for one reply: long, because a reply can wait for the user to
+/// review a transaction on the device.
+pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+/// How long a device may take to come back after opening or quitting an app.
+pub const REENUMERATION_TIMEOUT_MS: u32 = 10_000;
+
+/// What a long call is doing, for progress displays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// Opening an app on the device.
+    OpenApp(String),
+    /// Waiting for the user to confirm on the device.
+    ConfirmOnDevice,
+    /// `index` of `total` inputs signed so far.
+    Signing {
+        /// Signatures received so far.
+        index: usize,
+        /// Inputs in the PSBT.
+        total: usize,
+    },
+    /// The call finished.
+    Done,
+}
+
+/// Options of [`Ledger::sign_psbt`].
+#[derive(Debug, Clone, Default)]
+pub struct SignOptions {
+    /// The wallet policy to sign with, and its hmac when registered. Without one, the
+    /// standard single-key policies are inferred from the PSBT.
+    pub policy: Option<(WalletPolicy, Option<Hash32>)>,
+}
+
+/// Fails for a Bitcoin app older than 2.1, whose protocol this client does not speak.
+fn check_protocol(info: AppInfo) -> Result<AppInfo> {
+    let mut parts = info
+        .version
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if info.name.starts_with("Bitcoin") && (major, minor) < (2, 1) {
+        return Err(Error::Unsupported(format!(
+            "bitcoin app {} speaks the legacy protocol: update it to 2.1 or later",
+            info.version
+        )));
+    }
+    Ok(info)
+}
+
+/// A Ledger device running (or about to run) the Bitcoin app.
+pub struct Ledger<T: Transport> {
+    transport: T,
+    channel: u16,
+    timeout_ms: u32,
+    on_status: Option<Box<dyn FnMut(Status)>>,
+    /// The master fingerprint and account xpubs that signing without a policy asked
+    /// for, so that the next signing sends no extra APDUs; dropped on a disconnect.
+    known: Known,
+}
+
+/// What this device told the host about its keys.
+#[derive(Debug, Default)]
+struct Known {
+    fingerprint: Option<Fingerprint>,
+    xpubs: Vec<(DerivationPath, Xpub)>,
+}
+
+impl<T: Transport> core::fmt::Debug for Ledger<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("identity", &self.transport.identity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport> Ledger<T> {
+    /// A Ledger over `transport`.
+    pub fn new(transport: T) -> Self {
+        Ledger {
+            transport,
+            channel: DEFAULT_CHANNEL,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            on_status: None,
+            known: Known::default(),
+        }
+    }
+
+    /// Sets how long to wait for each reply.
+    pub fn set_timeout_ms(&mut self, timeout_ms: u32) {
+        self.timeout_ms = timeout_ms;
+    }
+
+    /// Sets the callback that receives [`Status`] events.
+    pub fn on_status(&mut self, callback: impl FnMut(Status) + 'static) {
+        self.on_status = Some(Box::new(callback));
+    }
+
+    fn status(&mut self, status: Status) {
+        if let Some(cb) = self.on_status.as_mut() {
+            cb(status);
+        }
+    }
+
+    /// The transport underneath.
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Sends one APDU and returns the raw reply (data and status word).
+    ///
+    /// # Errors
+    /// Transport errors, and `protocol` for badly framed replies.
+    pub async fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
+        let reply = self.exchange_once(apdu).await;
+        if matches!(reply, Err(Error::Disconnected)) {
+            // Whatever comes back may be another device.
+            self.known = Known::default();
+        }
+        reply
+    }
+
+    async fn exchange_once(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
+        match self.transport.packets() {
+            Packets::Messages => {
+                self.transport.discard_pending();
+                self.transport.send(apdu).await?;
+                self.transport.recv(self.timeout_ms).await
+            }
+            Packets::Reports64 => {
+                self.transport.discard_pending();
+                for packet in framing::encode(self.channel, apdu)? {
+                    self.transport.send(&packet).await?;
+                }
+                let mut decoder = Decoder::new(self.channel);
+                loop {
+                    let report = self.transport.recv(self.timeout_ms).await?;
+                    if let Some(reply) = decoder.push(&report)? {
+                        return Ok(reply);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drives `request` to its end.
+    ///
+    /// # Errors
+    /// Whatever the exchange or the request reports.
+    pub async fn run<R>(&mut self, mut request: Request<R>) -> Result<R> {
+        let mut command = request.start();
+        loop {
+            let reply = self.exchange(&command.encode()?).await?;
+            match request.on_reply(&reply)? {
+                Step::Send(next) => command = next,
+                Step::Done(result) => return Ok(result),
+            }
+        }
+    }
+
+    async fn run_signing<R>(
+        &mut self,
+        mut request: Request<R>,
+        total: usize,
+        done_before: usize,
+    ) -> Result<R> {
+        let mut command = request.start();
+        let mut seen = 0;
+        loop {
+            let reply = self.exchange(&command.encode()?).await?;
+            let step = request.on_reply(&reply)?;
+            let yields = request.yield_count();
+            if yields != seen {
+                seen = yields;
+                self.status(Status::Signing {
+                    index: (done_before + seen).min(total),
+                    total,
+                });
+            }
+            match step {
+                Step::Send(next) => command = next,
+                Step::Done(result) => return Ok(result),
+            }
+        }
+    }
+
+    /// The open app and its version (`BOLOS` for the dashboard).
+    ///
+    /// # Errors
+    /// Transport and protocol errors.
+    pub async fn app_info(&mut self) -> Result<AppInfo> {
+        self.run(dashboard::get_app_and_version()).await
+    }
+
+    /// Makes sure the app `name` runs: quits another app, opens `name` from the
+    /// dashboard (the user confirms), and follows the device through its USB
+    /// re-enumeration, so the next call works without reconnecting.
+    ///
+    /// # Errors
+    /// `user-rejected` when the user declines, `app-not-open` when the app is not
+    /// installed, `disconnected` when the device does not come back.
+    pub async fn open_app(&mut self, name: &str) -> Result<AppInfo> {
+        let mut info = self.app_info().await?;
+        if info.name == name {
+            return check_protocol(info);
+        }
+        self.status(Status::OpenApp(name.to_string()));
+        if !info.is_dashboard() {
+            self.run(dashboard::quit_app()).await?;
+            self.transport.reconnect(REENUMERATION_TIMEOUT_MS).await?;
+        }
+        self.status(Status::ConfirmOnDevice);
+        match self.run(dashboard::open_app(name)?).await {
+            Ok(()) => {}
+            Err(Error::Device { code: 0x6807, .. }) => {
+                return Err(Error::AppNotOpen {
+                    detail: format!("the app {name:?} is not installed"),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+        self.transport.reconnect(REENUMERATION_TIMEOUT_MS).await?;
+        info = self.app_info().await?;
+        self.status(Status::Done);
+        if info.name != name {
+            return Err(Error::AppNotOpen {
+                detail: format!("{:?} is open instead of {name:?}", info.name),
+            });
+        }
+        Ok(info)
+    }
+
+    /// The master key fingerprint.
+    ///
+    /// # Errors
+    /// Transport, status-word and protocol errors.
+    pub async fn master_fingerprint(&mut self) -> Result<Fingerprint> {
+        self.run(client::get_master_fingerprint()).await
+    }
+
+    /// The xpub at `path`, optionally shown on the device for the user to check.
+    ///
+    /// # Errors
+    /// `invalid-input` for a path deeper than 8; transport, status-word and protocol
+    /// errors.
+    pub async fn xpub(&mut self, path: &DerivationPath, display: bool) -> Result<Xpub> {
+        if display {
+            self.status(Status::ConfirmOnDevice);
+        }
+        let xpub = self
+            .run(client::get_extended_pubkey(path, display)?)
+            .await?;
+        if display {
+            self.status(Status::Done);
+        }
+        Ok(xpub)
+    }
+
+    /// Registers `policy` on the device (the user reviews it) and returns its id and hmac.
+    ///
+    /// # Errors
+    /// `user-rejected` when declined; transport, status-word and protocol errors.
+    pub async fn register_policy(&mut self, policy: &WalletPolicy) -> Result<Registration> {
+        self.status(Status::ConfirmOnDevice);
+        let r = self.run(client::register_wallet(policy)).await?;
+        self.status(Status::Done);
+        Ok(r)
+    }
+
+    /// The address of `policy` at `change`/`index`, checked against the host's own
+    /// derivation.
+    ///
+    /// # Errors
+    /// `protocol` when the device's address differs from the host's; transport and
+    /// status-word errors.
+    pub async fn address(
+        &mut self,
+        policy: &WalletPolicy,
+        hmac: Option<&Hash32>,
+        change: bool,
+        index: u32,
+        display: bool,
+    ) -> Result<String> {
+        if display {
+            self.status(Status::ConfirmOnDevice);
+        }
+        let a = self
+            .run(client::get_wallet_address(
+                policy, hmac, change, index, display,
+            ))
+            .await?;
+        if display {
+            self.status(Status::Done);
+        }
+        Ok(a)
+    }
+
+    /// Signs `psbt` and returns a new PSBT with the verified signatures. The caller's
+    /// PSBT is only read, so it is unchanged whatever happens.
+    ///
+    /// # Errors
+    /// `invalid-input` when no policy is given and none can be inferred;
+    /// `user-rejected`; `protocol` when a signature does not verify; transport errors.
+    pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<SignedPsbt> {
+        let total = psbt.inputs.len();
+        let view = psbt.to_bitcoin()?;
+        if let Some(i) =
+            (0..total).find(|i| crate::protocol::psbt::signature::spent_output(&view, *i).is_none())
+        {
+            return Err(Error::invalid(
+                format!("input {i}"),
+                "no utxo: the psbt needs its witness_utxo or non_witness_utxo (matching the previous txid)",
+            ));
+        }
+        let policies: Vec<(WalletPolicy, Option<Hash32>)> = match &options.policy {
+            Some(p) => vec![p.clone()],
+            None => {
+                let fingerprint = self.known_fingerprint().await?;
+                let mut policies = Vec::new();
+                for account in standard::accounts_in(&view, fingerprint)? {
+                    let xpub = self.known_xpub(&account.path()).await?;
+                    policies.push((account.policy(fingerprint, &xpub)?, None));
+                }
+                policies
+            }
+        };
+        self.status(Status::ConfirmOnDevice);
+        self.status(Status::Signing { index: 0, total });
+        let mut current = SignedPsbt {
+            psbt: psbt.clone(),
+            signatures: Vec::new(),
+        };
+        for (policy, hmac) in &policies {
+            let request = client::sign_psbt(&current.psbt, policy, hmac.as_ref())?;
+            let done_before = current.signatures.len();
+            let signed = self.run_signing(request, total, done_before).await?;
+            current.psbt = signed.psbt;
+            current.signatures.extend(signed.signatures);
+        }
+        self.status(Status::Done);
+        Ok(current)
+    }
+
+    /// The master fingerprint, asked once per connection.
+    ///
+    /// # Errors
+    /// Transport, status-word and protocol errors.
+    pub async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
+        if let Some(f) = self.known.fingerprint {
+            return Ok(f);
+        }
+        let f = self.master_fingerprint().await?;
+        self.known.fingerprint = Some(f);
+        Ok(f)
+    }
+
+    /// The xpub at `path` (not shown), asked once per connection.
+    async fn known_xpub(&mut self, path: &DerivationPath) -> Result<Xpub> {
+        if let Some((_, x)) = self.known.xpubs.iter().find(|(p, _)| p == path) {
+            return Ok(*x);
+        }
+        let x = self.xpub(path, false).await?;
+        self.known.xpubs.push((path.clone(), x));
+        Ok(x)
+    }
+
+    /// Signs `message` with the key at `path` (BIP-137), returning base64.
+    ///
+    /// # Errors
+    /// `user-rejected`; transport, status-word and protocol errors.
+    pub async fn sign_message(&mut self, path: &DerivationPath, message: &[u8]) -> Result<String> {
+        self.status(Status::ConfirmOnDevice);
+        let sig = self.run(client::sign_message(path, message)?).await?;
+        self.status(Status::Done);
+        Ok(sig)
+    }
+
+    /// Releases the device.
+    ///
+    /// # Errors
+    /// Transport errors.
+    pub async fn close(&mut self) -> Result<()> {
+        self.transport.close().await
+    }
+}

@@ -1,0 +1,23 @@
+//! Everything below the line where I/O starts: no async, no transport, no clocks.
+//!
+//! Every protocol operation of every vendor is a state machine of one shape
+//! ([`machine::Machine`]): it starts, takes the device's replies and the caller's
+//! answers, and returns [`machine::Step`]s. The driver ([`crate::driver`]) runs them
+//! over a [`Transport`](crate::transport::Transport); tests run them with plain bytes.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`machine`] | the step shape every operation shares, and the one [`machine::Status`] |
+//! | [`path`], [`policy`], [`psbt`] | BIP-32 paths, BIP-388 policies (the standard-purpose table once), PSBT maps, signatures, summaries, finalizing |
+//! | [`identify`] | which wallet a USB/HID interface is, from its numbers |
+//! | [`ledger`] | HID framing, APDUs, the dashboard, the Bitcoin app client |
+//! | [`trezor`] | codec v1, protobuf messages, calls, SignTx from a PSBT |
+//! | [`bytes`] | hex, varints, a bounds-checked reader |
+
+pub mod bytes;
+pub mod identify;
+pub mod ledger;
+pub mod path;
+pub mod policy;
+pub mod psbt;
+pub mod trezor;

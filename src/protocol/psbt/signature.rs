@@ -1,0 +1,257 @@
+//! Checking a device's signature against the sighash, and putting it into a PSBT.
+//!
+//! A signature a device returns is trusted only after the host has recomputed the
+//! sighash of that input from the PSBT, verified the signature under the claimed key,
+//! and checked that the key belongs to the input (its BIP-32 derivations, its taproot
+//! output key, or a leaf script it commits to).
+
+use bitcoin::hashes::Hash;
+use bitcoin::key::{PublicKey, XOnlyPublicKey};
+use bitcoin::psbt::Psbt;
+use bitcoin::secp256k1::{Message, Secp256k1, VerifyOnly};
+use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
+use bitcoin::taproot::TapLeafHash;
+use bitcoin::{ecdsa, taproot, Transaction, TxOut};
+
+use crate::error::{Error, Result};
+use crate::protocol::psbt::raw::{self, RawPsbt};
+
+/// A signature for one input, with the key it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSignature {
+    /// ECDSA (legacy, nested or native segwit v0), with its sighash byte.
+    Ecdsa {
+        /// The signing key.
+        pubkey: PublicKey,
+        /// The signature.
+        sig: ecdsa::Signature,
+    },
+    /// Schnorr, taproot key path: `key` is the tweaked output key.
+    TapKey {
+        /// The output key.
+        key: XOnlyPublicKey,
+        /// The signature.
+        sig: taproot::Signature,
+    },
+    /// Schnorr, taproot script path.
+    TapScript {
+        /// The key in the leaf script.
+        key: XOnlyPublicKey,
+        /// The leaf that is spent.
+        leaf: TapLeafHash,
+        /// The signature.
+        sig: taproot::Signature,
+    },
+}
+
+fn lie(index: usize, what: impl core::fmt::Display) -> Error {
+    Error::protocol(format!("input {index}: the device returned {what}"))
+}
+
+/// Verifies signatures for the inputs of one PSBT, sharing sighash midstates.
+pub struct Verifier<'a> {
+    psbt: &'a Psbt,
+    cache: SighashCache<&'a Transaction>,
+    prevouts: Option<Vec<TxOut>>,
+    secp: Secp256k1<VerifyOnly>,
+}
+
+impl<'a> Verifier<'a> {
+    /// A verifier for `psbt`.
+    pub fn new(psbt: &'a Psbt) -> Self {
+        let prevouts: Option<Vec<TxOut>> = (0..psbt.inputs.len())
+            .map(|i| spent_output(psbt, i))
+            .collect();
+        Verifier {
+            psbt,
+            cache: SighashCache::new(&psbt.unsigned_tx),
+            prevouts,
+            secp: Secp256k1::verification_only(),
+        }
+    }
+
+    /// Checks `sig` for input `index`.
+    ///
+    /// # Errors
+    /// `protocol` naming the input when the signature does not verify, has an
+    /// unexpected sighash type, or is for a key the input does not use.
+    pub fn verify(&mut self, index: usize, sig: &InputSignature) -> Result<()> {
+        let input = self
+            .psbt
+            .inputs
+            .get(index)
+            .ok_or_else(|| lie(index, "a signature for an input the psbt does not have"))?;
+        match sig {
+            InputSignature::Ecdsa { pubkey, sig } => {
+                if !input.bip32_derivation.is_empty()
+                    && !input.bip32_derivation.contains_key(&pubkey.inner)
+                {
+                    return Err(lie(
+                        index,
+                        format!("a signature by key {pubkey}, which the input does not use"),
+                    ));
+                }
+                let (msg, expected) =
+                    self.psbt
+                        .sighash_ecdsa(index, &mut self.cache)
+                        .map_err(|e| {
+                            Error::invalid(
+                                format!("input {index}"),
+                                format!("cannot compute its sighash: {e}"),
+                            )
+                        })?;
+                if sig.sighash_type != expected {
+                    return Err(lie(
+                        index,
+                        format!(
+                            "sighash type {} where {} was expected",
+                            sig.sighash_type, expected
+                        ),
+                    ));
+                }
+                self.secp
+                    .verify_ecdsa(&msg, &sig.signature, &pubkey.inner)
+                    .map_err(|_| lie(index, "an ecdsa signature that does not verify"))
+            }
+            InputSignature::TapKey { key, sig } => {
+                let utxo = spent_output(self.psbt, index)
+                    .ok_or_else(|| Error::invalid(format!("input {index}"), "no utxo"))?;
+                if !utxo.script_pubkey.is_p2tr()
+                    || utxo.script_pubkey.as_bytes().get(2..) != Some(&key.serialize()[..])
+                {
+                    return Err(lie(
+                        index,
+                        format!("a key-path signature by {key}, which is not the output key"),
+                    ));
+                }
+                let ty = self.tap_sighash_type(index, sig)?;
+                let hash = self.tap_sighash(index, None, ty)?;
+                self.check_schnorr(index, hash, key, sig)
+            }
+            InputSignature::TapScript { key, leaf, sig } => {
+                let known_leaf = input
+                    .tap_scripts
+                    .values()
+                    .any(|(script, ver)| TapLeafHash::from_script(script, *ver) == *leaf);
+                if !known_leaf {
+                    return Err(lie(
+                        index,
+                        format!("a signature for leaf {leaf}, which the input does not have"),
+                    ));
+                }
+                if !input.tap_key_origins.is_empty() && !input.tap_key_origins.contains_key(key) {
+                    return Err(lie(
+                        index,
+                        format!("a script-path signature by {key}, which the input does not use"),
+                    ));
+                }
+                let ty = self.tap_sighash_type(index, sig)?;
+                let hash = self.tap_sighash(index, Some(*leaf), ty)?;
+                self.check_schnorr(index, hash, key, sig)
+            }
+        }
+    }
+
+    /// The BIP-341 sighash of input `index`: key path, or script path of `leaf`.
+    fn tap_sighash(
+        &mut self,
+        index: usize,
+        leaf: Option<TapLeafHash>,
+        ty: TapSighashType,
+    ) -> Result<[u8; 32]> {
+        let field = || format!("input {index}");
+        let prevouts = self
+            .prevouts
+            .as_ref()
+            .ok_or_else(|| Error::invalid(field(), "taproot needs the utxo of every input"))?;
+        let prevouts = Prevouts::All(prevouts);
+        let hash = match leaf {
+            None => self
+                .cache
+                .taproot_key_spend_signature_hash(index, &prevouts, ty),
+            Some(leaf) => self
+                .cache
+                .taproot_script_spend_signature_hash(index, &prevouts, leaf, ty),
+        };
+        hash.map(|h| h.to_byte_array())
+            .map_err(|e| Error::invalid(field(), format!("cannot compute its sighash: {e}")))
+    }
+
+    fn tap_sighash_type(&self, index: usize, sig: &taproot::Signature) -> Result<TapSighashType> {
+        let expected = match self.psbt.inputs.get(index).and_then(|i| i.sighash_type) {
+            Some(t) => t
+                .taproot_hash_ty()
+                .map_err(|e| Error::invalid(format!("input {index}"), e.to_string()))?,
+            None => TapSighashType::Default,
+        };
+        if sig.sighash_type != expected {
+            return Err(lie(
+                index,
+                format!(
+                    "sighash type {} where {} was expected",
+                    sig.sighash_type, expected
+                ),
+            ));
+        }
+        Ok(expected)
+    }
+
+    fn check_schnorr(
+        &self,
+        index: usize,
+        digest: [u8; 32],
+        key: &XOnlyPublicKey,
+        sig: &taproot::Signature,
+    ) -> Result<()> {
+        let msg = Message::from_digest(digest);
+        self.secp
+            .verify_schnorr(&sig.signature, &msg, key)
+            .map_err(|_| lie(index, "a schnorr signature that does not verify"))
+    }
+}
+
+/// The output input `index` spends, from its witness or non-witness utxo.
+pub fn spent_output(psbt: &Psbt, index: usize) -> Option<TxOut> {
+    let input = psbt.inputs.get(index)?;
+    if let Some(utxo) = &input.witness_utxo {
+        return Some(utxo.clone());
+    }
+    let prevout = psbt.unsigned_tx.input.get(index)?.previous_output;
+    let tx = input.non_witness_utxo.as_ref()?;
+    if tx.compute_txid() != prevout.txid {
+        return None;
+    }
+    tx.output.get(prevout.vout as usize).cloned()
+}
+
+/// Adds a (verified) signature to input `index` of `psbt`, replacing one for the same
+/// key.
+///
+/// # Errors
+/// `invalid-input` when the input does not exist.
+pub fn insert(psbt: &mut RawPsbt, index: usize, sig: &InputSignature) -> Result<()> {
+    let map = psbt
+        .inputs
+        .get_mut(index)
+        .ok_or_else(|| Error::invalid(format!("input {index}"), "no such input"))?;
+    let (key, value) = match sig {
+        InputSignature::Ecdsa { pubkey, sig } => {
+            let mut key = vec![raw::input::PARTIAL_SIG];
+            key.extend_from_slice(&pubkey.to_bytes());
+            (key, sig.to_vec())
+        }
+        InputSignature::TapKey { sig, .. } => (vec![raw::input::TAP_KEY_SIG], sig.to_vec()),
+        InputSignature::TapScript {
+            key: xonly,
+            leaf,
+            sig,
+        } => {
+            let mut key = vec![raw::input::TAP_SCRIPT_SIG];
+            key.extend_from_slice(&xonly.serialize());
+            key.extend_from_slice(leaf.as_byte_array());
+            (key, sig.to_vec())
+        }
+    };
+    raw::set(map, key, value);
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! What a PSBT does, for showing before signing: inputs, outputs (with change marked),
+//! amounts and fee.
+
+use bitcoin::bip32::{ChildNumber, Fingerprint};
+use bitcoin::{Address, Network};
+
+use crate::error::Result;
+use crate::protocol::psbt::raw::RawPsbt;
+use crate::protocol::psbt::signature::spent_output;
+
+/// One input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSummary {
+    /// The spent outpoint, `txid:vout`.
+    pub outpoint: String,
+    /// The spent amount in satoshi, when the PSBT carries the utxo.
+    pub amount: Option<u64>,
+    /// True when a BIP-32 derivation of the input has the given fingerprint.
+    pub ours: bool,
+}
+
+/// One output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSummary {
+    /// The address, or `None` for scripts without one (OP_RETURN).
+    pub address: Option<String>,
+    /// Amount in satoshi.
+    pub amount: u64,
+    /// True when the output pays back to the given fingerprint's keys.
+    pub change: bool,
+}
+
+/// A PSBT's effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Inputs in order.
+    pub inputs: Vec<InputSummary>,
+    /// Outputs in order.
+    pub outputs: Vec<OutputSummary>,
+    /// Inputs minus outputs, when every input amount is known.
+    pub fee: Option<u64>,
+    /// The network the addresses are shown for.
+    pub network: Network,
+}
+
+fn is_ours(fingerprint: Option<Fingerprint>, mut fprs: impl Iterator<Item = Fingerprint>) -> bool {
+    fingerprint.is_some_and(|f| fprs.any(|x| x == f))
+}
+
+/// Summarizes `psbt`; inputs and outputs are "ours" / change when one of their BIP-32
+/// derivations has `fingerprint`. Addresses are for testnet when a derivation uses
+/// coin type 1', else mainnet.
+///
+/// # Errors
+/// `invalid-input` when the PSBT's fields do not decode.
+pub fn summarize(psbt: &RawPsbt, fingerprint: Option<Fingerprint>) -> Result<Summary> {
+    let p = psbt.to_bitcoin()?;
+    let testnet = p
+        .inputs
+        .iter()
+        .flat_map(|i| {
+            i.bip32_derivation
+                .values()
+                .map(|(_, path)| path)
+                .chain(i.tap_key_origins.values().map(|(_, (_, path))| path))
+        })
+        .any(|path| path.into_iter().nth(1) == Some(&ChildNumber::Hardened { index: 1 }));
+    let network = if testnet {
+        Network::Testnet
+    } else {
+        Network::Bitcoin
+    };
+    let inputs: Vec<InputSummary> = p
+        .unsigned_tx
+        .input
+        .iter()
+        .enumerate()
+        .map(|(i, txin)| {
+            let input = p.inputs.get(i);
+            let ours = input.is_some_and(|inp| {
+                is_ours(
+                    fingerprint,
+                    inp.bip32_derivation
+                        .values()
+                        .map(|(f, _)| *f)
+                        .chain(inp.tap_key_origins.values().map(|(_, (f, _))| *f)),
+                )
+            });
+            InputSummary {
+                outpoint: txin.previous_output.to_string(),
+                amount: spent_output(&p, i).map(|o| o.value.to_sat()),
+                ours,
+            }
+        })
+        .collect();
+    let outputs: Vec<OutputSummary> = p
+        .unsigned_tx
+        .output
+        .iter()
+        .enumerate()
+        .map(|(i, txout)| {
+            let change = p.outputs.get(i).is_some_and(|o| {
+                is_ours(
+                    fingerprint,
+                    o.bip32_derivation
+                        .values()
+                        .map(|(f, _)| *f)
+                        .chain(o.tap_key_origins.values().map(|(_, (f, _))| *f)),
+                )
+            });
+            OutputSummary {
+                address: Address::from_script(&txout.script_pubkey, network)
+                    .ok()
+                    .map(|a| a.to_string()),
+                amount: txout.value.to_sat(),
+                change,
+            }
+        })
+        .collect();
+    let spent: Option<u64> = inputs.iter().map(|i| i.amount).sum();
+    let sent: u64 = outputs.iter().map(|o| o.amount).sum();
+    Ok(Summary {
+        fee: spent.and_then(|s| s.checked_sub(sent)),
+        inputs,
+        outputs,
+        network,
+    })
+}

@@ -1,0 +1,235 @@
+//! The SignTx flow: answer every TxRequest from a [`Plan`] until TXFINISHED, and
+//! collect the signatures and the serialized transaction on the way.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bitcoin::hashes::Hash;
+use bitcoin::{Transaction, Txid};
+
+use crate::error::{Error, Result};
+use crate::protocol::trezor::btc::plan::Plan;
+use crate::protocol::trezor::call::{unexpected, Call, Next};
+use crate::protocol::trezor::messages::{
+    self as msg, request_type, types, PrevInput, PrevOutput, PrevTx, SignTx, TxAckInput,
+    TxAckInputWrapper, TxAckOutput, TxAckOutputWrapper, TxAckPrevExtraData,
+    TxAckPrevExtraDataWrapper, TxAckPrevInput, TxAckPrevInputWrapper, TxAckPrevMeta,
+    TxAckPrevOutput, TxAckPrevOutputWrapper, TxRequest,
+};
+
+/// What the device returned from SignTx.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignTxResult {
+    /// For each input, the signature (DER without sighash byte, or 64-byte Schnorr).
+    pub signatures: Vec<Option<Vec<u8>>>,
+    /// The concatenated `serialized_tx` chunks: the signed transaction.
+    pub serialized_tx: Vec<u8>,
+}
+
+/// Progress shared with the driver: signatures received so far.
+pub type Progress = Rc<RefCell<usize>>;
+
+fn index_of(req: &TxRequest, len: usize, what: &str) -> Result<usize> {
+    let i = req
+        .details
+        .as_ref()
+        .and_then(|d| d.request_index)
+        .ok_or_else(|| Error::protocol(format!("txrequest for {what} without an index")))?
+        as usize;
+    if i >= len {
+        return Err(Error::protocol(format!(
+            "txrequest for {what} {i}, but there are {len}"
+        )));
+    }
+    Ok(i)
+}
+
+struct State {
+    plan: Plan,
+    result: SignTxResult,
+    requests: usize,
+    limit: usize,
+    progress: Progress,
+}
+
+impl State {
+    fn prev(&self, hash: &[u8]) -> Result<&Transaction> {
+        let mut h: [u8; 32] = hash.try_into().map_err(|_| {
+            Error::protocol(format!(
+                "tx_hash of {} bytes where 32 were expected",
+                hash.len()
+            ))
+        })?;
+        h.reverse();
+        let txid = Txid::from_byte_array(h);
+        self.plan.prev_txs.get(&txid).ok_or_else(|| {
+            Error::protocol(format!(
+                "the trezor asks for previous transaction {txid}, which no input spends"
+            ))
+        })
+    }
+
+    fn answer(&mut self, req: &TxRequest) -> Result<Option<(u16, Vec<u8>)>> {
+        if let Some(s) = &req.serialized {
+            if let Some(chunk) = &s.serialized_tx {
+                self.result.serialized_tx.extend_from_slice(chunk);
+            }
+            if let Some(sig) = &s.signature {
+                let i = s
+                    .signature_index
+                    .ok_or_else(|| Error::protocol("signature without its input index"))?
+                    as usize;
+                let slot = self.result.signatures.get_mut(i).ok_or_else(|| {
+                    Error::protocol(format!("signature for input {i}, which does not exist"))
+                })?;
+                *slot = Some(sig.clone());
+                *self.progress.borrow_mut() = self.result.signatures.iter().flatten().count();
+            }
+        }
+        let kind = req
+            .request_type
+            .ok_or_else(|| Error::protocol("txrequest without a request type"))?;
+        let tx_hash = req.details.as_ref().and_then(|d| d.tx_hash.clone());
+        let plan = &self.plan;
+        let ack = match (kind, tx_hash) {
+            (request_type::TXFINISHED, _) => return Ok(None),
+            (request_type::TXINPUT, None) => {
+                let i = index_of(req, plan.inputs.len(), "input")?;
+                msg::encode(&TxAckInput {
+                    tx: Some(TxAckInputWrapper {
+                        input: plan.inputs.get(i).cloned(),
+                    }),
+                })
+            }
+            (request_type::TXOUTPUT, None) => {
+                let i = index_of(req, plan.outputs.len(), "output")?;
+                msg::encode(&TxAckOutput {
+                    tx: Some(TxAckOutputWrapper {
+                        output: plan.outputs.get(i).cloned(),
+                    }),
+                })
+            }
+            (request_type::TXMETA, Some(hash)) => {
+                let tx = self.prev(&hash)?;
+                msg::encode(&TxAckPrevMeta {
+                    tx: Some(PrevTx {
+                        version: tx.version.0 as u32,
+                        lock_time: tx.lock_time.to_consensus_u32(),
+                        inputs_count: tx.input.len() as u32,
+                        outputs_count: tx.output.len() as u32,
+                        extra_data_len: None,
+                    }),
+                })
+            }
+            (request_type::TXINPUT, Some(hash)) => {
+                let tx = self.prev(&hash)?;
+                let i = index_of(req, tx.input.len(), "previous input")?;
+                let input = tx.input.get(i).map(|txin| PrevInput {
+                    prev_hash: super::plan::display_order(&txin.previous_output.txid),
+                    prev_index: txin.previous_output.vout,
+                    script_sig: txin.script_sig.to_bytes(),
+                    sequence: txin.sequence.0,
+                });
+                msg::encode(&TxAckPrevInput {
+                    tx: Some(TxAckPrevInputWrapper { input }),
+                })
+            }
+            (request_type::TXOUTPUT, Some(hash)) => {
+                let tx = self.prev(&hash)?;
+                let i = index_of(req, tx.output.len(), "previous output")?;
+                let output = tx.output.get(i).map(|o| PrevOutput {
+                    amount: o.value.to_sat(),
+                    script_pubkey: o.script_pubkey.to_bytes(),
+                    decred_script_version: None,
+                });
+                msg::encode(&TxAckPrevOutput {
+                    tx: Some(TxAckPrevOutputWrapper { output }),
+                })
+            }
+            (request_type::TXEXTRADATA, Some(hash)) => {
+                // Bitcoin transactions have no extra data: only an empty slice exists.
+                self.prev(&hash)?;
+                let d = req.details.as_ref();
+                let len = d.and_then(|d| d.extra_data_len).unwrap_or(0);
+                let offset = d.and_then(|d| d.extra_data_offset).unwrap_or(0);
+                if len != 0 || offset != 0 {
+                    return Err(Error::protocol(format!(
+                        "the trezor asks for {len} bytes of extra data at {offset}, but \
+                         bitcoin transactions have none"
+                    )));
+                }
+                msg::encode(&TxAckPrevExtraData {
+                    tx: Some(TxAckPrevExtraDataWrapper {
+                        extra_data_chunk: Some(Vec::new()),
+                    }),
+                })
+            }
+            (other, hash) => {
+                return Err(Error::protocol(format!(
+                    "txrequest type {other}{} is not part of bitcoin signing",
+                    if hash.is_some() {
+                        " for a previous tx"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+        };
+        Ok(Some(ack))
+    }
+}
+
+/// Sends SignTx for `plan` and answers the device until TXFINISHED.
+///
+/// The number of requests is capped well above what the firmware needs for this
+/// transaction, so a device that never finishes fails with `protocol` instead of
+/// looping forever.
+pub fn sign_tx(plan: Plan, progress: Progress) -> Call<SignTxResult> {
+    let request = SignTx {
+        outputs_count: plan.outputs.len() as u32,
+        inputs_count: plan.inputs.len() as u32,
+        coin_name: Some(plan.coin.name().into()),
+        version: Some(plan.version),
+        lock_time: Some(plan.lock_time),
+        serialize: None,
+        chunkify: None,
+    };
+    let n = plan.inputs.len() + plan.outputs.len();
+    let prev: usize = plan
+        .prev_txs
+        .values()
+        .map(|t| t.input.len() + t.output.len() + 2)
+        .sum();
+    let limit = 64 + 8 * n + 2 * n * n + 2 * prev * plan.inputs.len().max(1);
+    let mut state = State {
+        result: SignTxResult {
+            signatures: vec![None; plan.inputs.len()],
+            serialized_tx: Vec::new(),
+        },
+        plan,
+        requests: 0,
+        limit,
+        progress,
+    };
+    Call::new(msg::encode(&request), move |ty, payload| {
+        if ty != types::TX_REQUEST {
+            return Err(unexpected(ty, "txrequest"));
+        }
+        state.requests += 1;
+        if state.requests > state.limit {
+            return Err(Error::protocol(format!(
+                "the trezor sent over {} txrequests for a transaction that needs fewer",
+                state.limit
+            )));
+        }
+        let req = msg::decode::<TxRequest>(payload)?;
+        match state.answer(&req)? {
+            Some((ty, payload)) => Ok(Next::Send(ty, payload)),
+            None => Ok(Next::Done(core::mem::take(&mut state.result))),
+        }
+    })
+}
+
+#[cfg(test)]
+#[path = "sign_tx_tests.rs"]
+mod tests;

@@ -1,0 +1,507 @@
+//! The JS `Device` class: any wallet (Ledger over WebHID, Trezor over WebUSB or
+//! WebHID, or a simulated one), with every call queued in order.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::device::{AddressRequest, AddressSource, Device, SignOptions, Status};
+use crate::driver::abort::AbortHandle;
+use crate::error::Error;
+use crate::protocol::path::parse as parse_path;
+use crate::protocol::policy::WalletPolicy;
+use crate::protocol::psbt::raw;
+use crate::wasm::queue::CallQueue;
+
+use super::errors::{parse_hex, to_js_error};
+
+type Shared = Rc<RefCell<Option<Device>>>;
+
+/// One call's work on the device, boxed so that the queueing code exists once.
+type Work = Box<
+    dyn FnOnce(
+        Device,
+    ) -> futures::future::LocalBoxFuture<'static, (Device, Result<JsValue, Error>)>,
+>;
+
+/// A hardware wallet. Calls run one at a time, in call order, never interleaved.
+#[wasm_bindgen(js_name = Device)]
+pub struct JsDevice {
+    inner: Shared,
+    queue: CallQueue,
+    /// Aborts the Trezor call under way (a Ledger call just stops being waited for).
+    abort: AbortHandle,
+    /// Which call talks to the device now (0: none), so an abort reaches only its own.
+    running: Rc<Cell<u64>>,
+    next_id: Rc<Cell<u64>>,
+    vendor: &'static str,
+    on_status: Rc<RefCell<Option<Function>>>,
+    #[cfg(feature = "simulator")]
+    simulator: Option<super::sim_gate::SimulatorControl>,
+}
+
+pub(super) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
+}
+
+fn status_to_js(status: &Status) -> JsValue {
+    let obj = Object::new();
+    let kind = match status {
+        Status::OpenApp(name) => {
+            set(&obj, "app", name.as_str());
+            "open-app"
+        }
+        Status::ConfirmOnDevice => "confirm-on-device",
+        Status::EnterPin => "enter-pin",
+        Status::EnterPassphrase => "enter-passphrase",
+        Status::Signing { index, total } => {
+            set(&obj, "index", *index as u32);
+            set(&obj, "total", *total as u32);
+            "signing"
+        }
+        Status::Done => "done",
+    };
+    set(&obj, "type", kind);
+    obj.into()
+}
+
+/// A registration hmac given as hex.
+fn parse_hmac(hex: Option<String>) -> Result<Option<[u8; 32]>, Error> {
+    hex.map(|h| {
+        parse_hex(&h, "hmac")?
+            .try_into()
+            .map_err(|_| Error::invalid("hmac", "must be 32 bytes"))
+    })
+    .transpose()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PolicyArg {
+    #[serde(default)]
+    name: String,
+    template: String,
+    keys: Vec<String>,
+    #[serde(default)]
+    hmac: Option<String>,
+}
+
+impl PolicyArg {
+    fn into_policy(self) -> Result<(WalletPolicy, Option<[u8; 32]>), Error> {
+        Ok((
+            WalletPolicy::new(&self.name, &self.template, self.keys)?,
+            parse_hmac(self.hmac)?,
+        ))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct XpubOptions {
+    #[serde(default)]
+    display: bool,
+}
+
+/// `signal` (an `AbortSignal`) is read separately: it is not data.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddressArg {
+    #[serde(default)]
+    descriptor: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    template: Option<String>,
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    hmac: Option<String>,
+    #[serde(default)]
+    change: bool,
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    display: bool,
+}
+
+/// `signal` (an `AbortSignal`) is read separately: it is not data.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SignArg {
+    #[serde(default)]
+    policy: Option<PolicyArg>,
+    #[serde(default)]
+    finalize: bool,
+}
+
+fn from_js<T: for<'de> Deserialize<'de> + Default>(
+    value: Option<JsValue>,
+    field: &str,
+) -> Result<T, Error> {
+    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else {
+        return Ok(T::default());
+    };
+    serde_wasm_bindgen::from_value(value).map_err(|e| Error::invalid(field, e.to_string()))
+}
+
+impl JsDevice {
+    /// Wraps a device; status events go to `onStatus`.
+    pub fn new(mut device: Device) -> Self {
+        let on_status: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
+        let cb = on_status.clone();
+        device.on_status(move |s| {
+            if let Some(f) = cb.borrow().as_ref() {
+                let _ = f.call1(&JsValue::NULL, &status_to_js(&s));
+            }
+        });
+        let vendor = device.vendor().name();
+        let abort = AbortHandle::new();
+        if let Some(t) = device.as_trezor() {
+            t.set_abort_handle(abort.clone());
+        }
+        JsDevice {
+            inner: Rc::new(RefCell::new(Some(device))),
+            queue: CallQueue::new(),
+            abort,
+            running: Rc::new(Cell::new(0)),
+            next_id: Rc::new(Cell::new(1)),
+            vendor,
+            on_status,
+            #[cfg(feature = "simulator")]
+            simulator: None,
+        }
+    }
+
+    /// A simulated device whose buttons the page presses through `control`.
+    #[cfg(feature = "simulator")]
+    pub fn with_simulator(device: Device, control: super::sim_gate::SimulatorControl) -> Self {
+        let mut d = Self::new(device);
+        d.simulator = Some(control);
+        d
+    }
+
+    /// Runs `f` on the device in its turn, as a promise.
+    fn call<F, Fut>(&self, f: F) -> Promise
+    where
+        F: FnOnce(Device) -> Fut + 'static,
+        Fut: core::future::Future<Output = (Device, Result<JsValue, Error>)> + 'static,
+    {
+        self.call_with(None, f)
+    }
+
+    /// Like `call`, cancellable with an `AbortSignal`: an abort rejects the promise with
+    /// `cancelled` at once. A call still queued never reaches the device; one already
+    /// talking to it runs to its end in the background, so the channel stays in step
+    /// and the next call works.
+    fn call_with<F, Fut>(&self, signal: Option<JsValue>, f: F) -> Promise
+    where
+        F: FnOnce(Device) -> Fut + 'static,
+        Fut: core::future::Future<Output = (Device, Result<JsValue, Error>)> + 'static,
+    {
+        self.run(signal, Box::new(move |d| Box::pin(f(d))))
+    }
+
+    /// The body of every call, compiled once (not once per method).
+    fn run(&self, signal: Option<JsValue>, work: Work) -> Promise {
+        let inner = self.inner.clone();
+        let queue = self.queue.clone();
+        let signal = signal.filter(|s| s.is_object());
+        let aborted = {
+            let signal = signal.clone();
+            move || {
+                signal.as_ref().is_some_and(|s| {
+                    Reflect::get(s, &JsValue::from_str("aborted"))
+                        .ok()
+                        .is_some_and(|a| a.is_truthy())
+                })
+            }
+        };
+        if aborted() {
+            return Promise::reject(&to_js_error(Error::Cancelled));
+        }
+        let (tx, rx) = futures::channel::oneshot::channel::<Result<JsValue, JsValue>>();
+        let still_wanted = aborted.clone();
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        let (running, running_then) = (self.running.clone(), self.running.clone());
+        let (abort, abort_then) = (self.abort.clone(), self.abort.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let _turn = queue.turn().await;
+            if still_wanted() {
+                let _ = tx.send(Err(to_js_error(Error::Cancelled)));
+                return;
+            }
+            abort.clear();
+            running.set(id);
+            let Some(device) = inner.borrow_mut().take() else {
+                let _ = tx.send(Err(to_js_error(Error::Disconnected)));
+                return;
+            };
+            let (device, result) = work(device).await;
+            running.set(0);
+            *inner.borrow_mut() = Some(device);
+            let _ = tx.send(result.map_err(to_js_error));
+        });
+        future_to_promise(async move {
+            let result = async {
+                rx.await
+                    .unwrap_or_else(|_| Err(to_js_error(Error::Cancelled)))
+            };
+            match signal {
+                None => result.await,
+                Some(signal) => {
+                    let abort = Promise::new(&mut |resolve, _| {
+                        let options = Object::new();
+                        set(&options, "once", true);
+                        if let Ok(add) =
+                            Reflect::get(&signal, &JsValue::from_str("addEventListener"))
+                                .and_then(|f| f.dyn_into::<Function>())
+                        {
+                            let _ =
+                                add.call3(&signal, &JsValue::from_str("abort"), &resolve, &options);
+                        }
+                    });
+                    let abort = wasm_bindgen_futures::JsFuture::from(abort);
+                    futures::pin_mut!(result);
+                    match futures::future::select(result, abort).await {
+                        futures::future::Either::Left((r, _)) => r,
+                        futures::future::Either::Right(_) => {
+                            if running_then.get() == id {
+                                abort_then.abort();
+                            }
+                            Err(to_js_error(Error::Cancelled))
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// The `signal` of an options object, if any.
+fn signal_of(options: &Option<JsValue>) -> Option<JsValue> {
+    options
+        .as_ref()
+        .filter(|o| o.is_object())
+        .and_then(|o| Reflect::get(o, &JsValue::from_str("signal")).ok())
+        .filter(|s| !s.is_undefined() && !s.is_null())
+}
+
+#[wasm_bindgen(js_class = Device)]
+impl JsDevice {
+    /// For a simulated device made with `approve: "manual"`: its Approve / Reject buttons.
+    #[cfg(feature = "simulator")]
+    #[wasm_bindgen(getter)]
+    pub fn simulator(&self) -> Option<super::sim_gate::SimulatorControl> {
+        self.simulator.clone()
+    }
+
+    /// `"ledger"` or `"trezor"`.
+    #[wasm_bindgen(getter, unchecked_return_type = "Vendor")]
+    pub fn vendor(&self) -> String {
+        self.vendor.to_string()
+    }
+
+    /// Receives `{type: "open-app" | "confirm-on-device" | "enter-pin" | "enter-passphrase" | "signing" | "done", ...}`.
+    #[wasm_bindgen(setter = onStatus)]
+    pub fn set_on_status(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "((status: Status) => void) | undefined")]
+        callback: Option<Function>,
+    ) {
+        *self.on_status.borrow_mut() = callback;
+    }
+
+    /// `{vendor, model, app, version}`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<DeviceInfo>")]
+    pub fn info(&self) -> Promise {
+        self.call(|mut d| async move {
+            let r = d.info().await.map(|i| {
+                let o = Object::new();
+                set(&o, "vendor", i.vendor.name());
+                set(&o, "model", i.model);
+                set(&o, "app", i.app.map_or(JsValue::NULL, JsValue::from));
+                set(&o, "version", i.version);
+                JsValue::from(o)
+            });
+            (d, r)
+        })
+    }
+
+    /// Ledger: opens the app `name` ("Bitcoin" or "Bitcoin Test"), following the device
+    /// through its re-enumeration.
+    #[wasm_bindgen(js_name = openApp, unchecked_return_type = "Promise<string>")]
+    pub fn open_app(&self, name: String) -> Promise {
+        self.call(move |mut d| async move {
+            let r = match d.as_ledger() {
+                Some(l) => l
+                    .open_app(&name)
+                    .await
+                    .map(|i| JsValue::from_str(&i.version)),
+                None => Err(Error::Unsupported("only a ledger has apps to open".into())),
+            };
+            (d, r)
+        })
+    }
+
+    /// The master fingerprint, as 8 hex digits.
+    #[wasm_bindgen(js_name = masterFingerprint, unchecked_return_type = "Promise<string>")]
+    pub fn master_fingerprint(&self) -> Promise {
+        self.call(|mut d| async move {
+            let r = d
+                .master_fingerprint()
+                .await
+                .map(|f| JsValue::from_str(&f.to_string()));
+            (d, r)
+        })
+    }
+
+    /// The xpub at `path` (`m/84'/0'/0'`); `{display: true}` shows it on the device.
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn xpub(
+        &self,
+        path: String,
+        #[wasm_bindgen(unchecked_param_type = "XpubOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let signal = signal_of(&options);
+        self.call_with(signal, move |mut d| async move {
+            let r = async {
+                let opts: XpubOptions = from_js(options, "options")?;
+                let path = parse_path(&path)?;
+                d.xpub(&path, opts.display)
+                    .await
+                    .map(|x| JsValue::from_str(&x.to_string()))
+            }
+            .await;
+            (d, r)
+        })
+    }
+
+    /// The address of `{descriptor}` or `{template, keys, name?, hmac?}` at
+    /// `{index?, change?}`, checked against the host's derivation; `{display: true}`
+    /// shows it on the device.
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn address(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AddressOptions")] arg: JsValue,
+    ) -> Promise {
+        let signal = signal_of(&Some(arg.clone()));
+        self.call_with(signal, move |mut d| async move {
+            let r = async {
+                let a: AddressArg = serde_wasm_bindgen::from_value(arg)
+                    .map_err(|e| Error::invalid("address options", e.to_string()))?;
+                let source = match (a.descriptor, a.template) {
+                    (Some(desc), None) => AddressSource::Descriptor(desc),
+                    (None, Some(template)) => AddressSource::Policy(
+                        WalletPolicy::new(&a.name, &template, a.keys)?,
+                        parse_hmac(a.hmac)?,
+                    ),
+                    _ => {
+                        return Err(Error::invalid(
+                            "address options",
+                            "give either a descriptor or a template with keys",
+                        ))
+                    }
+                };
+                let request = AddressRequest {
+                    source,
+                    change: a.change,
+                    index: a.index,
+                    display: a.display,
+                };
+                d.address(&request).await.map(JsValue::from)
+            }
+            .await;
+            (d, r)
+        })
+    }
+
+    /// Registers `{name, template, keys}` (Ledger); resolves to `{id, hmac}` (hex).
+    #[wasm_bindgen(js_name = registerPolicy, unchecked_return_type = "Promise<Registration>")]
+    pub fn register_policy(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "WalletPolicy")] policy: JsValue,
+    ) -> Promise {
+        self.call(move |mut d| async move {
+            let r = async {
+                let arg: PolicyArg = serde_wasm_bindgen::from_value(policy)
+                    .map_err(|e| Error::invalid("policy", e.to_string()))?;
+                let (policy, _) = arg.into_policy()?;
+                let reg = d.register_policy(&policy).await?;
+                let o = Object::new();
+                set(&o, "id", crate::protocol::bytes::to_hex(&reg.id));
+                set(&o, "hmac", crate::protocol::bytes::to_hex(&reg.hmac));
+                Ok(JsValue::from(o))
+            }
+            .await;
+            (d, r)
+        })
+    }
+
+    /// Signs a PSBT (base64) and resolves to the signed PSBT (base64); the input is
+    /// never changed. Options: `{policy?: {name, template, keys, hmac?}, finalize?}`;
+    /// without a policy the standard one is inferred from the PSBT.
+    #[wasm_bindgen(js_name = signPsbt, unchecked_return_type = "Promise<string>")]
+    pub fn sign_psbt(
+        &self,
+        psbt_base64: String,
+        #[wasm_bindgen(unchecked_param_type = "SignPsbtOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let signal = signal_of(&options);
+        self.call_with(signal, move |mut d| async move {
+            let r = async {
+                let psbt = raw::decode(psbt_base64.as_bytes())?;
+                let opts: SignArg = from_js(options, "options")?;
+                let policy = opts.policy.map(PolicyArg::into_policy).transpose()?;
+                let signed = d
+                    .sign_psbt(
+                        &psbt,
+                        &SignOptions {
+                            policy,
+                            finalize: opts.finalize,
+                        },
+                    )
+                    .await?;
+                Ok(JsValue::from_str(&raw::encode_base64(
+                    &signed.psbt.serialize(),
+                )))
+            }
+            .await;
+            (d, r)
+        })
+    }
+
+    /// Signs `message` with the key at `path`; resolves to a base64 BIP-137 signature.
+    #[wasm_bindgen(js_name = signMessage, unchecked_return_type = "Promise<string>")]
+    pub fn sign_message(
+        &self,
+        path: String,
+        message: String,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let signal = signal_of(&options);
+        self.call_with(signal, move |mut d| async move {
+            let r = async {
+                let path = parse_path(&path)?;
+                d.sign_message(&path, message.as_bytes())
+                    .await
+                    .map(JsValue::from)
+            }
+            .await;
+            (d, r)
+        })
+    }
+
+    /// Releases the device.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> Promise {
+        self.call(|mut d| async move {
+            let r = d.close().await.map(|_| JsValue::UNDEFINED);
+            (d, r)
+        })
+    }
+}

@@ -6,9 +6,10 @@
 use crate::protocol::ledger::btc::interpreter::Interpreter;
 use crate::protocol::ledger::btc::merkle::{self, Hash32, MerkleTree};
 use crate::protocol::ledger::btc::store::Store;
+use crate::protocol::machine::{Answer, Machine, Need, Passphrase, Step};
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::trezor::btc::{keys, message, Coin};
-use crate::protocol::trezor::call::{Call, Interaction, Step};
+use crate::protocol::trezor::call::Call;
 use crate::protocol::trezor::messages::{self as msg, InputScriptType};
 
 /// Splits `data` into length-prefixed records (one length byte, then that many bytes;
@@ -94,16 +95,30 @@ pub fn trezor_framing(data: &[u8]) {
     }
 }
 
+/// Feeds one reply, answering a need at once (a PIN of positions, an empty
+/// passphrase) so the answer path is fuzzed too. False once the call ended.
+fn step<T: 'static>(call: &mut Call<T>, ty: u16, payload: &[u8]) -> bool {
+    let mut step = call.on_reply((ty, payload.to_vec()));
+    loop {
+        step = match step {
+            Ok(Step::Send(_)) => return true,
+            Ok(Step::Need(Need::Pin(_))) => call.on_answer(Answer::Pin("159".into())),
+            Ok(Step::Need(_)) => {
+                call.on_answer(Answer::Passphrase(Passphrase::Text(String::new())))
+            }
+            Ok(Step::Done(_)) | Err(_) => return false,
+        }
+    }
+}
+
 fn feed<T: 'static>(mut call: Call<T>, data: &[u8]) {
     let _ = call.start();
-    let mut interaction = Interaction::none();
     for record in records(data) {
         let Some((ty, payload)) = record.split_first_chunk::<2>() else {
             return;
         };
-        match call.on_message(u16::from_be_bytes(*ty), payload, &mut interaction) {
-            Ok(Step::Send { .. }) => {}
-            Ok(Step::Done(_)) | Err(_) => return,
+        if !step(&mut call, u16::from_be_bytes(*ty), payload) {
+            return;
         }
     }
 }
@@ -248,8 +263,6 @@ pub fn trezor_sign_tx_plan() -> Option<crate::protocol::trezor::btc::plan::Plan>
     reason = "a fuzz target reports a call that never ends by panicking"
 )]
 pub fn trezor_sign_tx(data: &[u8]) {
-    use std::cell::RefCell;
-    use std::rc::Rc;
     thread_local! {
         // Deriving the seed (PBKDF2) dominates a run; every run gets the same plan.
         static PLAN: Option<crate::protocol::trezor::btc::plan::Plan> = trezor_sign_tx_plan();
@@ -267,14 +280,12 @@ pub fn trezor_sign_tx(data: &[u8]) {
     if replies.is_empty() {
         return;
     }
-    let mut call = crate::protocol::trezor::btc::sign_tx::sign_tx(plan, Rc::new(RefCell::new(0)));
+    let mut call = crate::protocol::trezor::btc::sign_tx::sign_tx(plan);
     let _ = call.start();
-    let mut interaction = Interaction::none();
     let bound = crate::protocol::trezor::call::MAX_INTERACTIONS + 100_000;
     for (ty, payload) in replies.iter().cycle().take(bound) {
-        match call.on_message(*ty, payload, &mut interaction) {
-            Ok(Step::Send { .. }) => {}
-            Ok(Step::Done(_)) | Err(_) => return,
+        if !step(&mut call, *ty, payload) {
+            return;
         }
     }
     panic!("the signtx call machine took {bound} replies without ending");

@@ -10,7 +10,8 @@ use std::str::FromStr;
 
 use bitcoin::bip32::DerivationPath;
 use futures::executor::block_on;
-use hwsigner::driver::ledger::{Ledger, SignOptions};
+use hwsigner::device::SignOptions;
+use hwsigner::driver::ledger::Ledger;
 use hwsigner::protocol::psbt::raw;
 use hwsigner::sim::ledger::serve::apdu_transport;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
@@ -67,6 +68,7 @@ fn recorded_psbts_are_signed_and_every_signature_verifies() {
             .map(|h| common::hex(h).try_into().unwrap());
         let opts = SignOptions {
             policy: Some((common::policy_of(&case), hmac)),
+            ..Default::default()
         };
         let signed = block_on(dev.sign_psbt(&psbt, &opts))
             .unwrap_or_else(|e| panic!("{:?}: {e}", case["name"]));
@@ -115,6 +117,7 @@ fn sign_all(
         &raw_psbt,
         &SignOptions {
             policy: Some((policy.clone(), hmac)),
+            ..Default::default()
         },
     ))
     .unwrap();

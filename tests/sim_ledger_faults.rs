@@ -11,7 +11,8 @@ use std::str::FromStr;
 
 use bitcoin::bip32::DerivationPath;
 use futures::executor::block_on;
-use hwsigner::driver::ledger::{Ledger, SignOptions};
+use hwsigner::device::SignOptions;
+use hwsigner::driver::ledger::Ledger;
 use hwsigner::protocol::policy::WalletPolicy;
 use hwsigner::protocol::psbt::raw::RawPsbt;
 use hwsigner::sim::fault::{Fault, Faults};
@@ -93,6 +94,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), Error> {
                         &r.psbt,
                         &SignOptions {
                             policy: Some((r.wpkh.clone(), None)),
+                            ..Default::default()
                         },
                     )
                     .await;

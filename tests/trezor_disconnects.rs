@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use futures::executor::block_on;
-use hwsigner::driver::trezor::SignOptions;
+use hwsigner::device::SignOptions;
 use hwsigner::driver::trezor::Trezor;
 use hwsigner::sim::confirm::Confirm;
 use hwsigner::sim::fault::{Fault, Faults};
@@ -45,11 +45,12 @@ fn sign(t: &mut Trezor<MemoryTransport>) -> Result<Vec<u8>, Error> {
     let signed = block_on(t.sign_psbt(
         &raw,
         &SignOptions {
-            coin: Some(coin(&c)),
+            network: Some(coin(&c).network()),
+            ..Default::default()
         },
     ));
     assert_eq!(raw.serialize(), before, "the caller's psbt changed");
-    signed.map(|s| s.serialized_tx)
+    signed.map(|s| s.serialized_transaction().unwrap())
 }
 
 fn sweep() -> Result<usize, String> {

@@ -10,10 +10,9 @@ use std::rc::Rc;
 use bitcoin::bip32::Fingerprint;
 use bitcoin::hashes::Hash;
 use futures::executor::block_on;
+use hwsigner::device::{SignOptions, Status};
 use hwsigner::driver::trezor::Trezor;
-use hwsigner::driver::trezor::{SignOptions, Status};
 use hwsigner::protocol::trezor::btc::{plan, sign_tx};
-use hwsigner::protocol::trezor::call::{Interaction, Passphrase};
 use hwsigner::protocol::trezor::framing;
 use hwsigner::protocol::trezor::messages::{self as msg, Failure, Features, PinMatrixRequest};
 use hwsigner::sim::confirm::{Confirm, Prompt};
@@ -45,10 +44,11 @@ fn sign_with(t: &mut Trezor<MemoryTransport>, name: &str) -> (Result<Vec<u8>, Er
     let r = block_on(t.sign_psbt(
         &raw,
         &SignOptions {
-            coin: Some(coin(&c)),
+            network: Some(coin(&c).network()),
+            ..Default::default()
         },
     ))
-    .map(|s| s.serialized_tx);
+    .map(|s| s.serialized_transaction().unwrap());
     (r, raw.serialize() == before)
 }
 
@@ -92,8 +92,7 @@ fn a_foreign_public_key_is_caught() {
         let mut t = faulty(vec![Fault::ForeignPubkey]);
         let (raw, psbt) = psbt_of(&case(name));
         let p = plan::build(&psbt, Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]), None).unwrap();
-        let result =
-            block_on(t.run(sign_tx::sign_tx(p.clone(), Rc::new(RefCell::new(0))))).unwrap();
+        let result = block_on(t.run(sign_tx::sign_tx(p.clone()))).unwrap();
         let e =
             hwsigner::protocol::trezor::btc::finish::finish(&raw, &psbt, &p, result).unwrap_err();
         assert_eq!(e.code(), "protocol", "{name}: {e}");
@@ -109,7 +108,7 @@ fn a_txrequest_for_an_input_that_does_not_exist_is_a_protocol_error() {
     let (raw, psbt) = psbt_of(&case("test_signtx::test_one_one_fee"));
     let p = plan::build(&psbt, Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]), None).unwrap();
     let before = raw.serialize();
-    let e = block_on(t.run(sign_tx::sign_tx(p, Rc::new(RefCell::new(0))))).unwrap_err();
+    let e = block_on(t.run(sign_tx::sign_tx(p))).unwrap_err();
     assert_eq!(e.code(), "protocol", "{e}");
     assert!(e.to_string().contains("input 1"), "{e}");
     assert_eq!(raw.serialize(), before);
@@ -258,7 +257,7 @@ fn psbts_the_trezor_cannot_sign() {
     let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let signed = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap();
     assert_eq!(
-        to_hex(&signed.serialized_tx),
+        to_hex(&signed.serialized_transaction().unwrap()),
         c["expected_serialized_tx"].as_str().unwrap()
     );
 }
@@ -270,7 +269,7 @@ fn a_wrong_amount_is_refused_by_the_device() {
     let (_, psbt) = psbt_of(&c);
     let mut p = plan::build(&psbt, Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]), None).unwrap();
     p.inputs[0].amount += 1;
-    let e = block_on(t.run(sign_tx::sign_tx(p, Rc::new(RefCell::new(0))))).unwrap_err();
+    let e = block_on(t.run(sign_tx::sign_tx(p))).unwrap_err();
     assert!(
         matches!(&e, Error::Device { code: 3, message } if message.contains("invalid amount")),
         "{e}"
@@ -310,7 +309,6 @@ fn thp_bootloader_and_pin() {
     let e = block_on(t.init()).unwrap_err();
     assert_eq!(e.code(), "unsupported");
     assert!(e.to_string().contains("pin"));
-    let _ = Interaction::none().with_passphrase(|| Ok(Passphrase::Text(String::new())));
 }
 
 #[test]

@@ -4,12 +4,10 @@
 
 mod trezor_support;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use bitcoin::bip32::Fingerprint;
+use hwsigner::protocol::machine::{Machine, Step};
 use hwsigner::protocol::trezor::btc::{keys, message, plan, sign_tx, Coin};
-use hwsigner::protocol::trezor::call::{Call, Interaction, Step};
+use hwsigner::protocol::trezor::call::Call;
 use hwsigner::protocol::trezor::framing::Decoder;
 use hwsigner::protocol::trezor::messages::{types, InputScriptType};
 use trezor_support::*;
@@ -60,7 +58,6 @@ fn random_packets_never_panic_the_decoder() {
 }
 
 fn feed<T: 'static>(mut call: Call<T>, rng: &mut Rng, rounds: usize) {
-    let mut ui = Interaction::none();
     let kinds = [
         types::FAILURE,
         types::SUCCESS,
@@ -75,9 +72,10 @@ fn feed<T: 'static>(mut call: Call<T>, rng: &mut Rng, rounds: usize) {
     for _ in 0..rounds {
         let ty = kinds[(rng.next() as usize) % kinds.len()];
         let payload = rng.bytes(120);
-        match call.on_message(ty, &payload, &mut ui) {
+        match call.on_reply((ty, payload)) {
             Ok(Step::Done(_)) => return,
-            Ok(Step::Send { .. }) => {}
+            Ok(Step::Send(_)) => {}
+            Ok(Step::Need(need)) => panic!("no pin or passphrase request was sent: {need:?}"),
             Err(e) => {
                 assert!(CODES.contains(&e.code()));
                 let msg = e.to_string();
@@ -131,11 +129,7 @@ fn random_replies_never_panic_a_call() {
             &mut rng,
             4,
         );
-        feed(
-            sign_tx::sign_tx(p.clone(), Rc::new(RefCell::new(0))),
-            &mut rng,
-            8,
-        );
+        feed(sign_tx::sign_tx(p.clone()), &mut rng, 8);
     }
 }
 
@@ -153,9 +147,10 @@ fn mutated_real_replies_never_panic_signing() {
     let mut outcomes = [0usize; 2];
     for _ in 0..40 {
         let mut sim = TrezorSim::with_test_seed().unwrap();
-        let mut call = sign_tx::sign_tx(p.clone(), Rc::new(RefCell::new(0)));
-        let mut ui = Interaction::none();
-        let (mut ty, mut payload) = call.start();
+        let mut call = sign_tx::sign_tx(p.clone());
+        let Ok(Step::Send((mut ty, mut payload))) = call.start() else {
+            panic!("signtx starts by sending");
+        };
         let result = loop {
             let replies = sim.handle_message(ty, &payload);
             let Some((rty, mut reply)) = replies.into_iter().next() else {
@@ -168,15 +163,12 @@ fn mutated_real_replies_never_panic_signing() {
                     reply.truncate(i);
                 }
             }
-            match call.on_message(rty, &reply, &mut ui) {
-                Ok(Step::Send {
-                    msg_type,
-                    payload: next,
-                    ..
-                }) => {
+            match call.on_reply((rty, reply)) {
+                Ok(Step::Send((msg_type, next))) => {
                     ty = msg_type;
                     payload = next;
                 }
+                Ok(Step::Need(need)) => panic!("the simulator asked for {need:?}"),
                 Ok(Step::Done(r)) => break Some(Ok(r)),
                 Err(e) => break Some(Err(e)),
             }

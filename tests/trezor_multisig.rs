@@ -14,7 +14,7 @@ use bitcoin::{
     absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness,
 };
 use futures::executor::block_on;
-use hwsigner::driver::trezor::SignOptions;
+use hwsigner::device::SignOptions;
 use hwsigner::protocol::psbt::RawPsbt;
 use hwsigner::protocol::trezor::btc::Coin;
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
@@ -127,7 +127,8 @@ fn multisig_inputs_are_signed_and_verified() {
         let signed = block_on(t.sign_psbt(
             &raw,
             &SignOptions {
-                coin: Some(Coin::Testnet),
+                network: Some(Coin::Testnet.network()),
+                ..Default::default()
             },
         ))
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
@@ -136,7 +137,7 @@ fn multisig_inputs_are_signed_and_verified() {
         let sigs = &view.inputs[0].partial_sigs;
         assert_eq!(sigs.len(), 1, "{kind}");
         assert!(sigs.contains_key(&ours), "{kind}");
-        let tx: Transaction = deserialize(&signed.serialized_tx).unwrap();
+        let tx: Transaction = deserialize(&signed.serialized_transaction().unwrap()).unwrap();
         let sig = sigs[&ours].to_vec();
         if kind == "p2sh" {
             // OP_0 <sig> <redeem script>

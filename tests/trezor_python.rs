@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use futures::executor::block_on;
-use hwsigner::driver::trezor::SignOptions;
+use hwsigner::device::SignOptions;
 use hwsigner::driver::trezor::Trezor;
 use hwsigner::sim::trezor::{serve_socket, TrezorSim};
 use hwsigner::transport::native::udp::UdpTransport;
@@ -68,12 +68,13 @@ fn the_udp_transport_signs_against_the_simulator() {
     let signed = block_on(t.sign_psbt(
         &raw,
         &SignOptions {
-            coin: Some(coin(&case)),
+            network: Some(coin(&case).network()),
+            ..Default::default()
         },
     ))
     .unwrap();
     assert_eq!(
-        to_hex(&signed.serialized_tx),
+        to_hex(&signed.serialized_transaction().unwrap()),
         case["expected_serialized_tx"].as_str().unwrap()
     );
 }

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::executor::block_on;
-use hwsigner::driver::trezor::SignOptions;
+use hwsigner::device::SignOptions;
 use hwsigner::driver::trezor::Trezor;
 use hwsigner::protocol::trezor::framing;
 use hwsigner::protocol::trezor::messages::{request_type, types, ButtonRequest, TxRequest};
@@ -74,7 +74,8 @@ fn sequence(name: &str) -> Vec<String> {
     block_on(t.sign_psbt(
         &raw,
         &SignOptions {
-            coin: Some(coin(&case)),
+            network: Some(coin(&case).network()),
+            ..Default::default()
         },
     ))
     .unwrap();

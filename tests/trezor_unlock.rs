@@ -7,9 +7,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::executor::block_on;
-use hwsigner::driver::trezor::Status;
+use hwsigner::device::{Passphrase, Status};
 use hwsigner::driver::trezor::Trezor;
-use hwsigner::protocol::trezor::call::{Interaction, Passphrase};
+use hwsigner::driver::PromptFns;
 use hwsigner::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::Error;
@@ -30,7 +30,7 @@ fn pin_through_the_callback() {
 
     // A wrong PIN.
     let mut t = Trezor::new(protected().into_transport());
-    t.set_interaction(Interaction::none().with_pin(|_| Ok("4321".into())));
+    t.set_prompts(Box::new(PromptFns::none().with_pin(|_| Ok("4321".into()))));
     let e = block_on(t.master_fingerprint()).unwrap_err();
     assert!(matches!(e, Error::Device { code: 7, .. }), "{e}");
 
@@ -41,11 +41,11 @@ fn pin_through_the_callback() {
     let log = statuses.clone();
     let mut t = Trezor::new(protected().into_transport());
     t.on_status(move |s| log.borrow_mut().push(s));
-    t.set_interaction(Interaction::none().with_pin(move |kind| {
-        assert_eq!(kind, 1, "the current pin");
+    t.set_prompts(Box::new(PromptFns::none().with_pin(move |kind| {
+        assert_eq!(kind, hwsigner::device::PinKind::Current);
         *count.borrow_mut() += 1;
         Ok("1234".into())
-    }));
+    })));
     assert_eq!(block_on(t.master_fingerprint()).unwrap().to_string(), FPR);
     assert_eq!(
         block_on(t.address(&path("m/84'/0'/0'/0/0"), false)).unwrap(),
@@ -64,10 +64,10 @@ fn passphrase_through_the_callback_once_per_session() {
     let mut t = Trezor::new(sim.into_transport());
     let asked = Rc::new(RefCell::new(0));
     let count = asked.clone();
-    t.set_interaction(Interaction::none().with_passphrase(move || {
+    t.set_prompts(Box::new(PromptFns::none().with_passphrase(move |_| {
         *count.borrow_mut() += 1;
         Ok(Passphrase::Text("TREZOR".into()))
-    }));
+    })));
     let expected = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "TREZOR")
         .unwrap()
         .fingerprint();
@@ -89,7 +89,9 @@ fn passphrase_through_the_callback_once_per_session() {
         .unwrap()
         .with_passphrase(TREZOR_TEST_MNEMONIC);
     let mut t = Trezor::new(sim.into_transport());
-    t.set_interaction(Interaction::none().with_passphrase(|| Ok(Passphrase::OnDevice)));
+    t.set_prompts(Box::new(
+        PromptFns::none().with_passphrase(|_| Ok(Passphrase::OnDevice)),
+    ));
     assert_eq!(block_on(t.master_fingerprint()).unwrap().to_string(), FPR);
 
     // No callback.

@@ -7,7 +7,8 @@ mod trezor_support;
 
 use bitcoin::bip32::Xpub;
 use futures::executor::block_on;
-use hwsigner::driver::trezor::{SignOptions, Trezor};
+use hwsigner::device::SignOptions;
+use hwsigner::driver::trezor::Trezor;
 use hwsigner::protocol::trezor::btc::keys::address_n;
 use hwsigner::protocol::trezor::btc::multisig::Multisig;
 use hwsigner::protocol::trezor::call::Call;
@@ -191,15 +192,17 @@ fn all_18_sign_tx_runs_match_the_firmware_byte_for_byte() {
         let before = raw.serialize();
         let mut t: Trezor<_> = sim_trezor();
         let options = SignOptions {
-            coin: Some(coin(case)),
+            network: Some(coin(case).network()),
+            ..Default::default()
         };
         match block_on(t.sign_psbt(&raw, &options)) {
             Ok(signed) => {
-                if to_hex(&signed.serialized_tx) != case["expected_serialized_tx"].as_str().unwrap()
+                if to_hex(&signed.serialized_transaction().unwrap())
+                    != case["expected_serialized_tx"].as_str().unwrap()
                 {
                     failures.push(format!(
                         "{name}: serialized tx differs:\n got {}\nwant {}",
-                        to_hex(&signed.serialized_tx),
+                        to_hex(&signed.serialized_transaction().unwrap()),
                         case["expected_serialized_tx"]
                     ));
                 }
@@ -217,7 +220,8 @@ fn all_18_sign_tx_runs_match_the_firmware_byte_for_byte() {
                     }
                 }
                 let tx: bitcoin::Transaction =
-                    bitcoin::consensus::deserialize(&signed.serialized_tx).unwrap();
+                    bitcoin::consensus::deserialize(&signed.serialized_transaction().unwrap())
+                        .unwrap();
                 assert_eq!(
                     tx.compute_txid().to_string(),
                     case["expected_txid"].as_str().unwrap(),

@@ -151,8 +151,9 @@ async fn webhid_disconnect_mid_exchange_is_disconnected() {
     let psbt =
         hwsigner::protocol::psbt::raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
     let before = psbt.serialize();
-    let opts = hwsigner::driver::ledger::SignOptions {
+    let opts = hwsigner::device::SignOptions {
         policy: Some((common::policy_of(&case), None)),
+        ..Default::default()
     };
     let err = ledger.sign_psbt(&psbt, &opts).await.unwrap_err();
     assert_eq!(err.code(), "disconnected", "{err}");

@@ -8,15 +8,13 @@
 mod message_key;
 mod provenance;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use bitcoin::bip32::{DerivationPath, Fingerprint};
 use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
 use miniscript::psbt::PsbtExt;
 
-use crate::driver::ledger::{self, Ledger};
-use crate::driver::trezor::{self, Trezor};
+use crate::driver::ledger::Ledger;
+use crate::driver::prompts::{Hooks, Prompts};
+use crate::driver::trezor::Trezor;
 use crate::error::{Error, Result};
 use crate::protocol::identify::models::ledger_model;
 use crate::protocol::identify::{classify, DeviceKind};
@@ -25,7 +23,9 @@ use crate::protocol::ledger::btc::merkle::Hash32;
 use crate::protocol::policy::descriptor::policy_from_descriptor;
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw::RawPsbt;
-use crate::protocol::psbt::signature::InputSignature;
+
+pub use crate::protocol::machine::{Passphrase, PinKind, Status};
+pub use crate::protocol::psbt::signing::{SignOptions, Signed};
 use crate::transport::Transport;
 
 /// A wallet maker.
@@ -60,29 +60,6 @@ pub struct DeviceInfo {
     pub version: String,
 }
 
-/// What a long call is doing, the same for every vendor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Status {
-    /// Opening an app (Ledger).
-    OpenApp(String),
-    /// Waiting for the user to confirm on the device.
-    ConfirmOnDevice,
-    /// The device waits for a PIN (Trezor One).
-    EnterPin,
-    /// The device waits for a passphrase.
-    EnterPassphrase,
-    /// `index` of `total` inputs signed so far.
-    Signing {
-        /// Signatures so far.
-        index: usize,
-        /// Inputs in the PSBT.
-        total: usize,
-    },
-    /// The call finished.
-    Done,
-}
-
 /// Where an address comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddressSource {
@@ -105,26 +82,6 @@ pub struct AddressRequest {
     pub display: bool,
 }
 
-/// Options of [`Device::sign_psbt`].
-#[derive(Debug, Clone, Default)]
-pub struct SignOptions {
-    /// The wallet policy and its hmac (Ledger); inferred when absent.
-    pub policy: Option<(WalletPolicy, Option<Hash32>)>,
-    /// Finalize the PSBT and extract the transaction.
-    pub finalize: bool,
-}
-
-/// The result of signing.
-#[derive(Debug, Clone)]
-pub struct Signed {
-    /// The caller's PSBT with the verified signatures (finalized when asked).
-    pub psbt: RawPsbt,
-    /// The signatures, by input.
-    pub signatures: Vec<(usize, InputSignature)>,
-    /// The final transaction, when finalizing was asked and possible.
-    pub transaction: Option<bitcoin::Transaction>,
-}
-
 /// One connected wallet.
 pub enum Device {
     /// A Ledger.
@@ -138,8 +95,6 @@ impl core::fmt::Debug for Device {
         f.debug_tuple("Device").field(&self.vendor()).finish()
     }
 }
-
-type StatusSink = Rc<RefCell<Option<Box<dyn FnMut(Status)>>>>;
 
 impl Device {
     /// The device behind `transport`, picked from its USB identity.
@@ -180,41 +135,28 @@ impl Device {
         }
     }
 
+    /// The status callback, the PIN and passphrase handlers, the time-out and the
+    /// abort handle: what the drive loop reports to and asks.
+    pub fn hooks(&mut self) -> &mut Hooks {
+        match self {
+            Device::Ledger(l) => l.hooks(),
+            Device::Trezor(t) => t.hooks(),
+        }
+    }
+
     /// Sets the callback that receives [`Status`] events.
     pub fn on_status(&mut self, callback: impl FnMut(Status) + 'static) {
-        let sink: StatusSink = Rc::new(RefCell::new(Some(Box::new(callback))));
-        let emit = move |s: Status| {
-            if let Some(cb) = sink.borrow_mut().as_mut() {
-                cb(s);
-            }
-        };
-        match self {
-            Device::Ledger(l) => l.on_status(move |s| {
-                emit(match s {
-                    ledger::Status::OpenApp(name) => Status::OpenApp(name),
-                    ledger::Status::ConfirmOnDevice => Status::ConfirmOnDevice,
-                    ledger::Status::Signing { index, total } => Status::Signing { index, total },
-                    _ => Status::Done,
-                })
-            }),
-            Device::Trezor(t) => t.on_status(move |s| {
-                emit(match s {
-                    trezor::Status::ConfirmOnDevice => Status::ConfirmOnDevice,
-                    trezor::Status::EnterPin => Status::EnterPin,
-                    trezor::Status::EnterPassphrase => Status::EnterPassphrase,
-                    trezor::Status::Signing { index, total } => Status::Signing { index, total },
-                    _ => Status::Done,
-                })
-            }),
-        }
+        self.hooks().on_status(callback);
+    }
+
+    /// Sets the handlers that give a PIN or a passphrase when the device asks.
+    pub fn set_prompts(&mut self, prompts: Box<dyn Prompts>) {
+        self.hooks().set_prompts(prompts);
     }
 
     /// Sets how long to wait for each reply.
     pub fn set_timeout_ms(&mut self, timeout_ms: u32) {
-        match self {
-            Device::Ledger(l) => l.set_timeout_ms(timeout_ms),
-            Device::Trezor(t) => t.set_timeout_ms(timeout_ms),
-        }
+        self.hooks().timeout_ms = timeout_ms;
     }
 
     /// What the device is and runs.
@@ -317,36 +259,18 @@ impl Device {
     /// `invalid-input` for a PSBT the device cannot sign; `user-rejected`;
     /// `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
-        let (signed, signatures) = match self {
-            Device::Ledger(l) => {
-                let s = l
-                    .sign_psbt(
-                        psbt,
-                        &ledger::SignOptions {
-                            policy: options.policy.clone(),
-                        },
-                    )
-                    .await?;
-                (s.psbt, s.signatures)
-            }
-            Device::Trezor(t) => {
-                let s = t.sign_psbt(psbt, &Default::default()).await?;
-                (s.psbt, s.signatures)
-            }
+        let mut signed = match self {
+            Device::Ledger(l) => l.sign_psbt(psbt, options).await?,
+            Device::Trezor(t) => t.sign_psbt(psbt, options).await?,
         };
         if !options.finalize {
-            return Ok(Signed {
-                psbt: signed,
-                signatures,
-                transaction: None,
-            });
+            signed.transaction = None;
+            return Ok(signed);
         }
-        let (psbt, transaction) = finalize(&signed)?;
-        Ok(Signed {
-            psbt,
-            signatures,
-            transaction: Some(transaction),
-        })
+        let (psbt, transaction) = finalize(&signed.psbt)?;
+        signed.psbt = psbt;
+        signed.transaction = Some(transaction);
+        Ok(signed)
     }
 
     /// Signs `message` with the key at `path` (BIP-137), returning base64. The

@@ -1,51 +1,27 @@
-//! [`Ledger`]: runs requests over a transport, one call at a time, and adds the flows
-//! that take several requests (standard-policy inference, opening the Bitcoin app).
+//! [`Ledger`]: a Ledger over a transport, one call at a time, with the flows that take
+//! several requests: standard-policy inference for signing, opening the Bitcoin app
+//! (following the device through its USB re-enumeration), and the keys it already told.
 
 use bitcoin::bip32::{DerivationPath, Fingerprint, Xpub};
 
+use crate::driver::link::Link;
+use crate::driver::prompts::Hooks;
 use crate::error::{Error, Result};
-use crate::protocol::ledger::btc::client::{self, Registration, SignedPsbt};
+use crate::protocol::ledger::btc::client::{self, Registration};
 use crate::protocol::ledger::btc::merkle::Hash32;
 use crate::protocol::ledger::dashboard::{self, AppInfo};
-use crate::protocol::ledger::framing::{self, Decoder, DEFAULT_CHANNEL};
-use crate::protocol::ledger::request::{Request, Step};
+use crate::protocol::ledger::framing::LedgerCodec;
+use crate::protocol::ledger::request::Request;
+use crate::protocol::machine::Status;
 use crate::protocol::policy::standard;
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw::RawPsbt;
-use crate::transport::{Packets, Transport};
+use crate::protocol::psbt::signing::{SignOptions, Signed};
+use crate::transport::Transport;
 
-/// Default time to wait for one reply: long, because a reply can wait for the user to
-/// review a transaction on the device.
-pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
+pub use crate::driver::prompts::DEFAULT_TIMEOUT_MS;
 /// How long a device may take to come back after opening or quitting an app.
 pub const REENUMERATION_TIMEOUT_MS: u32 = 10_000;
-
-/// What a long call is doing, for progress displays.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Status {
-    /// Opening an app on the device.
-    OpenApp(String),
-    /// Waiting for the user to confirm on the device.
-    ConfirmOnDevice,
-    /// `index` of `total` inputs signed so far.
-    Signing {
-        /// Signatures received so far.
-        index: usize,
-        /// Inputs in the PSBT.
-        total: usize,
-    },
-    /// The call finished.
-    Done,
-}
-
-/// Options of [`Ledger::sign_psbt`].
-#[derive(Debug, Clone, Default)]
-pub struct SignOptions {
-    /// The wallet policy to sign with, and its hmac when registered. Without one, the
-    /// standard single-key policies are inferred from the PSBT.
-    pub policy: Option<(WalletPolicy, Option<Hash32>)>,
-}
 
 /// Fails for a Bitcoin app older than 2.1, whose protocol this client does not speak.
 fn check_protocol(info: AppInfo) -> Result<AppInfo> {
@@ -65,10 +41,8 @@ fn check_protocol(info: AppInfo) -> Result<AppInfo> {
 
 /// A Ledger device running (or about to run) the Bitcoin app.
 pub struct Ledger<T: Transport> {
-    transport: T,
-    channel: u16,
-    timeout_ms: u32,
-    on_status: Option<Box<dyn FnMut(Status)>>,
+    link: Link<T, LedgerCodec>,
+    hooks: Hooks,
     /// The master fingerprint and account xpubs that signing without a policy asked
     /// for, so that the next signing sends no extra APDUs; dropped on a disconnect.
     known: Known,
@@ -84,7 +58,7 @@ struct Known {
 impl<T: Transport> core::fmt::Debug for Ledger<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Ledger")
-            .field("identity", &self.transport.identity())
+            .field("identity", &self.link.transport_ref().identity())
             .finish_non_exhaustive()
     }
 }
@@ -93,33 +67,34 @@ impl<T: Transport> Ledger<T> {
     /// A Ledger over `transport`.
     pub fn new(transport: T) -> Self {
         Ledger {
-            transport,
-            channel: DEFAULT_CHANNEL,
-            timeout_ms: DEFAULT_TIMEOUT_MS,
-            on_status: None,
+            link: Link::new(transport, LedgerCodec::default()),
+            hooks: Hooks::default(),
             known: Known::default(),
         }
     }
 
     /// Sets how long to wait for each reply.
     pub fn set_timeout_ms(&mut self, timeout_ms: u32) {
-        self.timeout_ms = timeout_ms;
+        self.hooks.timeout_ms = timeout_ms;
+    }
+
+    /// The status callback, prompts, time-out and abort handle of this device.
+    pub fn hooks(&mut self) -> &mut Hooks {
+        &mut self.hooks
     }
 
     /// Sets the callback that receives [`Status`] events.
     pub fn on_status(&mut self, callback: impl FnMut(Status) + 'static) {
-        self.on_status = Some(Box::new(callback));
+        self.hooks.on_status(callback);
     }
 
     fn status(&mut self, status: Status) {
-        if let Some(cb) = self.on_status.as_mut() {
-            cb(status);
-        }
+        self.hooks.status(status);
     }
 
     /// The transport underneath.
     pub fn transport(&mut self) -> &mut T {
-        &mut self.transport
+        self.link.transport()
     }
 
     /// Sends one APDU and returns the raw reply (data and status word).
@@ -127,34 +102,18 @@ impl<T: Transport> Ledger<T> {
     /// # Errors
     /// Transport errors, and `protocol` for badly framed replies.
     pub async fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
-        let reply = self.exchange_once(apdu).await;
-        if matches!(reply, Err(Error::Disconnected)) {
-            // Whatever comes back may be another device.
-            self.known = Known::default();
-        }
+        let reply = self
+            .link
+            .exchange(&apdu.to_vec(), self.hooks.timeout_ms, None)
+            .await;
+        self.forget_on_disconnect(&reply);
         reply
     }
 
-    async fn exchange_once(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
-        match self.transport.packets() {
-            Packets::Messages => {
-                self.transport.discard_pending();
-                self.transport.send(apdu).await?;
-                self.transport.recv(self.timeout_ms).await
-            }
-            Packets::Reports64 => {
-                self.transport.discard_pending();
-                for packet in framing::encode(self.channel, apdu)? {
-                    self.transport.send(&packet).await?;
-                }
-                let mut decoder = Decoder::new(self.channel);
-                loop {
-                    let report = self.transport.recv(self.timeout_ms).await?;
-                    if let Some(reply) = decoder.push(&report)? {
-                        return Ok(reply);
-                    }
-                }
-            }
+    /// Whatever comes back after a disconnect may be another device.
+    fn forget_on_disconnect<R>(&mut self, result: &Result<R>) {
+        if matches!(result, Err(Error::Disconnected)) {
+            self.known = Known::default();
         }
     }
 
@@ -162,41 +121,10 @@ impl<T: Transport> Ledger<T> {
     ///
     /// # Errors
     /// Whatever the exchange or the request reports.
-    pub async fn run<R>(&mut self, mut request: Request<R>) -> Result<R> {
-        let mut command = request.start();
-        loop {
-            let reply = self.exchange(&command.encode()?).await?;
-            match request.on_reply(&reply)? {
-                Step::Send(next) => command = next,
-                Step::Done(result) => return Ok(result),
-            }
-        }
-    }
-
-    async fn run_signing<R>(
-        &mut self,
-        mut request: Request<R>,
-        total: usize,
-        done_before: usize,
-    ) -> Result<R> {
-        let mut command = request.start();
-        let mut seen = 0;
-        loop {
-            let reply = self.exchange(&command.encode()?).await?;
-            let step = request.on_reply(&reply)?;
-            let yields = request.yield_count();
-            if yields != seen {
-                seen = yields;
-                self.status(Status::Signing {
-                    index: (done_before + seen).min(total),
-                    total,
-                });
-            }
-            match step {
-                Step::Send(next) => command = next,
-                Step::Done(result) => return Ok(result),
-            }
-        }
+    pub async fn run<R>(&mut self, request: Request<R>) -> Result<R> {
+        let result = crate::driver::drive(&mut self.link, &mut self.hooks, request).await;
+        self.forget_on_disconnect(&result);
+        result
     }
 
     /// The open app and its version (`BOLOS` for the dashboard).
@@ -222,7 +150,7 @@ impl<T: Transport> Ledger<T> {
         self.status(Status::OpenApp(name.to_string()));
         if !info.is_dashboard() {
             self.run(dashboard::quit_app()).await?;
-            self.transport.reconnect(REENUMERATION_TIMEOUT_MS).await?;
+            self.transport().reconnect(REENUMERATION_TIMEOUT_MS).await?;
         }
         self.status(Status::ConfirmOnDevice);
         match self.run(dashboard::open_app(name)?).await {
@@ -234,7 +162,7 @@ impl<T: Transport> Ledger<T> {
             }
             Err(e) => return Err(e),
         }
-        self.transport.reconnect(REENUMERATION_TIMEOUT_MS).await?;
+        self.transport().reconnect(REENUMERATION_TIMEOUT_MS).await?;
         info = self.app_info().await?;
         self.status(Status::Done);
         if info.name != name {
@@ -316,7 +244,7 @@ impl<T: Transport> Ledger<T> {
     /// # Errors
     /// `invalid-input` when no policy is given and none can be inferred;
     /// `user-rejected`; `protocol` when a signature does not verify; transport errors.
-    pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<SignedPsbt> {
+    pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
         let total = psbt.inputs.len();
         let view = psbt.to_bitcoin()?;
         if let Some(i) =
@@ -341,14 +269,16 @@ impl<T: Transport> Ledger<T> {
         };
         self.status(Status::ConfirmOnDevice);
         self.status(Status::Signing { index: 0, total });
-        let mut current = SignedPsbt {
+        let mut current = Signed {
             psbt: psbt.clone(),
             signatures: Vec::new(),
+            transaction: None,
         };
         for (policy, hmac) in &policies {
-            let request = client::sign_psbt(&current.psbt, policy, hmac.as_ref())?;
             let done_before = current.signatures.len();
-            let signed = self.run_signing(request, total, done_before).await?;
+            let request = client::sign_psbt(&current.psbt, policy, hmac.as_ref())?
+                .with_progress(total, done_before);
+            let signed = self.run(request).await?;
             current.psbt = signed.psbt;
             current.signatures.extend(signed.signatures);
         }
@@ -395,6 +325,6 @@ impl<T: Transport> Ledger<T> {
     /// # Errors
     /// Transport errors.
     pub async fn close(&mut self) -> Result<()> {
-        self.transport.close().await
+        self.transport().close().await
     }
 }

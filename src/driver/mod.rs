@@ -1,8 +1,14 @@
-//! The async side: the one drive loop that runs any protocol machine over any
-//! [`Transport`](crate::transport::Transport), and each vendor's glue (Ledger: opening
-//! the app, policy inference; Trezor: the session).
+//! The async side: the one drive loop ([`drive()`]) that runs any protocol machine over
+//! any [`Transport`](crate::transport::Transport) through a [`link::Link`], the caller's
+//! handlers ([`prompts`]), and each vendor's glue: [`ledger::Ledger`] (opening the app,
+//! policy inference) and [`trezor::Trezor`] (the session).
 
 pub mod abort;
+mod drive;
 pub mod ledger;
+pub mod link;
+pub mod prompts;
 pub mod trezor;
-mod trezor_btc;
+
+pub use drive::drive;
+pub use prompts::{Hooks, PromptFns, Prompts};

@@ -1,62 +1,38 @@
-//! [`Trezor`]: runs calls over a transport, one at a time, keeps the session, and
-//! reports what the user has to do.
+//! [`Trezor`]: a Trezor over a transport, one call at a time. It keeps the session
+//! (and resumes it, so a passphrase is asked once per connection), re-initializes
+//! after a failed call, and offers the Bitcoin calls: keys, addresses (multisig from a
+//! descriptor too), messages, and PSBT signing through SignTx.
 
-use bitcoin::bip32::Fingerprint;
+use bitcoin::bip32::{DerivationPath, Fingerprint};
 
 use crate::driver::abort::AbortHandle;
+use crate::driver::link::Link;
+use crate::driver::prompts::{Hooks, Prompts};
 use crate::error::{Error, Result};
-use crate::protocol::trezor::btc::keys::Coin;
-use crate::protocol::trezor::btc::sign_tx;
-use crate::protocol::trezor::call::{unexpected, Call, Event, Interaction, Step};
+use crate::protocol::machine::Status;
+use crate::protocol::psbt::raw::RawPsbt;
+use crate::protocol::psbt::signing::{SignOptions, Signed};
+use crate::protocol::trezor::btc::keys::{self, Coin, DeviceXpub};
+use crate::protocol::trezor::btc::message::{self, SignedMessage};
+use crate::protocol::trezor::btc::multisig::Multisig;
+use crate::protocol::trezor::btc::{descriptor, finish, plan, sign_tx};
+use crate::protocol::trezor::call::{unexpected, Call};
 use crate::protocol::trezor::features::{self, DeviceInfo};
-use crate::protocol::trezor::framing::{self, Decoder};
+use crate::protocol::trezor::framing::TrezorCodec;
 use crate::protocol::trezor::messages::{
     self as msg, Cancel, EndSession, Features, GetFeatures, Initialize, Ping, Success,
 };
-use crate::transport::{Packets, Transport};
+use crate::transport::Transport;
 
-/// Default time to wait for one reply: long, because a reply can wait for the user.
-pub const DEFAULT_TIMEOUT_MS: u32 = 300_000;
-
-/// What a long call is doing, for progress displays.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Status {
-    /// Waiting for the user to confirm on the device.
-    ConfirmOnDevice,
-    /// The PIN is being asked for.
-    EnterPin,
-    /// The passphrase is being asked for.
-    EnterPassphrase,
-    /// `index` of `total` inputs signed so far.
-    Signing {
-        /// Signatures received so far.
-        index: usize,
-        /// Inputs in the PSBT.
-        total: usize,
-    },
-    /// The call finished.
-    Done,
-}
-
-/// Options of [`Trezor::sign_psbt`].
-#[derive(Debug, Clone, Default)]
-pub struct SignOptions {
-    /// The coin; by default the coin type of the first input's path (0' Bitcoin, else
-    /// Testnet).
-    pub coin: Option<Coin>,
-}
+pub use crate::driver::prompts::DEFAULT_TIMEOUT_MS;
 
 /// A Trezor (One, T, Safe 3, Safe 5) speaking codec v1.
 pub struct Trezor<T: Transport> {
-    transport: T,
-    timeout_ms: u32,
-    on_status: Option<Box<dyn FnMut(Status)>>,
-    interaction: Interaction,
+    link: Link<T, TrezorCodec>,
+    hooks: Hooks,
     info: Option<DeviceInfo>,
     session_id: Option<Vec<u8>>,
     interrupted: bool,
-    abort: Option<AbortHandle>,
     /// The master fingerprint of the session it was read in (it depends on the
     /// passphrase), so that each signing does not ask again.
     session_fingerprint: Option<(Vec<u8>, Fingerprint)>,
@@ -65,7 +41,7 @@ pub struct Trezor<T: Transport> {
 impl<T: Transport> core::fmt::Debug for Trezor<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Trezor")
-            .field("identity", &self.transport.identity())
+            .field("identity", &self.link.transport_ref().identity())
             .field("info", &self.info)
             .finish_non_exhaustive()
     }
@@ -75,83 +51,48 @@ impl<T: Transport> Trezor<T> {
     /// A Trezor over `transport`.
     pub fn new(transport: T) -> Self {
         Trezor {
-            transport,
-            timeout_ms: DEFAULT_TIMEOUT_MS,
-            on_status: None,
-            interaction: Interaction::none(),
+            link: Link::new(transport, TrezorCodec),
+            hooks: Hooks::default(),
             info: None,
             session_id: None,
             session_fingerprint: None,
             interrupted: false,
-            abort: None,
         }
     }
 
     /// Lets `handle` abort calls while they wait for the device: the driver then sends
     /// `Cancel` and the call fails with `cancelled`.
     pub fn set_abort_handle(&mut self, handle: AbortHandle) {
-        self.abort = Some(handle);
-    }
-
-    /// Waits for the next report or message; on an abort request, sends `Cancel` first
-    /// and then waits for the device's answer to it.
-    async fn recv_or_cancel(&mut self) -> Result<Vec<u8>> {
-        let Some(abort) = self.abort.clone().filter(|a| !a.requested()) else {
-            return self.transport.recv(self.timeout_ms).await;
-        };
-        let outcome = {
-            let recv = self.transport.recv(self.timeout_ms);
-            futures::pin_mut!(recv);
-            match futures::future::select(recv, abort.requested_future()).await {
-                futures::future::Either::Left((r, _)) => Some(r),
-                futures::future::Either::Right(_) => None,
-            }
-        };
-        match outcome {
-            Some(r) => r,
-            None => {
-                let (cancel_type, cancel) = msg::encode(&Cancel {});
-                match self.transport.packets() {
-                    Packets::Messages => {
-                        self.transport
-                            .send(&framing::encode_message(cancel_type, &cancel)?)
-                            .await?
-                    }
-                    Packets::Reports64 => {
-                        for packet in framing::encode(cancel_type, &cancel)? {
-                            self.transport.send(&packet).await?;
-                        }
-                    }
-                }
-                self.transport.recv(self.timeout_ms).await
-            }
-        }
+        self.hooks.abort = Some(handle);
     }
 
     /// Sets how long to wait for each reply.
     pub fn set_timeout_ms(&mut self, timeout_ms: u32) {
-        self.timeout_ms = timeout_ms;
+        self.hooks.timeout_ms = timeout_ms;
     }
 
     /// Sets the callback that receives [`Status`] events.
     pub fn on_status(&mut self, callback: impl FnMut(Status) + 'static) {
-        self.on_status = Some(Box::new(callback));
+        self.hooks.on_status(callback);
     }
 
-    /// Sets the PIN and passphrase callbacks.
-    pub fn set_interaction(&mut self, interaction: Interaction) {
-        self.interaction = interaction;
+    /// Sets the PIN and passphrase handlers.
+    pub fn set_prompts(&mut self, prompts: Box<dyn Prompts>) {
+        self.hooks.set_prompts(prompts);
     }
 
-    pub(super) fn status(&mut self, status: Status) {
-        if let Some(cb) = self.on_status.as_mut() {
-            cb(status);
-        }
+    /// The status callback, prompts, time-out and abort handle of this device.
+    pub fn hooks(&mut self) -> &mut Hooks {
+        &mut self.hooks
+    }
+
+    fn status(&mut self, status: Status) {
+        self.hooks.status(status);
     }
 
     /// The transport underneath.
     pub fn transport(&mut self) -> &mut T {
-        &mut self.transport
+        self.link.transport()
     }
 
     /// Sends one message and returns the device's next message (type, payload).
@@ -159,95 +100,25 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Transport errors, and `protocol` for badly framed replies.
     pub async fn exchange(&mut self, msg_type: u16, payload: &[u8]) -> Result<(u16, Vec<u8>)> {
-        match self.transport.packets() {
-            Packets::Messages => {
-                self.transport.discard_pending();
-                let m = framing::encode_message(msg_type, payload)?;
-                self.transport.send(&m).await?;
-                let reply = self.recv_or_cancel().await?;
-                framing::decode_message(&reply)
-            }
-            Packets::Reports64 => {
-                // Packets left from a reply that went wrong (a duplicate, the rest of
-                // a message whose start was bad) must not be read as this reply.
-                self.transport.discard_pending();
-                for packet in framing::encode(msg_type, payload)? {
-                    self.transport.send(&packet).await?;
-                }
-                let mut decoder = Decoder::new();
-                loop {
-                    let report = self.recv_or_cancel().await?;
-                    if let Some(reply) = decoder.push(&report)? {
-                        return Ok(reply);
-                    }
-                }
-            }
-        }
+        let timeout = self.hooks.timeout_ms;
+        self.link
+            .exchange(&(msg_type, payload.to_vec()), timeout, None)
+            .await
     }
 
-    /// Drives `call` to its end.
+    /// Drives `call` to its end. A failed call marks the session for
+    /// re-initialization.
     ///
     /// # Errors
-    /// Whatever the exchange or the call reports.
+    /// Whatever the exchange, the call or a handler reports.
     pub async fn run<R: 'static>(&mut self, call: Call<R>) -> Result<R> {
-        self.drive(call, None).await
-    }
-
-    /// Drives `call`, reporting signing progress from `progress` (signatures so far of
-    /// `total`). A failed call marks the session for re-initialization.
-    pub(super) async fn drive<R: 'static>(
-        &mut self,
-        call: Call<R>,
-        progress: Option<(&sign_tx::Progress, usize)>,
-    ) -> Result<R> {
-        let result = self.drive_inner(call, progress).await;
+        let on_device = self.info.as_ref().is_some_and(|i| i.passphrase_on_device);
+        let call = call.with_passphrase_on_device(on_device);
+        let result = crate::driver::drive(&mut self.link, &mut self.hooks, call).await;
         if result.is_err() {
             self.interrupted = true;
         }
-        match &self.abort {
-            Some(a) if a.requested() && result.is_err() => Err(Error::Cancelled),
-            _ => result,
-        }
-    }
-
-    async fn drive_inner<R: 'static>(
-        &mut self,
-        mut call: Call<R>,
-        progress: Option<(&sign_tx::Progress, usize)>,
-    ) -> Result<R> {
-        let (mut ty, mut payload) = call.start();
-        let mut seen = 0;
-        loop {
-            let (rty, reply) = self.exchange(ty, &payload).await?;
-            let step = call.on_message(rty, &reply, &mut self.interaction)?;
-            if let Some((progress, total)) = progress {
-                let now = *progress.borrow();
-                if now != seen {
-                    seen = now;
-                    self.status(Status::Signing {
-                        index: now.min(total),
-                        total,
-                    });
-                }
-            }
-            match step {
-                Step::Send {
-                    msg_type,
-                    payload: next,
-                    event,
-                } => {
-                    match event {
-                        Some(Event::ConfirmOnDevice { .. }) => self.status(Status::ConfirmOnDevice),
-                        Some(Event::Pin) => self.status(Status::EnterPin),
-                        Some(Event::Passphrase) => self.status(Status::EnterPassphrase),
-                        _ => {}
-                    }
-                    ty = msg_type;
-                    payload = next;
-                }
-                Step::Done(result) => return Ok(result),
-            }
-        }
+        result
     }
 
     /// Starts the session (or resumes the one this driver had): Initialize, then
@@ -342,7 +213,7 @@ impl<T: Transport> Trezor<T> {
     pub async fn cancel(&mut self) -> Result<()> {
         // The expected answer is Failure(ActionCancelled), which the call machine maps
         // to user-rejected; anything else is unexpected.
-        let call: Call<()> = Call::new(msg::encode(&Cancel {}), |ty, _| {
+        let call: Call<()> = Call::new(msg::encode(&Cancel {}), |ty, _, _| {
             Err(unexpected(ty, "failure"))
         });
         let result = self.run(call).await;
@@ -371,6 +242,205 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Transport errors.
     pub async fn close(&mut self) -> Result<()> {
-        self.transport.close().await
+        self.transport().close().await
+    }
+
+    /// The master key fingerprint.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn master_fingerprint(&mut self) -> Result<Fingerprint> {
+        self.ready().await?;
+        self.run(keys::master_fingerprint()).await
+    }
+
+    /// The xpub at `path` (xpub/tpub), the script type chosen by the path's purpose.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn xpub(&mut self, path: &DerivationPath, display: bool) -> Result<DeviceXpub> {
+        self.xpub_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            display,
+        )
+        .await
+    }
+
+    /// The xpub at `path` for `coin` and `script_type`.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn xpub_with(
+        &mut self,
+        path: &DerivationPath,
+        coin: Coin,
+        script_type: i32,
+        display: bool,
+    ) -> Result<DeviceXpub> {
+        self.ready().await?;
+        let x = self
+            .run(keys::get_public_key(path, coin, script_type, display))
+            .await?;
+        self.status(Status::Done);
+        Ok(x)
+    }
+
+    /// The single-key address at `path`, the script type chosen by its purpose.
+    ///
+    /// # Errors
+    /// Transport, failure and protocol errors.
+    pub async fn address(&mut self, path: &DerivationPath, display: bool) -> Result<String> {
+        self.address_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            None,
+            display,
+        )
+        .await
+    }
+
+    /// The address at `path` for `coin` and `script_type`, multisig with `multisig`.
+    ///
+    /// # Errors
+    /// `invalid-input` for a bad multisig; transport, failure and protocol errors.
+    pub async fn address_with(
+        &mut self,
+        path: &DerivationPath,
+        coin: Coin,
+        script_type: i32,
+        multisig: Option<&Multisig>,
+        display: bool,
+    ) -> Result<String> {
+        let multisig = multisig.map(Multisig::to_message).transpose()?;
+        self.ready().await?;
+        let a = self
+            .run(keys::get_address(
+                path,
+                coin,
+                script_type,
+                multisig,
+                display,
+            ))
+            .await?;
+        self.status(Status::Done);
+        Ok(a)
+    }
+
+    /// The address `change`/`index` of a multisig `descriptor` (`sh(multi(...))`,
+    /// `wsh(sortedmulti(...))`, `sh(wsh(...))` over xpubs, one of them this device's),
+    /// checked against the address the host derives from the descriptor.
+    ///
+    /// # Errors
+    /// `invalid-input` for a descriptor that is not such a multisig; `unsupported` when
+    /// none of its keys is this device's; `protocol` when the device's address differs;
+    /// transport and failure errors.
+    pub async fn multisig_address(
+        &mut self,
+        descriptor: &str,
+        change: bool,
+        index: u32,
+        display: bool,
+    ) -> Result<String> {
+        let fpr = self.master_fingerprint().await?;
+        let probe = descriptor::multisig_address(
+            descriptor,
+            change,
+            index,
+            fpr,
+            bitcoin::Network::Bitcoin,
+        )?;
+        let coin = match probe.multisig.xpubs.first().map(|x| x.network) {
+            Some(bitcoin::NetworkKind::Test) => Coin::Testnet,
+            _ => Coin::Bitcoin,
+        };
+        let ms = descriptor::multisig_address(descriptor, change, index, fpr, coin.network())?;
+        let address = self
+            .address_with(&ms.path, coin, ms.script_type, Some(&ms.multisig), display)
+            .await?;
+        if address != ms.address {
+            return Err(Error::protocol(format!(
+                "the trezor shows {address} where the descriptor gives {}",
+                ms.address
+            )));
+        }
+        Ok(address)
+    }
+
+    /// Signs `message` with the key at `path` (script type by purpose).
+    ///
+    /// # Errors
+    /// `user-rejected`; transport, failure and protocol errors.
+    pub async fn sign_message(
+        &mut self,
+        path: &DerivationPath,
+        text: &[u8],
+    ) -> Result<SignedMessage> {
+        self.sign_message_with(
+            path,
+            Coin::from_path(path),
+            keys::script_type_for(path),
+            text,
+        )
+        .await
+    }
+
+    /// Signs `message` with the key at `path` for `coin` and `script_type`.
+    ///
+    /// # Errors
+    /// `user-rejected`; transport, failure and protocol errors.
+    pub async fn sign_message_with(
+        &mut self,
+        path: &DerivationPath,
+        coin: Coin,
+        script_type: i32,
+        text: &[u8],
+    ) -> Result<SignedMessage> {
+        self.ready().await?;
+        let s = self
+            .run(message::sign_message(path, coin, script_type, text))
+            .await?;
+        self.status(Status::Done);
+        Ok(s)
+    }
+
+    /// Signs `psbt` through SignTx and returns a new PSBT with the verified signatures
+    /// and the device's serialized transaction. The caller's PSBT is only read.
+    ///
+    /// # Errors
+    /// `unsupported` / `invalid-input` naming the input the device cannot sign or the
+    /// PSBT lacks data for; `user-rejected`; `protocol` when a signature does not
+    /// verify; transport errors.
+    pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
+        let view = psbt.to_bitcoin()?;
+        let fingerprint = self.known_fingerprint().await?;
+        let plan = plan::build(&view, fingerprint, options.network.map(Coin::from_network))?;
+        let total = plan.inputs.len();
+        self.status(Status::Signing { index: 0, total });
+        let result = self.run(sign_tx::sign_tx(plan.clone())).await?;
+        let signed = finish::finish(psbt, &view, &plan, result)?;
+        self.status(Status::Done);
+        Ok(signed)
+    }
+
+    /// Asks the device to verify a message signature and show the message.
+    ///
+    /// # Errors
+    /// `device` (code 3) when the device finds the signature invalid; `user-rejected`;
+    /// transport and protocol errors.
+    pub async fn verify_message(
+        &mut self,
+        address: &str,
+        signature: &[u8],
+        text: &[u8],
+        coin: Coin,
+    ) -> Result<()> {
+        self.ready().await?;
+        self.run(message::verify_message(address, signature, text, coin))
+            .await?;
+        self.status(Status::Done);
+        Ok(())
     }
 }

@@ -12,11 +12,14 @@
 //! | [`identify`] | which wallet a USB/HID interface is, from its numbers |
 //! | [`ledger`] | HID framing, APDUs, the dashboard, the Bitcoin app client |
 //! | [`trezor`] | codec v1, protobuf messages, calls, SignTx from a PSBT |
+//! | [`codec`] | how a message becomes 64-byte reports or a whole frame, per vendor |
 //! | [`bytes`] | hex, varints, a bounds-checked reader |
 
 pub mod bytes;
+pub mod codec;
 pub mod identify;
 pub mod ledger;
+pub mod machine;
 pub mod path;
 pub mod policy;
 pub mod psbt;

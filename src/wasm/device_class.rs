@@ -58,6 +58,8 @@ fn status_to_js(status: &Status) -> JsValue {
         Status::ConfirmOnDevice => "confirm-on-device",
         Status::EnterPin => "enter-pin",
         Status::EnterPassphrase => "enter-passphrase",
+        Status::EnterPinOnDevice => "enter-pin-on-device",
+        Status::EnterPassphraseOnDevice => "enter-passphrase-on-device",
         Status::Signing { index, total } => {
             set(&obj, "index", *index as u32);
             set(&obj, "total", *total as u32);
@@ -160,9 +162,8 @@ impl JsDevice {
         });
         let vendor = device.vendor().name();
         let abort = AbortHandle::new();
-        if let Some(t) = device.as_trezor() {
-            t.set_abort_handle(abort.clone());
-        }
+        // A Trezor is sent Cancel on an abort; a Ledger call runs to its end.
+        device.hooks().abort = Some(abort.clone());
         JsDevice {
             inner: Rc::new(RefCell::new(Some(device))),
             queue: CallQueue::new(),
@@ -463,6 +464,7 @@ impl JsDevice {
                         &SignOptions {
                             policy,
                             finalize: opts.finalize,
+                            ..Default::default()
                         },
                     )
                     .await?;

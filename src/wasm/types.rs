@@ -28,7 +28,9 @@ export type Status =
   | { type: "open-app"; app: string }
   | { type: "confirm-on-device" }
   | { type: "enter-pin" }
+  | { type: "enter-pin-on-device" }
   | { type: "enter-passphrase" }
+  | { type: "enter-passphrase-on-device" }
   | { type: "signing"; index: number; total: number }
   | { type: "done" };
 

@@ -219,8 +219,9 @@ pub async fn run_case<T: Transport>(dev: &mut Ledger<T>, file: &str, case: &Valu
                 let hmac = hmac_of(case);
                 let psbt = raw::decode(case["psbt"].as_str().unwrap().as_bytes())?;
                 let before = psbt.clone();
-                let opts = hwsigner::driver::ledger::SignOptions {
+                let opts = hwsigner::device::SignOptions {
                     policy: Some((policy, hmac)),
+                    ..Default::default()
                 };
                 let signed = dev.sign_psbt(&psbt, &opts).await?;
                 check_eq(&format!("{:?}", psbt), &format!("{:?}", before))?;
@@ -242,10 +243,7 @@ fn check_eq(got: &str, want: &str) -> Result<()> {
 }
 
 /// Every expected signature was yielded, and every yielded one is in the new PSBT.
-fn check_signed(
-    case: &Value,
-    signed: &hwsigner::protocol::ledger::btc::client::SignedPsbt,
-) -> Result<()> {
+fn check_signed(case: &Value, signed: &hwsigner::device::Signed) -> Result<()> {
     if signed.signatures.is_empty() {
         return Err(Error::protocol("no signature"));
     }

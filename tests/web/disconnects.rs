@@ -65,8 +65,9 @@ async fn ledger_sign(
     let r = ledger
         .sign_psbt(
             psbt,
-            &hwsigner::driver::ledger::SignOptions {
+            &SignOptions {
                 policy: Some((policy.clone(), None)),
+                ..Default::default()
             },
         )
         .await

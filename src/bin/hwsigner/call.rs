@@ -123,6 +123,7 @@ impl Call {
                 let options = SignOptions {
                     policy: policy(args, command)?,
                     finalize: args.switch("--finalize"),
+                    ..Default::default()
                 };
                 Call::SignPsbt(raw::decode(&input)?, options)
             }

@@ -80,12 +80,12 @@ pub fn quit_app() -> Request<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::ledger::request::Step;
+    use crate::protocol::machine::{Machine, Step};
 
     #[test]
     fn parses_app_and_version() {
         let mut req = get_app_and_version();
-        assert_eq!(req.start().encode().unwrap(), vec![0xb0, 0x01, 0, 0, 0]);
+        assert!(matches!(req.start().unwrap(), Step::Send(apdu) if apdu == [0xb0, 0x01, 0, 0, 0]));
         let reply = [
             &[1u8, 7][..],
             b"Bitcoin",
@@ -95,7 +95,7 @@ mod tests {
             &[0x90, 0],
         ]
         .concat();
-        match req.on_reply(&reply).unwrap() {
+        match req.on_reply(reply).unwrap() {
             Step::Done(info) => {
                 assert_eq!(
                     info,
@@ -107,16 +107,16 @@ mod tests {
                 );
                 assert!(!info.is_dashboard());
             }
-            Step::Send(_) => panic!("unexpected"),
+            _ => panic!("unexpected"),
         }
         let mut req = get_app_and_version();
         assert_eq!(
-            req.on_reply(&[1, 9, b'B', 0x90, 0]).unwrap_err().code(),
+            req.on_reply(vec![1, 9, b'B', 0x90, 0]).unwrap_err().code(),
             "protocol"
         );
         let mut req = get_app_and_version();
         assert_eq!(
-            req.on_reply(&[0x6e, 0x01]).unwrap_err().code(),
+            req.on_reply(vec![0x6e, 0x01]).unwrap_err().code(),
             "app-not-open"
         );
     }

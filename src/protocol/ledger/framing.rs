@@ -5,6 +5,7 @@
 //! first, 59 in the others) and zero-padded to 64 bytes. Replies use the same framing.
 
 use crate::error::{Error, Result};
+use crate::protocol::codec::{Codec, Reassemble};
 
 /// Size of one HID report.
 pub const PACKET_SIZE: usize = 64;
@@ -229,5 +230,50 @@ mod tests {
     fn oversized_message_is_invalid_input() {
         let err = encode(0x0101, &vec![0; 70_000]).unwrap_err();
         assert_eq!(err.code(), "invalid-input");
+    }
+}
+
+impl Reassemble for Decoder {
+    type Message = Vec<u8>;
+
+    fn push(&mut self, report: &[u8]) -> Result<Option<Vec<u8>>> {
+        Decoder::push(self, report)
+    }
+}
+
+/// Ledger's framing on one channel: an APDU out, the raw reply (data and status word)
+/// in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerCodec {
+    /// The HID channel.
+    pub channel: u16,
+}
+
+impl Default for LedgerCodec {
+    fn default() -> Self {
+        LedgerCodec {
+            channel: DEFAULT_CHANNEL,
+        }
+    }
+}
+
+impl Codec for LedgerCodec {
+    type Message = Vec<u8>;
+    type Decoder = Decoder;
+
+    fn frame(&self, message: &Vec<u8>) -> Result<Vec<u8>> {
+        Ok(message.clone())
+    }
+
+    fn unframe(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        Ok(bytes.to_vec())
+    }
+
+    fn reports(&self, message: &Vec<u8>) -> Result<Vec<[u8; PACKET_SIZE]>> {
+        encode(self.channel, message)
+    }
+
+    fn decoder(&self) -> Decoder {
+        Decoder::new(self.channel)
     }
 }

@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use crate::protocol::ledger::apdu::{status_error, Command, Response, SW_INTERRUPTED, SW_OK};
 use crate::protocol::ledger::btc::interpreter::Interpreter;
+use crate::protocol::machine::{Events, Machine, Status, Step};
 
 /// CLA of the host's CONTINUE reply to a client command.
 pub const CLA_FRAMEWORK: u8 = 0xf8;
@@ -18,24 +19,20 @@ pub const INS_CONTINUE: u8 = 0x01;
 /// treated as broken rather than waited on forever.
 pub const MAX_CLIENT_COMMANDS: usize = 1_000_000;
 
-/// What to do after a reply.
-#[derive(Debug)]
-pub enum Step<T> {
-    /// Send this command next.
-    Send(Command),
-    /// The request is complete.
-    Done(T),
-}
-
 type Finish<T> = Box<dyn FnOnce(Vec<u8>, Vec<Vec<u8>>) -> Result<T>>;
 
-/// A request in progress.
+/// A request in progress: a [`Machine`] whose messages are APDUs out and raw replies
+/// (data and status word) in.
 pub struct Request<T> {
     first: Command,
     interpreter: Option<Interpreter>,
     finish: Option<Finish<T>>,
     client_commands: usize,
     limit: usize,
+    /// Signing progress: inputs in the PSBT, and signatures before this request.
+    progress: Option<(usize, usize)>,
+    yields_seen: usize,
+    events: Events,
 }
 
 impl<T> core::fmt::Debug for Request<T> {
@@ -61,7 +58,17 @@ impl<T> Request<T> {
             finish: Some(Box::new(finish)),
             client_commands: 0,
             limit: MAX_CLIENT_COMMANDS,
+            progress: None,
+            yields_seen: 0,
+            events: Events::default(),
         }
+    }
+
+    /// Reports [`Status::Signing`] as the app yields signatures: `total` inputs, of
+    /// which `before` were signed by earlier requests.
+    pub fn with_progress(mut self, total: usize, before: usize) -> Self {
+        self.progress = Some((total, before));
+        self
     }
 
     /// Caps the number of client commands (for requests whose size is known).
@@ -70,22 +77,12 @@ impl<T> Request<T> {
         self
     }
 
-    /// How many values the app has yielded so far (signatures, for SIGN_PSBT).
-    pub fn yield_count(&self) -> usize {
-        self.interpreter.as_ref().map_or(0, |i| i.yielded().len())
+    /// The first command.
+    pub fn first(&self) -> &Command {
+        &self.first
     }
 
-    /// The first command to send.
-    pub fn start(&self) -> Command {
-        self.first.clone()
-    }
-
-    /// Feeds one raw reply (data and status word).
-    ///
-    /// # Errors
-    /// The mapped status-word error, a `protocol` error for a reply or client command
-    /// the protocol does not allow, or whatever the result parser finds wrong.
-    pub fn on_reply(&mut self, raw: &[u8]) -> Result<Step<T>> {
+    fn after_reply(&mut self, raw: &[u8]) -> Result<Step<Vec<u8>, T>> {
         let reply = Response::parse(raw)?;
         match reply.sw {
             SW_OK => {
@@ -112,15 +109,38 @@ impl<T> Request<T> {
                     )));
                 }
                 let response = interpreter.execute(&reply.data)?;
-                Ok(Step::Send(Command::new(
-                    CLA_FRAMEWORK,
-                    INS_CONTINUE,
-                    0,
-                    1,
-                    response,
-                )))
+                let yields = interpreter.yielded().len();
+                if let Some((total, before)) = self.progress {
+                    if yields != self.yields_seen {
+                        self.yields_seen = yields;
+                        self.events.push(Status::Signing {
+                            index: (before + yields).min(total),
+                            total,
+                        });
+                    }
+                }
+                Command::new(CLA_FRAMEWORK, INS_CONTINUE, 0, 1, response)
+                    .encode()
+                    .map(Step::Send)
             }
             sw => Err(status_error(sw)),
         }
+    }
+}
+
+impl<T> Machine for Request<T> {
+    type Message = Vec<u8>;
+    type Output = T;
+
+    fn start(&mut self) -> Result<Step<Vec<u8>, T>> {
+        self.first.encode().map(Step::Send)
+    }
+
+    fn on_reply(&mut self, reply: Vec<u8>) -> Result<Step<Vec<u8>, T>> {
+        self.after_reply(&reply)
+    }
+
+    fn poll_event(&mut self) -> Option<Status> {
+        self.events.pop()
     }
 }

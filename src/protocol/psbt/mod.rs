@@ -3,6 +3,8 @@
 
 pub mod raw;
 pub mod signature;
+pub mod signing;
 pub mod summary;
 
 pub use raw::RawPsbt;
+pub use signing::{SignOptions, Signed};

@@ -1,83 +1,26 @@
-//! One Trezor call as a sans-IO state machine: a message out, messages in.
+//! One Trezor call as a sans-IO [`Machine`]: a message out, messages in.
 //!
 //! A [`Call`] starts with one request. Whatever the device answers, the call either
-//! handles it itself (ButtonRequest -> ButtonAck, PinMatrixRequest -> PinMatrixAck,
-//! PassphraseRequest -> PassphraseAck, Failure -> [`Error`]) or hands it to the
-//! operation's handler, which says what to send next or returns the result. No awaits,
-//! no clocks: any transport drives it, and tests drive it with the simulator.
+//! handles it itself or hands it to the operation's handler, which says what to send
+//! next or returns the result:
+//! - ButtonRequest: answered with ButtonAck, and a [`Status`] event (confirm on the
+//!   device; enter the PIN or the passphrase on the device for the codes that say so);
+//! - PinMatrixRequest and PassphraseRequest: returned as a [`Step::Need`]; the caller's
+//!   [`Answer`] goes back as PinMatrixAck or PassphraseAck;
+//! - Failure: the [`Error`] its code maps to.
 //!
-//! PIN and passphrase come from caller-supplied callbacks ([`Interaction`]). Without
-//! one, the request is refused at once with a clear error instead of waiting forever.
+//! No awaits, no clocks, no callbacks: the driver runs it, tests run it with bytes.
 
 use crate::error::{Error, Result};
+use crate::protocol::machine::{Answer, Events, Machine, Need, Passphrase, PinKind, Status, Step};
 use crate::protocol::trezor::failure::failure_error;
 use crate::protocol::trezor::messages::{
-    self as msg, types, ButtonAck, ButtonRequest, Failure, PassphraseAck, PinMatrixAck,
+    self as msg, button, types, ButtonAck, ButtonRequest, Failure, PassphraseAck, PinMatrixAck,
     PinMatrixRequest, Wire,
 };
 
-/// Something the caller may want to show while a call runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Event {
-    /// The device shows a screen and waits for the user (ButtonRequest `code`).
-    ConfirmOnDevice {
-        /// The ButtonRequest code, where sent.
-        code: Option<i32>,
-    },
-    /// The PIN was asked for.
-    Pin,
-    /// The passphrase was asked for.
-    Passphrase,
-}
-
-/// The answer to a passphrase request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Passphrase {
-    /// This passphrase (empty for the standard wallet).
-    Text(String),
-    /// The user types it on the device.
-    OnDevice,
-}
-
-type PinFn = Box<dyn FnMut(i32) -> Result<String>>;
-type PassphraseFn = Box<dyn FnMut() -> Result<Passphrase>>;
-
-/// Callbacks for the requests that need the user at the host.
-#[derive(Default)]
-pub struct Interaction {
-    pin: Option<PinFn>,
-    passphrase: Option<PassphraseFn>,
-}
-
-impl core::fmt::Debug for Interaction {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Interaction")
-            .field("pin", &self.pin.is_some())
-            .field("passphrase", &self.passphrase.is_some())
-            .finish()
-    }
-}
-
-impl Interaction {
-    /// No callbacks: PIN and passphrase requests fail.
-    pub fn none() -> Self {
-        Interaction::default()
-    }
-
-    /// Sets the PIN callback: gets the request type (1 current PIN), returns the PIN as
-    /// positions on the device's scrambled matrix ("1".."9").
-    pub fn with_pin(mut self, f: impl FnMut(i32) -> Result<String> + 'static) -> Self {
-        self.pin = Some(Box::new(f));
-        self
-    }
-
-    /// Sets the passphrase callback.
-    pub fn with_passphrase(mut self, f: impl FnMut() -> Result<Passphrase> + 'static) -> Self {
-        self.passphrase = Some(Box::new(f));
-        self
-    }
-}
+/// A Trezor message: type and protobuf payload.
+pub type Message = (u16, Vec<u8>);
 
 /// What an operation's handler decides after a reply.
 #[derive(Debug)]
@@ -88,33 +31,22 @@ pub enum Next<T> {
     Done(T),
 }
 
-/// What to do after a reply.
-#[derive(Debug)]
-pub enum Step<T> {
-    /// Send this message (type, payload); `event` says why, when it is the user's turn.
-    Send {
-        /// Message type.
-        msg_type: u16,
-        /// Protobuf bytes.
-        payload: Vec<u8>,
-        /// Something to show.
-        event: Option<Event>,
-    },
-    /// The call is complete.
-    Done(T),
-}
-
-type Handler<T> = Box<dyn FnMut(u16, &[u8]) -> Result<Next<T>>>;
+type Handler<T> = Box<dyn FnMut(u16, &[u8], &mut Events) -> Result<Next<T>>>;
 
 /// At most this many button, PIN and passphrase requests in one call.
 pub const MAX_INTERACTIONS: usize = 10_000;
 
 /// A call in progress.
 pub struct Call<T> {
-    first: (u16, Vec<u8>),
+    first: Message,
     handler: Handler<T>,
     done: bool,
     interactions: usize,
+    /// What was asked of the caller and not yet answered.
+    asked: Option<Need>,
+    /// Whether the device can take the passphrase itself.
+    passphrase_on_device: bool,
+    events: Events,
 }
 
 impl<T> core::fmt::Debug for Call<T> {
@@ -126,16 +58,20 @@ impl<T> core::fmt::Debug for Call<T> {
 }
 
 impl<T: 'static> Call<T> {
-    /// A call that sends `first` and passes every other reply to `handler`.
+    /// A call that sends `first` and passes every other reply to `handler`, which may
+    /// queue status events.
     pub fn new(
-        first: (u16, Vec<u8>),
-        handler: impl FnMut(u16, &[u8]) -> Result<Next<T>> + 'static,
+        first: Message,
+        handler: impl FnMut(u16, &[u8], &mut Events) -> Result<Next<T>> + 'static,
     ) -> Self {
         Call {
             first,
             handler: Box::new(handler),
             done: false,
             interactions: 0,
+            asked: None,
+            passphrase_on_device: false,
+            events: Events::default(),
         }
     }
 
@@ -145,7 +81,7 @@ impl<T: 'static> Call<T> {
         finish: impl FnOnce(R) -> Result<T> + 'static,
     ) -> Self {
         let mut finish = Some(finish);
-        Call::new(msg::encode(request), move |ty, payload| {
+        Call::new(msg::encode(request), move |ty, payload, _| {
             if ty != R::TYPE {
                 return Err(unexpected(ty, R::NAME));
             }
@@ -157,25 +93,27 @@ impl<T: 'static> Call<T> {
         })
     }
 
-    /// The first message to send.
-    pub fn start(&self) -> (u16, Vec<u8>) {
-        self.first.clone()
+    /// Says whether the device can take the passphrase itself (its features'
+    /// capability), so a passphrase need offers that choice.
+    pub fn with_passphrase_on_device(mut self, on_device: bool) -> Self {
+        self.passphrase_on_device = on_device;
+        self
     }
 
-    /// Feeds one message from the device.
-    ///
-    /// # Errors
-    /// The error a Failure maps to; `protocol` for a message the call does not allow
-    /// or cannot decode; `unsupported` when a PIN or passphrase is asked for and no
-    /// callback was given; whatever the handler or a callback reports.
-    pub fn on_message(
-        &mut self,
-        msg_type: u16,
-        payload: &[u8],
-        interaction: &mut Interaction,
-    ) -> Result<Step<T>> {
+    /// The first message.
+    pub fn first(&self) -> &Message {
+        &self.first
+    }
+
+    fn after_reply(&mut self, msg_type: u16, payload: &[u8]) -> Result<Step<Message, T>> {
         if self.done {
             return Err(Error::protocol("message after the call completed"));
+        }
+        if self.asked.is_some() {
+            return Err(Error::protocol(format!(
+                "the trezor sent {} while the host was being asked",
+                msg::type_name(msg_type)
+            )));
         }
         let interactive = matches!(
             msg_type,
@@ -193,72 +131,88 @@ impl<T: 'static> Call<T> {
             types::FAILURE => Err(failure_error(&msg::decode::<Failure>(payload)?)),
             types::BUTTON_REQUEST => {
                 let req = msg::decode::<ButtonRequest>(payload)?;
-                let (msg_type, payload) = msg::encode(&ButtonAck {});
-                Ok(Step::Send {
-                    msg_type,
-                    payload,
-                    event: Some(Event::ConfirmOnDevice { code: req.code }),
-                })
+                self.events.push(match req.code {
+                    Some(button::PIN_ENTRY) => Status::EnterPinOnDevice,
+                    Some(button::PASSPHRASE_ENTRY) => Status::EnterPassphraseOnDevice,
+                    _ => Status::ConfirmOnDevice,
+                });
+                Ok(Step::Send(msg::encode(&ButtonAck {})))
             }
             types::PIN_MATRIX_REQUEST => {
                 let req = msg::decode::<PinMatrixRequest>(payload)?;
-                let f = interaction.pin.as_mut().ok_or_else(|| {
-                    Error::Unsupported(
-                        "the trezor asks for its pin and no pin callback was given: unlock it \
-                         first or pass one"
-                            .into(),
-                    )
-                })?;
-                let pin = f(req.r#type.unwrap_or(1))?;
-                if pin.is_empty() || !pin.chars().all(|c| ('1'..='9').contains(&c)) {
-                    return Err(Error::invalid(
-                        "pin",
-                        "expected matrix positions 1 to 9 (the digits are scrambled on the device)",
-                    ));
-                }
-                let (msg_type, payload) = msg::encode(&PinMatrixAck { pin });
-                Ok(Step::Send {
-                    msg_type,
-                    payload,
-                    event: Some(Event::Pin),
-                })
+                let need = Need::Pin(PinKind::from_wire(req.r#type));
+                self.asked = Some(need.clone());
+                Ok(Step::Need(need))
             }
             types::PASSPHRASE_REQUEST => {
-                let f = interaction.passphrase.as_mut().ok_or_else(|| {
-                    Error::Unsupported(
-                        "the trezor asks for a passphrase and no passphrase callback was given"
-                            .into(),
-                    )
-                })?;
-                let ack = match f()? {
-                    Passphrase::Text(text) => PassphraseAck {
-                        passphrase: Some(text),
-                        on_device: None,
-                    },
-                    Passphrase::OnDevice => PassphraseAck {
-                        passphrase: None,
-                        on_device: Some(true),
-                    },
+                let need = Need::Passphrase {
+                    on_device: self.passphrase_on_device,
                 };
-                let (msg_type, payload) = msg::encode(&ack);
-                Ok(Step::Send {
-                    msg_type,
-                    payload,
-                    event: Some(Event::Passphrase),
-                })
+                self.asked = Some(need.clone());
+                Ok(Step::Need(need))
             }
-            _ => match (self.handler)(msg_type, payload)? {
-                Next::Send(msg_type, payload) => Ok(Step::Send {
-                    msg_type,
-                    payload,
-                    event: None,
-                }),
+            _ => match (self.handler)(msg_type, payload, &mut self.events)? {
+                Next::Send(msg_type, payload) => Ok(Step::Send((msg_type, payload))),
                 Next::Done(result) => {
                     self.done = true;
                     Ok(Step::Done(result))
                 }
             },
         }
+    }
+}
+
+impl<T: 'static> Machine for Call<T> {
+    type Message = Message;
+    type Output = T;
+
+    fn start(&mut self) -> Result<Step<Message, T>> {
+        Ok(Step::Send(self.first.clone()))
+    }
+
+    fn on_reply(&mut self, (msg_type, payload): Message) -> Result<Step<Message, T>> {
+        self.after_reply(msg_type, &payload)
+    }
+
+    fn on_answer(&mut self, answer: Answer) -> Result<Step<Message, T>> {
+        match (self.asked.take(), answer) {
+            (Some(Need::Pin(_)), Answer::Pin(pin)) => {
+                if pin.is_empty()
+                    || pin.len() > 50
+                    || !pin.chars().all(|c| ('1'..='9').contains(&c))
+                {
+                    return Err(Error::invalid(
+                        "pin",
+                        "expected matrix positions 1 to 9 (the digits are scrambled on the device)",
+                    ));
+                }
+                Ok(Step::Send(msg::encode(&PinMatrixAck { pin })))
+            }
+            (Some(Need::Passphrase { on_device }), Answer::Passphrase(p)) => {
+                let ack = match p {
+                    Passphrase::Text(text) => PassphraseAck {
+                        passphrase: Some(text),
+                        on_device: None,
+                    },
+                    Passphrase::OnDevice if on_device => PassphraseAck {
+                        passphrase: None,
+                        on_device: Some(true),
+                    },
+                    Passphrase::OnDevice => return Err(Error::Unsupported(
+                        "this trezor cannot take the passphrase on the device: give it on the host"
+                            .into(),
+                    )),
+                };
+                Ok(Step::Send(msg::encode(&ack)))
+            }
+            (asked, answer) => Err(Error::protocol(format!(
+                "the answer {answer:?} does not fit what was asked ({asked:?})"
+            ))),
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<Status> {
+        self.events.pop()
     }
 }
 
@@ -280,90 +234,106 @@ mod tests {
         Call::simple(&GetAddress::default(), |a: Address| Ok(a.address))
     }
 
-    #[test]
-    fn button_then_result() {
-        let mut c = call();
-        let mut ui = Interaction::none();
-        let (ty, _) = msg::encode(&ButtonRequest {
-            code: Some(10),
+    fn button(code: i32) -> Message {
+        msg::encode(&ButtonRequest {
+            code: Some(code),
             ..Default::default()
-        });
-        let (_, payload) = msg::encode(&ButtonRequest {
-            code: Some(10),
-            ..Default::default()
-        });
-        match c.on_message(ty, &payload, &mut ui).unwrap() {
-            Step::Send {
-                msg_type, event, ..
-            } => {
-                assert_eq!(msg_type, types::BUTTON_ACK);
-                assert_eq!(event, Some(Event::ConfirmOnDevice { code: Some(10) }));
-            }
-            Step::Done(_) => panic!("done too early"),
-        }
-        let (ty, payload) = msg::encode(&Address {
-            address: "1abc".into(),
-            mac: None,
-        });
-        assert!(
-            matches!(c.on_message(ty, &payload, &mut ui).unwrap(), Step::Done(a) if a == "1abc")
-        );
-        assert_eq!(
-            c.on_message(ty, &payload, &mut ui).unwrap_err().code(),
-            "protocol"
-        );
+        })
     }
 
     #[test]
-    fn pin_and_passphrase_without_callbacks_fail_clearly() {
-        let mut ui = Interaction::none();
-        let e = call()
-            .on_message(types::PIN_MATRIX_REQUEST, &[], &mut ui)
-            .unwrap_err();
-        assert_eq!(e.code(), "unsupported");
-        assert!(e.to_string().contains("pin"));
-        let e = call()
-            .on_message(types::PASSPHRASE_REQUEST, &[], &mut ui)
-            .unwrap_err();
-        assert_eq!(e.code(), "unsupported");
-        let mut ui = Interaction::none()
-            .with_pin(|_| Ok("159".into()))
-            .with_passphrase(|| Ok(Passphrase::OnDevice));
-        let step = call()
-            .on_message(types::PIN_MATRIX_REQUEST, &[], &mut ui)
-            .unwrap();
-        assert!(
-            matches!(step, Step::Send { msg_type, ref payload, .. } if msg_type == types::PIN_MATRIX_ACK && payload == &[0x0a, 3, b'1', b'5', b'9'])
-        );
-        let mut bad = Interaction::none().with_pin(|_| Ok("0000".into()));
+    fn button_then_result() {
+        let mut c = call();
+        let step = c.on_reply(button(button::ADDRESS)).unwrap();
+        assert!(matches!(step, Step::Send((ty, _)) if ty == types::BUTTON_ACK));
+        assert_eq!(c.poll_event(), Some(Status::ConfirmOnDevice));
+        assert_eq!(c.poll_event(), None);
+        let address = msg::encode(&Address {
+            address: "1abc".into(),
+            mac: None,
+        });
+        assert!(matches!(c.on_reply(address.clone()).unwrap(), Step::Done(a) if a == "1abc"));
+        assert_eq!(c.on_reply(address).unwrap_err().code(), "protocol");
+    }
+
+    #[test]
+    fn pin_and_passphrase_entry_on_the_device_are_events() {
+        let mut c = call();
+        c.on_reply(button(button::PIN_ENTRY)).unwrap();
+        c.on_reply(button(button::PASSPHRASE_ENTRY)).unwrap();
+        assert_eq!(c.poll_event(), Some(Status::EnterPinOnDevice));
+        assert_eq!(c.poll_event(), Some(Status::EnterPassphraseOnDevice));
+    }
+
+    #[test]
+    fn pin_is_a_need_answered_with_positions() {
+        let mut c = call();
+        let request = msg::encode(&PinMatrixRequest { r#type: Some(2) });
+        let step = c.on_reply(request.clone()).unwrap();
+        assert!(matches!(step, Step::Need(Need::Pin(PinKind::NewFirst))));
+        // Nothing else may arrive while the caller is asked.
         assert_eq!(
-            call()
-                .on_message(types::PIN_MATRIX_REQUEST, &[], &mut bad)
-                .unwrap_err()
-                .code(),
-            "invalid-input"
+            c.on_reply(button(1)).unwrap_err().code(),
+            "protocol",
+            "a reply while asking"
         );
-        let step = call()
-            .on_message(types::PASSPHRASE_REQUEST, &[], &mut ui)
+        let mut c = call();
+        c.on_reply(request.clone()).unwrap();
+        let step = c.on_answer(Answer::Pin("159".into())).unwrap();
+        assert!(
+            matches!(step, Step::Send((ty, ref payload)) if ty == types::PIN_MATRIX_ACK && payload == &[0x0a, 3, b'1', b'5', b'9'])
+        );
+        let mut c = call();
+        c.on_reply(request).unwrap();
+        let e = c.on_answer(Answer::Pin("1230".into())).unwrap_err();
+        assert_eq!(e.code(), "invalid-input");
+        // An answer nobody asked for.
+        let e = call().on_answer(Answer::Pin("1".into())).unwrap_err();
+        assert_eq!(e.code(), "protocol");
+    }
+
+    #[test]
+    fn passphrase_is_a_need_answered_on_the_host_or_the_device() {
+        let request = msg::encode(&crate::protocol::trezor::messages::PassphraseRequest {});
+        let mut c = call().with_passphrase_on_device(true);
+        let step = c.on_reply(request.clone()).unwrap();
+        assert!(matches!(
+            step,
+            Step::Need(Need::Passphrase { on_device: true })
+        ));
+        let step = c
+            .on_answer(Answer::Passphrase(Passphrase::OnDevice))
             .unwrap();
         assert!(
-            matches!(step, Step::Send { msg_type, ref payload, .. } if msg_type == types::PASSPHRASE_ACK && payload == &[0x18, 1])
+            matches!(step, Step::Send((ty, ref payload)) if ty == types::PASSPHRASE_ACK && payload == &[0x18, 1])
         );
+        let mut c = call();
+        c.on_reply(request.clone()).unwrap();
+        let step = c
+            .on_answer(Answer::Passphrase(Passphrase::Text("TREZOR".into())))
+            .unwrap();
+        assert!(
+            matches!(step, Step::Send((ty, ref payload)) if ty == types::PASSPHRASE_ACK && payload == b"\x0a\x06TREZOR")
+        );
+        // A Trezor One cannot take it on the device.
+        let mut c = call();
+        c.on_reply(request).unwrap();
+        let e = c
+            .on_answer(Answer::Passphrase(Passphrase::OnDevice))
+            .unwrap_err();
+        assert_eq!(e.code(), "unsupported");
     }
 
     #[test]
     fn unexpected_and_garbage_replies_are_protocol_errors() {
-        let mut ui = Interaction::none();
-        let e = call().on_message(types::SUCCESS, &[], &mut ui).unwrap_err();
+        let e = call().on_reply((types::SUCCESS, vec![])).unwrap_err();
         assert_eq!(e.code(), "protocol");
         assert!(e.to_string().contains("success (2)"), "{e}");
         let e = call()
-            .on_message(types::ADDRESS, &[0xff, 0xff], &mut ui)
+            .on_reply((types::ADDRESS, vec![0xff, 0xff]))
             .unwrap_err();
         assert_eq!(e.code(), "protocol");
-        let e = call()
-            .on_message(types::FAILURE, &[0x08], &mut ui)
-            .unwrap_err();
+        let e = call().on_reply((types::FAILURE, vec![0x08])).unwrap_err();
         assert_eq!(e.code(), "protocol");
     }
 }

@@ -35,7 +35,13 @@ pub struct DeviceInfo {
     pub locked: bool,
     /// Passphrases are on.
     pub passphrase_protection: bool,
+    /// The device can take the passphrase itself (its `PassphraseEntry` capability:
+    /// the T and Safe models, not the One).
+    pub passphrase_on_device: bool,
 }
+
+/// Features' `Capability_PassphraseEntry`.
+pub const CAPABILITY_PASSPHRASE_ENTRY: i32 = 17;
 
 fn version_string(v: (u32, u32, u32)) -> String {
     format!("{}.{}.{}", v.0, v.1, v.2)
@@ -93,6 +99,7 @@ pub fn check(f: &Features) -> Result<DeviceInfo> {
         session_id: f.session_id.clone(),
         locked: f.pin_protection == Some(true) && f.unlocked == Some(false),
         passphrase_protection: f.passphrase_protection == Some(true),
+        passphrase_on_device: f.capabilities.contains(&CAPABILITY_PASSPHRASE_ENTRY),
     })
 }
 
@@ -138,5 +145,8 @@ mod tests {
         f.pin_protection = Some(true);
         f.unlocked = Some(false);
         assert!(check(&f).unwrap().locked);
+        assert!(!check(&f).unwrap().passphrase_on_device);
+        f.capabilities = vec![1, 14, 17];
+        assert!(check(&f).unwrap().passphrase_on_device);
     }
 }

@@ -10,6 +10,7 @@
 //! ([`encode_message`], [`decode_message`]).
 
 use crate::error::{Error, Result};
+use crate::protocol::codec::{Codec, Reassemble};
 
 /// Size of one packet.
 pub const PACKET_SIZE: usize = 64;
@@ -229,5 +230,44 @@ mod tests {
         assert_eq!(decode_message(&m).unwrap(), (22, vec![1, 2]));
         assert_eq!(decode_message(&m[..7]).unwrap_err().code(), "protocol");
         assert_eq!(decode_message(&[0, 1]).unwrap_err().code(), "protocol");
+    }
+}
+
+impl Reassemble for Decoder {
+    type Message = (u16, Vec<u8>);
+
+    fn push(&mut self, report: &[u8]) -> Result<Option<(u16, Vec<u8>)>> {
+        Decoder::push(self, report)
+    }
+}
+
+/// Trezor's codec v1: a message type and protobuf payload each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrezorCodec;
+
+impl Codec for TrezorCodec {
+    type Message = (u16, Vec<u8>);
+    type Decoder = Decoder;
+
+    fn frame(&self, (msg_type, payload): &(u16, Vec<u8>)) -> Result<Vec<u8>> {
+        encode_message(*msg_type, payload)
+    }
+
+    fn unframe(&self, bytes: &[u8]) -> Result<(u16, Vec<u8>)> {
+        decode_message(bytes)
+    }
+
+    fn reports(&self, (msg_type, payload): &(u16, Vec<u8>)) -> Result<Vec<[u8; PACKET_SIZE]>> {
+        encode(*msg_type, payload)
+    }
+
+    fn decoder(&self) -> Decoder {
+        Decoder::new()
+    }
+
+    fn cancel(&self) -> Option<(u16, Vec<u8>)> {
+        Some(crate::protocol::trezor::messages::encode(
+            &crate::protocol::trezor::messages::Cancel {},
+        ))
     }
 }

@@ -125,7 +125,8 @@ impl TrezorSim {
             initialized: Some(true),
             unlocked: Some(self.unlocked),
             model: Some("T".into()),
-            capabilities: vec![1],
+            // Bitcoin, Bitcoin_like, Crypto, U2F, Shamir, ShamirGroups, PassphraseEntry.
+            capabilities: vec![1, 2, 5, 14, 15, 16, 17],
             session_id: self.session_id.clone(),
             passphrase_always_on_device: Some(false),
             internal_model: Some("T2T1".into()),

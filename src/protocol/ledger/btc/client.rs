@@ -17,6 +17,7 @@ use crate::protocol::ledger::apdu::Command;
 use crate::protocol::ledger::request::Request;
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::{insert, InputSignature, Verifier};
+use crate::protocol::psbt::signing::Signed;
 
 use super::interpreter::Interpreter;
 use super::merkle::Hash32;
@@ -206,15 +207,6 @@ pub fn get_wallet_address(
     )
 }
 
-/// The result of SIGN_PSBT: the new PSBT and the signatures that went into it.
-#[derive(Debug, Clone)]
-pub struct SignedPsbt {
-    /// The caller's PSBT with the signatures added.
-    pub psbt: RawPsbt,
-    /// `(input index, signature)` in the order the device yielded them.
-    pub signatures: Vec<(usize, InputSignature)>,
-}
-
 /// Parses one yielded signature: `varint input | len | pubkey[len] | signature`.
 ///
 /// # Errors
@@ -269,7 +261,7 @@ pub fn sign_psbt(
     psbt: &RawPsbt,
     policy: &WalletPolicy,
     hmac: Option<&Hash32>,
-) -> Result<Request<SignedPsbt>> {
+) -> Result<Request<Signed>> {
     let (global, inputs, outputs) = psbt.to_v2_maps()?;
     let view = psbt.to_bitcoin()?;
     let mut store = Store::new();
@@ -302,9 +294,10 @@ pub fn sign_psbt(
                 insert(&mut out, index, &sig)?;
                 signatures.push((index, sig));
             }
-            Ok(SignedPsbt {
+            Ok(Signed {
                 psbt: out,
                 signatures,
+                transaction: None,
             })
         },
     ))

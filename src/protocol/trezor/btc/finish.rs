@@ -8,19 +8,9 @@ use bitcoin::{ecdsa, taproot, EcdsaSighashType, TapSighashType, Transaction};
 use crate::error::{Error, Result};
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::{self, InputSignature, Verifier};
+use crate::protocol::psbt::signing::Signed;
 use crate::protocol::trezor::btc::plan::{Plan, Signer};
 use crate::protocol::trezor::btc::sign_tx::SignTxResult;
-
-/// A PSBT signed on a Trezor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SignedPsbt {
-    /// A new PSBT: the caller's, byte for byte, plus the verified signatures.
-    pub psbt: RawPsbt,
-    /// The signatures, by input.
-    pub signatures: Vec<(usize, InputSignature)>,
-    /// The device's signed transaction, as it serialized it.
-    pub serialized_tx: Vec<u8>,
-}
 
 fn lie(index: usize, what: &str) -> Error {
     Error::protocol(format!("input {index}: the trezor returned {what}"))
@@ -31,7 +21,7 @@ fn lie(index: usize, what: &str) -> Error {
 /// # Errors
 /// `protocol` naming the input when a signature is missing, malformed or does not
 /// verify, or when the serialized transaction is not the PSBT's.
-pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> Result<SignedPsbt> {
+pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> Result<Signed> {
     let mut verifier = Verifier::new(psbt);
     let mut signed = raw.clone();
     let mut signatures = Vec::new();
@@ -69,12 +59,13 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
         signature::insert(&mut signed, index, &sig)?;
         signatures.push((index, sig));
     }
-    let mut tx: Transaction = deserialize(&result.serialized_tx).map_err(|e| {
+    let device_tx: Transaction = deserialize(&result.serialized_tx).map_err(|e| {
         Error::protocol(
             format!("the trezor's serialized transaction does not parse: {e}").to_lowercase(),
         )
     })?;
     // Compared without scriptSigs and witnesses, which signing fills in.
+    let mut tx = device_tx.clone();
     for input in &mut tx.input {
         input.script_sig = bitcoin::ScriptBuf::new();
         input.witness = bitcoin::Witness::new();
@@ -84,9 +75,9 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
             "the trezor serialized another transaction than the psbt's",
         ));
     }
-    Ok(SignedPsbt {
+    Ok(Signed {
         psbt: signed,
         signatures,
-        serialized_tx: result.serialized_tx,
+        transaction: Some(device_tx),
     })
 }

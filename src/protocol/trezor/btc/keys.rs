@@ -43,6 +43,15 @@ impl Coin {
         }
     }
 
+    /// The coin of `network`: testnet, testnet4 and signet sign as `Testnet`.
+    pub fn from_network(network: Network) -> Coin {
+        match network {
+            Network::Bitcoin => Coin::Bitcoin,
+            Network::Regtest => Coin::Regtest,
+            _ => Coin::Testnet,
+        }
+    }
+
     /// The coin of a `coin_name`.
     ///
     /// # Errors

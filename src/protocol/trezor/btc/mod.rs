@@ -9,6 +9,5 @@ pub mod multisig;
 pub mod plan;
 pub mod sign_tx;
 
-pub use finish::SignedPsbt;
 pub use keys::{Coin, DeviceXpub};
 pub use message::SignedMessage;

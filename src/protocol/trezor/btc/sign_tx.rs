@@ -1,13 +1,11 @@
 //! The SignTx flow: answer every TxRequest from a [`Plan`] until TXFINISHED, and
 //! collect the signatures and the serialized transaction on the way.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use bitcoin::hashes::Hash;
 use bitcoin::{Transaction, Txid};
 
 use crate::error::{Error, Result};
+use crate::protocol::machine::{Events, Status};
 use crate::protocol::trezor::btc::plan::Plan;
 use crate::protocol::trezor::call::{unexpected, Call, Next};
 use crate::protocol::trezor::messages::{
@@ -25,9 +23,6 @@ pub struct SignTxResult {
     /// The concatenated `serialized_tx` chunks: the signed transaction.
     pub serialized_tx: Vec<u8>,
 }
-
-/// Progress shared with the driver: signatures received so far.
-pub type Progress = Rc<RefCell<usize>>;
 
 fn index_of(req: &TxRequest, len: usize, what: &str) -> Result<usize> {
     let i = req
@@ -49,7 +44,8 @@ struct State {
     result: SignTxResult,
     requests: usize,
     limit: usize,
-    progress: Progress,
+    /// Signatures received so far.
+    signed: usize,
 }
 
 impl State {
@@ -69,7 +65,7 @@ impl State {
         })
     }
 
-    fn answer(&mut self, req: &TxRequest) -> Result<Option<(u16, Vec<u8>)>> {
+    fn answer(&mut self, req: &TxRequest, events: &mut Events) -> Result<Option<(u16, Vec<u8>)>> {
         if let Some(s) = &req.serialized {
             if let Some(chunk) = &s.serialized_tx {
                 self.result.serialized_tx.extend_from_slice(chunk);
@@ -83,7 +79,14 @@ impl State {
                     Error::protocol(format!("signature for input {i}, which does not exist"))
                 })?;
                 *slot = Some(sig.clone());
-                *self.progress.borrow_mut() = self.result.signatures.iter().flatten().count();
+                let signed = self.result.signatures.iter().flatten().count();
+                if signed != self.signed {
+                    self.signed = signed;
+                    events.push(Status::Signing {
+                        index: signed,
+                        total: self.result.signatures.len(),
+                    });
+                }
             }
         }
         let kind = req
@@ -179,12 +182,13 @@ impl State {
     }
 }
 
-/// Sends SignTx for `plan` and answers the device until TXFINISHED.
+/// Sends SignTx for `plan` and answers the device until TXFINISHED, reporting
+/// [`Status::Signing`] as signatures arrive.
 ///
 /// The number of requests is capped well above what the firmware needs for this
 /// transaction, so a device that never finishes fails with `protocol` instead of
 /// looping forever.
-pub fn sign_tx(plan: Plan, progress: Progress) -> Call<SignTxResult> {
+pub fn sign_tx(plan: Plan) -> Call<SignTxResult> {
     let request = SignTx {
         outputs_count: plan.outputs.len() as u32,
         inputs_count: plan.inputs.len() as u32,
@@ -209,9 +213,9 @@ pub fn sign_tx(plan: Plan, progress: Progress) -> Call<SignTxResult> {
         plan,
         requests: 0,
         limit,
-        progress,
+        signed: 0,
     };
-    Call::new(msg::encode(&request), move |ty, payload| {
+    Call::new(msg::encode(&request), move |ty, payload, events| {
         if ty != types::TX_REQUEST {
             return Err(unexpected(ty, "txrequest"));
         }
@@ -223,7 +227,7 @@ pub fn sign_tx(plan: Plan, progress: Progress) -> Call<SignTxResult> {
             )));
         }
         let req = msg::decode::<TxRequest>(payload)?;
-        match state.answer(&req)? {
+        match state.answer(&req, events)? {
             Some((ty, payload)) => Ok(Next::Send(ty, payload)),
             None => Ok(Next::Done(core::mem::take(&mut state.result))),
         }

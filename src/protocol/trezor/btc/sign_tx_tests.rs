@@ -1,8 +1,8 @@
 //! Tests of the SignTx answering machine.
 
 use super::*;
+use crate::protocol::machine::{Machine, Step};
 use crate::protocol::trezor::btc::keys::Coin;
-use crate::protocol::trezor::call::{Interaction, Step};
 use crate::protocol::trezor::messages::{
     TxInput, TxOutput, TxRequestDetailsType, TxRequestSerializedType,
 };
@@ -58,29 +58,24 @@ fn request(kind: i32, index: Option<u32>, hash: Option<&[u8]>) -> TxRequest {
     }
 }
 
-fn feed(call: &mut Call<SignTxResult>, req: &TxRequest) -> Result<Step<SignTxResult>> {
-    call.on_message(
-        types::TX_REQUEST,
-        &req.encode_to_vec(),
-        &mut Interaction::none(),
-    )
+type Sign = Call<SignTxResult>;
+
+fn feed(call: &mut Sign, req: &TxRequest) -> Result<Step<(u16, Vec<u8>), SignTxResult>> {
+    call.on_reply((types::TX_REQUEST, req.encode_to_vec()))
 }
 
-fn sent(step: Step<SignTxResult>) -> (u16, Vec<u8>) {
+fn sent(step: Step<(u16, Vec<u8>), SignTxResult>) -> (u16, Vec<u8>) {
     match step {
-        Step::Send {
-            msg_type, payload, ..
-        } => (msg_type, payload),
-        Step::Done(_) => panic!("done too early"),
+        Step::Send(message) => message,
+        _ => panic!("not a send"),
     }
 }
 
 #[test]
 fn answers_every_request_type_from_the_plan() {
     let (plan, hash) = plan();
-    let progress = Progress::default();
-    let mut call = sign_tx(plan, progress.clone());
-    let (ty, payload) = call.start();
+    let mut call = sign_tx(plan);
+    let (ty, payload) = sent(call.start().unwrap());
     assert_eq!(ty, types::SIGN_TX);
     assert_eq!(SignTx::decode(payload.as_slice()).unwrap().inputs_count, 1);
 
@@ -165,7 +160,11 @@ fn answers_every_request_type_from_the_plan() {
         serialized_tx: Some(vec![1, 2]),
     });
     sent(feed(&mut call, &with_sig).unwrap());
-    assert_eq!(*progress.borrow(), 1);
+    assert_eq!(
+        call.poll_event(),
+        Some(Status::Signing { index: 1, total: 1 })
+    );
+    assert_eq!(call.poll_event(), None);
     let mut fin = request(request_type::TXFINISHED, None, None);
     fin.serialized = Some(TxRequestSerializedType {
         serialized_tx: Some(vec![3]),
@@ -176,7 +175,7 @@ fn answers_every_request_type_from_the_plan() {
             assert_eq!(r.serialized_tx, vec![1, 2, 3]);
             assert_eq!(r.signatures, vec![Some(vec![0x30, 0x01])]);
         }
-        Step::Send { .. } => panic!("not done"),
+        _ => panic!("not done"),
     }
 }
 
@@ -214,13 +213,13 @@ fn requests_the_plan_cannot_answer_are_protocol_errors() {
         },
     ];
     for req in bad {
-        let mut call = sign_tx(plan.clone(), Progress::default());
+        let mut call = sign_tx(plan.clone());
         let e = feed(&mut call, &req).unwrap_err();
         assert_eq!(e.code(), "protocol", "{req:?}: {e}");
     }
-    let mut call = sign_tx(plan, Progress::default());
+    let mut call = sign_tx(plan);
     let e = call
-        .on_message(types::TX_REQUEST, &[0xff, 0xff], &mut Interaction::none())
+        .on_reply((types::TX_REQUEST, vec![0xff, 0xff]))
         .unwrap_err();
     assert_eq!(e.code(), "protocol");
 }

@@ -94,6 +94,10 @@ pub mod button {
     pub const PUBLIC_KEY: i32 = 11;
     /// Unknown derivation path warning.
     pub const UNKNOWN_DERIVATION_PATH: i32 = 15;
+    /// The user types the passphrase on the device.
+    pub const PASSPHRASE_ENTRY: i32 = 19;
+    /// The user enters the PIN on the device.
+    pub const PIN_ENTRY: i32 = 20;
 }
 
 /// The host waits for the button press.

@@ -1,0 +1,54 @@
+//! The one drive loop: runs any [`Machine`] over any [`Link`], reporting its status
+//! events and answering its needs from the caller's [`Hooks`].
+
+use crate::driver::link::Link;
+use crate::driver::prompts::Hooks;
+use crate::error::{Error, Result};
+use crate::protocol::codec::Codec;
+use crate::protocol::machine::{Machine, Step};
+use crate::transport::Transport;
+
+/// Runs `machine` to its end over `link`.
+///
+/// # Errors
+/// Whatever the machine, the link or a handler reports; `cancelled` when the call was
+/// aborted and ended in an error.
+pub async fn drive<T, C, M>(
+    link: &mut Link<T, C>,
+    hooks: &mut Hooks,
+    mut machine: M,
+) -> Result<M::Output>
+where
+    T: Transport,
+    C: Codec,
+    M: Machine<Message = C::Message>,
+{
+    let mut step = machine.start();
+    let result = loop {
+        while let Some(event) = machine.poll_event() {
+            hooks.status(event);
+        }
+        match step {
+            Err(e) => break Err(e),
+            Ok(Step::Done(output)) => break Ok(output),
+            Ok(Step::Send(message)) => {
+                let abort = hooks.abort.clone();
+                match link
+                    .exchange(&message, hooks.timeout_ms, abort.as_ref())
+                    .await
+                {
+                    Ok(reply) => step = machine.on_reply(reply),
+                    Err(e) => break Err(e),
+                }
+            }
+            Ok(Step::Need(need)) => match hooks.answer(need).await {
+                Ok(answer) => step = machine.on_answer(answer),
+                Err(e) => break Err(e),
+            },
+        }
+    };
+    match result {
+        Err(_) if hooks.aborted() => Err(Error::Cancelled),
+        other => other,
+    }
+}

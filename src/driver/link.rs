@@ -1,0 +1,109 @@
+//! A [`Transport`] with a vendor's [`Codec`]: whole messages out and in, over links
+//! that carry 64-byte reports or whole frames alike. The one packet-exchange function
+//! of the crate.
+
+use crate::driver::abort::AbortHandle;
+use crate::error::Result;
+use crate::protocol::codec::{Codec, Reassemble};
+use crate::transport::{Packets, Transport};
+
+/// A transport and the framing its device speaks.
+#[derive(Debug)]
+pub struct Link<T, C> {
+    transport: T,
+    codec: C,
+}
+
+impl<T: Transport, C: Codec> Link<T, C> {
+    /// `transport` framed with `codec`.
+    pub fn new(transport: T, codec: C) -> Self {
+        Link { transport, codec }
+    }
+
+    /// The transport underneath.
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// The transport underneath, read-only.
+    pub fn transport_ref(&self) -> &T {
+        &self.transport
+    }
+
+    /// Sends `message` and returns the device's reply, waiting at most `timeout_ms` for
+    /// each packet. Whatever arrived before (late packets of a failed call) is dropped
+    /// first. On an abort while waiting, the codec's cancel message (if it has one) is
+    /// sent once and the device's answer to it is returned.
+    ///
+    /// # Errors
+    /// Transport errors, and `protocol` for badly framed replies.
+    pub async fn exchange(
+        &mut self,
+        message: &C::Message,
+        timeout_ms: u32,
+        abort: Option<&AbortHandle>,
+    ) -> Result<C::Message> {
+        self.transport.discard_pending();
+        self.send(message).await?;
+        let mut abort = abort.filter(|a| !a.requested() && self.codec.cancel().is_some());
+        let mut decoder = self.codec.decoder();
+        loop {
+            let packet = match abort.take() {
+                None => self.transport.recv(timeout_ms).await?,
+                Some(a) => match self.recv_unless_aborted(timeout_ms, a).await {
+                    Some(packet) => {
+                        abort = Some(a);
+                        packet?
+                    }
+                    None => {
+                        if let Some(cancel) = self.codec.cancel() {
+                            self.send(&cancel).await?;
+                        }
+                        self.transport.recv(timeout_ms).await?
+                    }
+                },
+            };
+            match self.transport.packets() {
+                Packets::Messages => return self.codec.unframe(&packet),
+                Packets::Reports64 => {
+                    if let Some(reply) = decoder.push(&packet)? {
+                        return Ok(reply);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends one message.
+    ///
+    /// # Errors
+    /// Transport errors; `invalid-input` for a message the framing cannot carry.
+    pub async fn send(&mut self, message: &C::Message) -> Result<()> {
+        match self.transport.packets() {
+            Packets::Messages => {
+                let frame = self.codec.frame(message)?;
+                self.transport.send(&frame).await
+            }
+            Packets::Reports64 => {
+                for report in self.codec.reports(message)? {
+                    self.transport.send(&report).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The next packet, or `None` once an abort is asked.
+    async fn recv_unless_aborted(
+        &mut self,
+        timeout_ms: u32,
+        abort: &AbortHandle,
+    ) -> Option<Result<Vec<u8>>> {
+        let recv = self.transport.recv(timeout_ms);
+        futures::pin_mut!(recv);
+        match futures::future::select(recv, abort.requested_future()).await {
+            futures::future::Either::Left((r, _)) => Some(r),
+            futures::future::Either::Right(_) => None,
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! What a signing asks for ([`SignOptions`]) and what it gives back ([`Signed`]): one
+//! pair of types for every vendor and every front end.
+
+use bitcoin::{Network, Transaction};
+
+use crate::protocol::ledger::btc::merkle::Hash32;
+use crate::protocol::policy::WalletPolicy;
+use crate::protocol::psbt::raw::RawPsbt;
+use crate::protocol::psbt::signature::InputSignature;
+
+/// Options of a PSBT signing. Each vendor reads the fields that mean something to it
+/// and ignores none silently: a field a vendor cannot honour is refused. Fields will
+/// be added: build it with `..Default::default()` or the `with_*` methods.
+#[derive(Debug, Clone, Default)]
+pub struct SignOptions {
+    /// The wallet policy and its registration hmac (Ledger; standard policies need
+    /// none). Without one, the standard single-key policies are inferred from the
+    /// PSBT's derivations.
+    pub policy: Option<(WalletPolicy, Option<Hash32>)>,
+    /// Finalize the PSBT and extract the transaction.
+    pub finalize: bool,
+    /// The network (Trezor's coin); by default the coin type of the first input's path
+    /// (0' Bitcoin, else Testnet).
+    pub network: Option<Network>,
+}
+
+impl SignOptions {
+    /// Signs with `policy` and its hmac.
+    pub fn with_policy(mut self, policy: WalletPolicy, hmac: Option<Hash32>) -> Self {
+        self.policy = Some((policy, hmac));
+        self
+    }
+
+    /// Finalizes after signing (or not).
+    pub fn finalize(mut self, finalize: bool) -> Self {
+        self.finalize = finalize;
+        self
+    }
+
+    /// Signs for `network`.
+    pub fn with_network(mut self, network: Network) -> Self {
+        self.network = Some(network);
+        self
+    }
+}
+
+/// A signed PSBT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signed {
+    /// A new PSBT: the caller's, byte for byte, plus the verified signatures (finalized
+    /// when asked).
+    pub psbt: RawPsbt,
+    /// `(input index, signature)`, in the order the device gave them.
+    pub signatures: Vec<(usize, InputSignature)>,
+    /// The transaction: the device's own serialization (Trezor), or the extracted
+    /// final transaction when finalizing was asked.
+    pub transaction: Option<Transaction>,
+}
+
+impl Signed {
+    /// The transaction in consensus serialization, when there is one.
+    pub fn serialized_transaction(&self) -> Option<Vec<u8>> {
+        self.transaction.as_ref().map(bitcoin::consensus::serialize)
+    }
+}

@@ -24,10 +24,20 @@ CRATE_VERSION = $(shell awk -F'"' '/^\[/{p=($$0=="[package]")} p && /^version *=
 # node -e: copy package.json argv[1] to argv[3] with "version" set to argv[2].
 FILL_PACKAGE_JSON := const fs = require("fs"); const [src, version, dst] = process.argv.slice(1); const p = JSON.parse(fs.readFileSync(src, "utf8")); p.version = version; fs.writeFileSync(dst, JSON.stringify(p, null, 2) + "\n");
 
-.PHONY: setup build test demo clean fuzz bench
+.PHONY: setup setup-native build check test demo clean fuzz bench
 
 setup:
 	bash scripts/setup.sh
+
+setup-native:
+	bash scripts/setup.sh --native
+
+# The quick loop for contributors: formatting, clippy and the native tests (incl. the
+# CLI and the vendors' Python clients against the simulators); no browser.
+check: setup-native
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --features cli -- -D warnings
+	cargo test --features cli
 
 build: setup
 	@if [[ "$$(command -v wasm-opt)" != "$(BINARYEN_BIN)/wasm-opt" ]]; then \
@@ -67,16 +77,16 @@ bench: build
 	cargo build --profile native-bench --example bench
 	node bench/run.mjs
 
-# Fuzzing (cargo-fuzz, nightly): every target for FUZZ_SECONDS, seeded from ../shared.
+# Fuzzing (cargo-fuzz, nightly): every target for FUZZ_SECONDS, seeded from tests/vectors.
 # A crash leaves its input in fuzz/artifacts/<target>/: fix the bug, then copy the input
 # into fuzz/regressions/<target>/ (run by tests/fuzz_regressions.rs).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
-SHARED ?= $(CURDIR)/../shared
+VECTORS ?= $(CURDIR)/tests/vectors
 
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked || cargo install cargo-fuzz
-	python3 scripts/fuzz_seeds.py "$(SHARED)"
+	python3 scripts/fuzz_seeds.py "$(VECTORS)"
 	cd fuzz && cargo +nightly fuzz build
 	@mkdir -p fuzz/logs; failed=0; \
 	for t in $(FUZZ_TARGETS); do \

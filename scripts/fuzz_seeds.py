@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes seed corpora for the fuzz targets into fuzz/corpus/<target>/ from ../shared
-vectors (when present) and a few built-in inputs. Usage: fuzz_seeds.py <shared dir>."""
+"""Writes seed corpora for the fuzz targets into fuzz/corpus/<target>/ from the test
+vectors (tests/vectors) and a few built-in inputs. Usage: fuzz_seeds.py [vectors dir]."""
 import ast, base64, hashlib, json, os, struct, sys
 
-shared = sys.argv[1] if len(sys.argv) > 1 else "../shared"
+shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "vectors")
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus")
 
 def put(target, data):
@@ -55,7 +55,7 @@ def lp(records):
 replies, commands = [], []
 for f in ["sign_psbt.json", "register_wallet.json", "get_extended_pubkey.json",
           "get_wallet_address.json", "misc.json"]:
-    for v in load("ledger-vectors/" + f):
+    for v in load("ledger/" + f):
         for line in listish(v.get("exchanges", "[]")):
             try:
                 b = bytes.fromhex(line[3:].strip())
@@ -84,7 +84,7 @@ for c in commands[:400]:
     put("sim_ledger", lp([c]))
 put("sim_ledger", lp(commands[:20]))
 
-for v in load("trezor-vectors/sign_tx.json"):
+for v in load("trezor/sign_tx.json"):
     prev = v.get("prev_txs")
     prev = listish(prev) if isinstance(prev, str) else (prev or {})
     for raw in list(prev.values() if isinstance(prev, dict) else [])[:5]:

@@ -6,7 +6,13 @@
 #
 # Deliberately never sets RUSTFLAGS: an environment RUSTFLAGS replaces build.rustflags
 # from .cargo/config.toml and silently drops --cfg=web_sys_unstable_apis.
+#
+# `setup.sh --native` (for `make check`) installs only what the native build and tests
+# need: the Debian -dev packages, rustfmt and clippy, and the Python venv.
 set -euo pipefail
+
+NATIVE_ONLY=0
+[[ ${1:-} == --native ]] && NATIVE_ONLY=1
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,6 +21,7 @@ LOGS="$TOOLS/logs"
 BINARYEN_VERSION=132.0.0
 BINARYEN_BIN="$TOOLS/binaryen/node_modules/.bin"
 APT_PACKAGES=(clang pkg-config libudev-dev libusb-1.0-0-dev chromium chromium-driver)
+((NATIVE_ONLY)) && APT_PACKAGES=(pkg-config libudev-dev libusb-1.0-0-dev)
 
 export PATH="$HOME/.cargo/bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
@@ -67,7 +74,7 @@ if ! command -v cargo >/dev/null || ! command -v rustup >/dev/null; then
   echo "setup: cargo/rustup not found (expected in ~/.cargo/bin); cannot continue" >&2
   exit 1
 fi
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ((NATIVE_ONLY == 0)) && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   run_step rust-target "rust target wasm32-unknown-unknown" \
     rustup target add wasm32-unknown-unknown
 fi
@@ -78,6 +85,7 @@ for c in rustfmt clippy; do
   fi
 done
 
+if ((NATIVE_ONLY == 0)); then
 if ! command -v wasm-pack >/dev/null; then
   run_step wasm-pack "wasm-pack (cargo install, ~2 min)" cargo install wasm-pack --locked
 fi
@@ -137,6 +145,7 @@ if ! js_deps_ok; then
   else
     run_step js-deps "tests/js npm packages (npm install)" npm install --prefix tests/js
   fi
+fi
 fi
 
 # --- Python test peers (the vendors' own clients) ---------------------------------

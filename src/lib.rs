@@ -4,38 +4,70 @@
 //!
 //! One crate to talk to Bitcoin hardware wallets, from a web page (WebAssembly over
 //! WebHID and WebUSB) and natively (hidapi, USB through nusb, or the Speculos and
-//! Trezor emulators' sockets).
+//! Trezor emulators' sockets). The folders show where the sans-IO line runs:
 //!
-//! Data flows down one stack, and each layer knows only the one below it:
+//! ```text
+//!   wasm/ (JS API)      bin/hwsigner/ (CLI)      Rust callers
+//!            \                 |                  /
+//!             device/   Device: one API for every vendor; one Status, one
+//!                |      SignOptions, one Signed; xpub provenance checks
+//!             driver/   drive(): THE drive loop; Hooks (status, Prompts for PIN and
+//!                |      passphrase, time-out, abort); Link = Transport + Codec;
+//!                |      per-vendor glue: ledger.rs (open app, policy inference),
+//!                |      trezor.rs (session, re-init, Bitcoin calls)
+//! ---------------+------------------------------ no I/O below this line ---------
+//!             protocol/ machine.rs: Machine { start, on_reply, on_answer, poll_event }
+//!                |        -> Step::Send(msg) | Step::Need(pin, passphrase) | Done
+//!                |      codec.rs: a message <-> 64-byte reports or a whole frame
+//!                |      ledger/ (framing, APDUs, Request, the Bitcoin app client)
+//!                |      trezor/ (codec v1, messages, Call, SignTx from a PSBT)
+//!                |      policy/ (BIP-388, the standard-purpose table), psbt/, path
+//!             transport/ the Transport trait; memory.rs; native/ (hidapi, usb,
+//!                        speculos, udp); web/ (webhid, webusb, exchange)
+//!   sim/  simulated Ledger and Trezor (sans-IO too), served in memory or on sockets
+//! ```
 //!
-//! - **Protocol clients** ([`ledger::btc`], [`ledger::dashboard`], [`trezor::btc`]) are
-//!   sans-IO state machines ([`ledger::request::Request`], [`trezor::session::Call`]): a
-//!   command goes out as bytes, replies come in as bytes, and the machine says what to
-//!   send next or hands back a checked result. They never await, sleep or read a clock,
-//!   so recorded exchanges and the simulators test them exactly. A Trezor call also
-//!   answers ButtonRequest itself and PIN/passphrase requests through the caller's
-//!   callbacks ([`trezor::session::Interaction`]), and maps Failure codes to [`Error`]s.
-//! - **Framing** ([`ledger::framing`], [`ledger::apdu`], [`trezor::framing`]) are pure
-//!   functions over 64-byte reports, APDUs and Trezor codec v1 packets. Trezor's
-//!   protobuf messages ([`trezor::messages`]) are written by hand with `prost` derives:
-//!   no protoc and no build script, so the wasm build needs nothing but cargo.
-//! - **Transports** ([`transport`]) move reports or messages and nothing else; the same
-//!   [`transport::Transport`] trait is implemented in the browser by WebHID (Ledger,
-//!   legacy Trezor One) and WebUSB (current Trezors), natively by hidapi, USB (nusb)
-//!   and the Speculos socket, and by an in-memory link for tests. Which wallet a USB or
-//!   HID interface belongs to is decided in one place, [`transport::identify`].
-//! - **[`ledger::Ledger`]** drives requests over a transport, one call at a time, and
-//!   adds what needs several requests (inferring a standard policy for a PSBT, opening
-//!   the Bitcoin app and following the device through its USB re-enumeration).
-//!   **[`trezor::Trezor`]** does the same for Trezor calls: it keeps and resumes the
-//!   session, re-initializes after a failed call, and turns a PSBT into the SignTx
-//!   stream (script types from the PSBT's scripts, change by path, previous
-//!   transactions) and the device's signatures back into a new PSBT.
+//! - **One machine shape** ([`protocol::machine::Machine`]): every protocol operation
+//!   of every vendor (a Ledger request with its client commands, a Trezor call with its
+//!   buttons, PIN and passphrase) starts, takes the device's replies and the caller's
+//!   answers, and returns steps. It never awaits, sleeps, reads a clock or calls back:
+//!   a PIN or passphrase request is a [`protocol::machine::Step::Need`], progress is a
+//!   queued [`protocol::machine::Status`]. Tests run machines with plain bytes
+//!   ([`protocol::machine::run_with`]); the fuzzer does too.
+//! - **One drive loop** ([`driver::drive()`]) runs any machine over any
+//!   [`transport::Transport`] through a [`driver::link::Link`] (the transport plus the
+//!   vendor's [`protocol::codec::Codec`]), reports status events, answers needs from
+//!   the caller's [`driver::Prompts`] (JS `onPin`/`onPassphrase`, CLI prompts on stdin, a
+//!   Rust trait), applies time-outs, and on an abort sends the codec's cancel message
+//!   (Trezor) or lets the call finish (Ledger).
+//! - **Transports** move reports or messages and nothing else. Which wallet a USB or
+//!   HID interface belongs to is decided in one place, [`protocol::identify`].
+//! - **[`device::Device`]** picks the vendor from the transport's identity and gives
+//!   one API in the ecosystem's formats: BIP-32 paths, descriptors and BIP-388
+//!   policies, base64 PSBTs.
 //!
 //! Every signature a device returns is verified against its sighash before it goes into
 //! the (new) PSBT; the caller's PSBT is never modified. Every failure is an [`Error`]
 //! with a stable [`Error::code`]; no input from a caller or a device panics.
+//!
+//! ## From `signPsbt` to the wire
+//!
+//! Ledger: `wasm/device_class.rs` (`signPsbt`, the call queue) → `device/mod.rs`
+//! (`Device::sign_psbt`) → `driver/ledger.rs` (policy inference, one request per
+//! policy) → `protocol/ledger/btc/client.rs` (`sign_psbt`: PSBTv2 maps merkleized) →
+//! `protocol/ledger/request.rs` (the machine; client commands answered by
+//! `btc/interpreter.rs`) → `driver/drive.rs` → `driver/link.rs` →
+//! `protocol/ledger/framing.rs` (64-byte reports) → `transport/web/webhid.rs`.
+//!
+//! Trezor: `wasm/device_class.rs` → `device/mod.rs` → `driver/trezor.rs`
+//! (`Trezor::sign_psbt`: session, fingerprint) → `protocol/trezor/btc/plan.rs` (the
+//! SignTx plan from the PSBT) → `protocol/trezor/btc/sign_tx.rs` (answers TxRequests)
+//! inside `protocol/trezor/call.rs` (buttons, PIN, passphrase) → `driver/drive.rs` →
+//! `driver/link.rs` → `protocol/trezor/framing.rs` (codec v1) →
+//! `transport/web/webusb.rs`; then `protocol/trezor/btc/finish.rs` verifies and builds
+//! the new PSBT.
 
+#![warn(missing_docs)]
 // No input from a caller or a device may panic: in WebAssembly a panic kills the module.
 #![cfg_attr(
     not(test),

@@ -36,6 +36,7 @@ fn simulated(vendor: Vendor) -> (Device, Seed) {
             );
             (Device::trezor(t), seed)
         }
+        other => unreachable!("no simulated {other:?}"),
     }
 }
 

@@ -211,6 +211,7 @@ fn rig(vendor: Vendor) -> Rig {
     let (mine, theirs) = match vendor {
         Vendor::Ledger => (SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC),
         Vendor::Trezor => (TREZOR_TEST_MNEMONIC, SPECULOS_MNEMONIC),
+        other => unreachable!("the matrix covers ledger and trezor, not {other:?}"),
     };
     let me = Seed::from_mnemonic(mine, "").unwrap();
     let other = Seed::from_mnemonic(theirs, "").unwrap();
@@ -235,6 +236,7 @@ fn rig(vendor: Vendor) -> Rig {
                 Box::new(move |f| switch.borrow_mut().set_faults(f)),
             )
         }
+        other => unreachable!("the matrix covers ledger and trezor, not {other:?}"),
     };
     let mut dev = Device::open(transport).unwrap();
     assert_eq!(dev.vendor(), vendor);
@@ -300,6 +302,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
                     })
                     .await
                     .map(drop),
+                other => unreachable!("the matrix covers ledger and trezor, not {other:?}"),
             },
             Op::SignPsbt => {
                 let before = r.psbt.serialize();

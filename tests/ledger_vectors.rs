@@ -1,4 +1,4 @@
-//! Every recorded exchange in ../shared/ledger-vectors replays byte for byte.
+//! Every recorded exchange in tests/vectors/ledger replays byte for byte.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

@@ -38,7 +38,7 @@ fn trezorlib_gets_the_vectors_from_the_simulator_over_udp() {
     let out = Command::new(&python)
         .arg(root.join("tests/python/trezor_client.py"))
         .arg(port.to_string())
-        .arg(root.join("../shared/trezor-vectors"))
+        .arg(root.join("tests/vectors/trezor"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -1,4 +1,4 @@
-//! Every case of ../shared/trezor-vectors against the simulated Trezor, through the
+//! Every case of tests/vectors/trezor against the simulated Trezor, through the
 //! host client: xpubs, addresses, message signatures, and full SignTx runs whose
 //! serialized transaction must equal the firmware's byte for byte.
 #![cfg(not(target_arch = "wasm32"))]

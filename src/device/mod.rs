@@ -30,6 +30,7 @@ use crate::transport::Transport;
 
 /// A wallet maker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Vendor {
     /// Ledger (Bitcoin app).
     Ledger,
@@ -62,6 +63,7 @@ pub struct DeviceInfo {
 
 /// Where an address comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AddressSource {
     /// An output descriptor with ranged keys (`wpkh([fpr/84'/0'/0']xpub…/0/*)`).
     Descriptor(String),
@@ -83,6 +85,7 @@ pub struct AddressRequest {
 }
 
 /// One connected wallet.
+#[non_exhaustive]
 pub enum Device {
     /// A Ledger.
     Ledger(Ledger<Box<dyn Transport>>),

@@ -25,6 +25,7 @@ use bitcoin::NetworkKind;
 use crate::device::Device;
 use crate::driver::ledger::Ledger;
 use crate::error::{Error, Result};
+use crate::protocol::policy::standard::template_for_purpose;
 use crate::protocol::policy::WalletPolicy;
 use crate::transport::Transport;
 
@@ -79,13 +80,7 @@ fn standard_account(steps: &[ChildNumber], network: NetworkKind) -> Option<&'sta
                 && *account < 100
                 && rest.iter().all(|s| matches!(s, ChildNumber::Normal { .. })) =>
         {
-            Some(match purpose {
-                44 => "pkh(@0/**)",
-                49 => "sh(wpkh(@0/**))",
-                84 => "wpkh(@0/**)",
-                86 => "tr(@0/**)",
-                _ => return None,
-            })
+            template_for_purpose(*purpose)
         }
         _ => None,
     }

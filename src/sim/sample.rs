@@ -8,6 +8,7 @@ use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Txid, Witness};
 use miniscript::psbt::PsbtExt;
 
 use crate::error::{Error, Result};
+use crate::protocol::policy::standard;
 use crate::protocol::policy::WalletPolicy;
 use crate::sim::seed::Seed;
 
@@ -38,8 +39,9 @@ pub fn wpkh_policy(seed: &Seed, testnet: bool) -> Result<WalletPolicy> {
 /// `invalid-input` (field `script`) for another script.
 pub fn standard_policy(seed: &Seed, script: &str, testnet: bool) -> Result<WalletPolicy> {
     let (purpose, template) = match script {
-        "wpkh" => (84, "wpkh(@0/**)"),
-        "tr" => (86, "tr(@0/**)"),
+        "wpkh" | "tr" => standard::purpose_for_script(script)
+            .and_then(|p| Some((p, standard::template_for_purpose(p)?)))
+            .ok_or_else(|| Error::invalid("script", "no standard purpose"))?,
         other => {
             return Err(Error::invalid(
                 "script",

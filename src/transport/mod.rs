@@ -6,15 +6,17 @@
 //!
 //! | link | where | devices |
 //! |---|---|---|
-//! | `webhid` | browser | Ledger, legacy Trezor One (firmware < 1.7) |
-//! | `webusb` | browser | current Trezors (0x1209:0x53c1) |
-//! | `hidapi` | native | Ledger, legacy Trezor One |
-//! | `usb` | native (nusb) | current Trezors |
-//! | `speculos` | native | the Speculos emulator's APDU socket |
+//! | `web::webhid` | browser | Ledger, legacy Trezor One (firmware < 1.7) |
+//! | `web::webusb` | browser | current Trezors (0x1209:0x53c1) |
+//! | `web::exchange` | browser | a Ledger behind the caller's APDU function |
+//! | `native::hidapi` | native | Ledger, legacy Trezor One |
+//! | `native::usb` | native (nusb) | current Trezors |
+//! | `native::speculos` | native | the Speculos emulator's APDU socket |
+//! | `native::udp` | native | the Trezor emulator's UDP port |
 //! | [`memory`] | both | the simulator, tests |
 //!
-//! [`identify`] classifies devices by their USB/HID numbers for all of them, and
-//! `list_devices` (native) lists the wallets plugged in.
+//! [`crate::protocol::identify`] classifies devices by their USB/HID numbers for all of
+//! them, and `list_devices` (native) lists the wallets plugged in.
 
 use futures::future::LocalBoxFuture;
 
@@ -31,6 +33,7 @@ pub use native::list::list_devices;
 
 /// What one `send` / `recv` carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Packets {
     /// 64-byte HID reports; the protocol above frames and reassembles.
     Reports64,

@@ -1,4 +1,5 @@
-//! Replaying ../shared/ledger-vectors: shared by the native tests and the browser tests.
+//! Replaying tests/vectors/ledger (a copy of ../shared/ledger-vectors): shared by the
+//! native tests and the browser tests.
 #![allow(dead_code, clippy::type_complexity)]
 
 use std::cell::RefCell;
@@ -22,23 +23,23 @@ pub use text::{cases, hex, to_hex};
 
 pub const GET_EXTENDED_PUBKEY: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/ledger-vectors/get_extended_pubkey.json"
+    "/tests/vectors/ledger/get_extended_pubkey.json"
 ));
 pub const GET_WALLET_ADDRESS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/ledger-vectors/get_wallet_address.json"
+    "/tests/vectors/ledger/get_wallet_address.json"
 ));
 pub const REGISTER_WALLET: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/ledger-vectors/register_wallet.json"
+    "/tests/vectors/ledger/register_wallet.json"
 ));
 pub const SIGN_PSBT: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/ledger-vectors/sign_psbt.json"
+    "/tests/vectors/ledger/sign_psbt.json"
 ));
 pub const MISC: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/ledger-vectors/misc.json"
+    "/tests/vectors/ledger/misc.json"
 ));
 
 /// The recorded exchanges of a case: (APDU the host must send, reply).
@@ -256,6 +257,7 @@ fn check_signed(case: &Value, signed: &hwsigner::device::Signed) -> Result<()> {
             InputSignature::TapScript { key, leaf, sig } => {
                 input.tap_script_sigs.get(&(*key, *leaf)) == Some(sig)
             }
+            other => panic!("a signature of a kind this test does not know: {other:?}"),
         };
         if !present {
             return Err(Error::protocol(format!(
@@ -276,6 +278,7 @@ fn check_signed(case: &Value, signed: &hwsigner::device::Signed) -> Result<()> {
             InputSignature::TapScript {
                 key: k, sig: got, ..
             } => to_hex(&k.serialize()) == key && to_hex(&got.to_vec()) == sig,
+            other => panic!("a signature of a kind this test does not know: {other:?}"),
         });
         if !found {
             return Err(Error::protocol(format!(

@@ -99,7 +99,7 @@ def sign_case(session, case):
 def main():
     port = int(sys.argv[1])
     here = Path(__file__).resolve()
-    vectors = Path(sys.argv[2]) if len(sys.argv) > 2 else here.parents[2].parent / "shared" / "trezor-vectors"
+    vectors = Path(sys.argv[2]) if len(sys.argv) > 2 else here.parents[1] / "vectors" / "trezor"
     load = lambda name: json.loads((vectors / name).read_text())
     failures = []
 

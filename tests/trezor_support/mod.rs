@@ -21,19 +21,19 @@ use serde_json::Value;
 
 pub const PUBLIC_KEYS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/trezor-vectors/public_keys.json"
+    "/tests/vectors/trezor/public_keys.json"
 ));
 pub const ADDRESSES: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/trezor-vectors/addresses.json"
+    "/tests/vectors/trezor/addresses.json"
 ));
 pub const SIGN_MESSAGE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/trezor-vectors/sign_message.json"
+    "/tests/vectors/trezor/sign_message.json"
 ));
 pub const SIGN_TX: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/trezor-vectors/sign_tx.json"
+    "/tests/vectors/trezor/sign_tx.json"
 ));
 
 #[path = "../common/text.rs"]

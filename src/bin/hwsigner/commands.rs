@@ -128,6 +128,11 @@ pub fn sample_psbt(vendor: Vendor, testnet: bool, inputs: usize) -> Result<Outpu
     let mnemonic = match vendor {
         Vendor::Ledger => SPECULOS_MNEMONIC,
         Vendor::Trezor => TREZOR_TEST_MNEMONIC,
+        other => {
+            return Err(
+                hwsigner::Error::Unsupported(format!("no simulated {}", other.name())).into(),
+            )
+        }
     };
     let seed = Seed::from_mnemonic(mnemonic, "")?;
     let policy = sample::wpkh_policy(&seed, testnet)?;

@@ -49,6 +49,7 @@ fn fields(id: &Identity) -> Option<[String; 4]> {
             format!("{} (bootloader mode: restart it)", id.product_name),
             "usb",
         ),
+        _ => return None,
     };
     Some([
         vendor.into(),

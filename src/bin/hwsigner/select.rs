@@ -129,10 +129,11 @@ pub fn simulator(vendor: Vendor, testnet: Option<bool>) -> Result<Device, Failur
             let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "")?;
             Box::new(TrezorSim::new(seed, Confirm::Approve, Faults::none()).into_transport())
         }
+        other => return Err(Error::Unsupported(format!("no simulated {}", other.name())).into()),
     };
     Ok(match vendor {
-        Vendor::Ledger => Device::ledger(t),
         Vendor::Trezor => Device::trezor(t),
+        _ => Device::ledger(t),
     })
 }
 

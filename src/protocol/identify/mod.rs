@@ -39,6 +39,7 @@ pub const FIDO_USAGE_PAGE: u16 = 0xf1d0;
 
 /// The kinds of device the crate can talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DeviceKind {
     /// A Ledger, over HID.
     Ledger,

@@ -12,6 +12,31 @@ use crate::error::{Error, Result};
 
 use super::WalletPolicy;
 
+/// The standard single-key purposes (BIP-44, 49, 84, 86): purpose, script name, and
+/// the BIP-388 template. The one table of the crate.
+pub const PURPOSES: [(u32, &str, &str); 4] = [
+    (44, "pkh", "pkh(@0/**)"),
+    (49, "sh(wpkh)", "sh(wpkh(@0/**))"),
+    (84, "wpkh", "wpkh(@0/**)"),
+    (86, "tr", "tr(@0/**)"),
+];
+
+/// The single-key template of a standard `purpose`.
+pub fn template_for_purpose(purpose: u32) -> Option<&'static str> {
+    PURPOSES
+        .iter()
+        .find(|(p, _, _)| *p == purpose)
+        .map(|(_, _, t)| *t)
+}
+
+/// The standard purpose of a script name (`pkh`, `sh(wpkh)`, `wpkh`, `tr`).
+pub fn purpose_for_script(script: &str) -> Option<u32> {
+    PURPOSES
+        .iter()
+        .find(|(_, name, _)| *name == script)
+        .map(|(p, _, _)| *p)
+}
+
 /// One standard account: purpose, coin type and account number (all hardened).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StandardAccount {
@@ -32,12 +57,7 @@ impl StandardAccount {
 
     /// The descriptor template of this purpose.
     pub fn template(&self) -> &'static str {
-        match self.purpose {
-            44 => "pkh(@0/**)",
-            49 => "sh(wpkh(@0/**))",
-            84 => "wpkh(@0/**)",
-            _ => "tr(@0/**)",
-        }
+        template_for_purpose(self.purpose).unwrap_or("tr(@0/**)")
     }
 
     /// The policy for this account, given the device's fingerprint and account xpub.
@@ -56,7 +76,7 @@ impl StandardAccount {
         let p: Vec<ChildNumber> = path.into_iter().copied().collect();
         match p.as_slice() {
             [ChildNumber::Hardened { index: purpose }, ChildNumber::Hardened { index: coin_type }, ChildNumber::Hardened { index: account }, ChildNumber::Normal { index: change }, ChildNumber::Normal { .. }]
-                if matches!(purpose, 44 | 49 | 84 | 86) && *change <= 1 =>
+                if template_for_purpose(*purpose).is_some() && *change <= 1 =>
             {
                 Some(StandardAccount {
                     purpose: *purpose,

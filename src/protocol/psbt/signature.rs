@@ -18,6 +18,7 @@ use crate::protocol::psbt::raw::{self, RawPsbt};
 
 /// A signature for one input, with the key it is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputSignature {
     /// ECDSA (legacy, nested or native segwit v0), with its sighash byte.
     Ecdsa {

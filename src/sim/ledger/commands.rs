@@ -189,17 +189,6 @@ pub fn safe_for_export(path: &DerivationPath, testnet: bool) -> bool {
         && (hardened == 3 || matches!(steps.get(3).map(|t| t & !H), Some(1 | 2)))
 }
 
-/// The standard single-key templates, by purpose.
-fn standard_template(purpose: u32) -> Option<&'static str> {
-    Some(match purpose {
-        44 => "pkh(@0/**)",
-        49 => "sh(wpkh(@0/**))",
-        84 => "wpkh(@0/**)",
-        86 => "tr(@0/**)",
-        _ => return None,
-    })
-}
-
 /// Checks that `policy` may be used with `hmac`: registered on this device, or one of
 /// the standard single-key policies of this device's keys.
 pub fn authorize(
@@ -224,7 +213,8 @@ pub fn authorize(
                 && policy.keys.len() == 1
                 && *c == coin
                 && *account < 100
-                && standard_template(*purpose) == Some(policy.template.as_str()) =>
+                && crate::protocol::policy::standard::template_for_purpose(*purpose)
+                    == Some(policy.template.as_str()) =>
         {
             Ok(())
         }

@@ -14,6 +14,7 @@ use crate::protocol::trezor::messages::{
 
 /// A Trezor `coin_name` for Bitcoin networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Coin {
     /// Mainnet (`Bitcoin`).
     #[default]

@@ -17,6 +17,16 @@ pub enum Error {
     UserRejected,
     /// The device is locked (PIN screen).
     DeviceLocked,
+    /// The device asks the caller for something (a PIN, a passphrase) and no handler
+    /// to give it is set.
+    NoHandler {
+        /// What the device asks for: `pin`, `passphrase`.
+        need: &'static str,
+        /// The handler to set (`device.onPin`, ...).
+        handler: &'static str,
+    },
+    /// The PIN was wrong. Each further attempt makes the device wait longer first.
+    WrongPin,
     /// The dashboard or another app is open instead of the expected one.
     AppNotOpen {
         /// What the device answered, for the message.
@@ -60,7 +70,8 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::UserRejected => "user-rejected",
-            Error::DeviceLocked => "device-locked",
+            Error::DeviceLocked | Error::NoHandler { .. } => "device-locked",
+            Error::WrongPin => "wrong-pin",
             Error::AppNotOpen { .. } => "app-not-open",
             Error::Busy(_) => "busy",
             Error::Disconnected => "disconnected",
@@ -93,6 +104,15 @@ impl fmt::Display for Error {
         match self {
             Error::UserRejected => f.write_str("the action was rejected on the device"),
             Error::DeviceLocked => f.write_str("the device is locked: unlock it and try again"),
+            Error::NoHandler { need, handler } => write!(
+                f,
+                "the device is locked: it asks for its {need} and no handler gives it (set \
+                 {handler})"
+            ),
+            Error::WrongPin => f.write_str(
+                "wrong pin: the device refused it (give the positions of the digits on the \
+                 scrambled matrix it shows); each new attempt waits longer on the device",
+            ),
             Error::AppNotOpen { detail } => write!(f, "the bitcoin app is not open: {detail}"),
             Error::Busy(why) => write!(f, "the device is busy: {why}"),
             Error::Disconnected => f.write_str("the device was disconnected"),
@@ -126,6 +146,14 @@ mod tests {
             (Error::UserRejected, "user-rejected"),
             (Error::DeviceLocked, "device-locked"),
             (
+                Error::NoHandler {
+                    need: "pin",
+                    handler: "onPin",
+                },
+                "device-locked",
+            ),
+            (Error::WrongPin, "wrong-pin"),
+            (
                 Error::AppNotOpen {
                     detail: String::new(),
                 },
@@ -150,7 +178,11 @@ mod tests {
         for (err, code) in all {
             assert_eq!(err.code(), code);
             let msg = err.to_string();
-            assert_eq!(msg, msg.to_lowercase(), "messages are lowercase: {msg}");
+            // Lowercase prose; only the names of handlers to set (`onPin`) keep their
+            // case.
+            let prose = msg.replace("onPin", "").replace("onPassphrase", "");
+            assert_eq!(prose, prose.to_lowercase(), "messages are lowercase: {msg}");
+            assert!(!msg.ends_with('.'), "no full stop: {msg}");
         }
     }
 

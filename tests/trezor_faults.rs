@@ -307,8 +307,8 @@ fn thp_bootloader_and_pin() {
     assert_eq!(block_on(t.init()).unwrap_err().code(), "app-not-open");
     let mut t = answering(msg::encode(&PinMatrixRequest { r#type: Some(1) }));
     let e = block_on(t.init()).unwrap_err();
-    assert_eq!(e.code(), "unsupported");
-    assert!(e.to_string().contains("pin"));
+    assert_eq!(e.code(), "device-locked");
+    assert!(e.to_string().contains("onPin"), "{e}");
 }
 
 #[test]

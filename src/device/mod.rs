@@ -303,7 +303,21 @@ impl Device {
         }
     }
 
-    /// Releases the device.
+    /// Locks the device (Trezor: LockDevice; the PIN is asked again and the passphrase
+    /// forgotten).
+    ///
+    /// # Errors
+    /// `unsupported` on a Ledger, which only locks itself; transport errors.
+    pub async fn lock(&mut self) -> Result<()> {
+        match self {
+            Device::Trezor(t) => t.lock().await,
+            Device::Ledger(_) => Err(Error::Unsupported(
+                "a ledger locks itself; the host cannot lock it".into(),
+            )),
+        }
+    }
+
+    /// Releases the device (a Trezor's passphrase session is ended first).
     ///
     /// # Errors
     /// Transport errors.

@@ -43,7 +43,14 @@ where
             }
             Ok(Step::Need(need)) => match hooks.answer(need).await {
                 Ok(answer) => step = machine.on_answer(answer),
-                Err(e) => break Err(e),
+                Err(e) => {
+                    // The device still waits for the answer: take it off that screen
+                    // (Trezor: Cancel), so the next call finds it idle.
+                    if let Some(cancel) = link.cancel_message() {
+                        let _ = link.exchange(&cancel, hooks.timeout_ms, None).await;
+                    }
+                    break Err(e);
+                }
             },
         }
     };

@@ -74,6 +74,11 @@ impl<T: Transport, C: Codec> Link<T, C> {
         }
     }
 
+    /// The codec's cancel message, if the protocol has one.
+    pub fn cancel_message(&self) -> Option<C::Message> {
+        self.codec.cancel()
+    }
+
     /// Sends one message.
     ///
     /// # Errors

@@ -74,20 +74,18 @@ impl PromptFns {
 
 /// The error of a PIN request nobody can answer.
 pub fn no_pin_handler() -> Error {
-    Error::Unsupported(
-        "the trezor asks for its pin and no pin handler is set (onPin in javascript, a \
-         Prompts on the rust Device)"
-            .into(),
-    )
+    Error::NoHandler {
+        need: "pin",
+        handler: "device.onPin in javascript, Device::set_prompts in rust",
+    }
 }
 
 /// The error of a passphrase request nobody can answer.
 pub fn no_passphrase_handler() -> Error {
-    Error::Unsupported(
-        "the trezor asks for a passphrase and no passphrase handler is set (onPassphrase in \
-         javascript, a Prompts on the rust Device)"
-            .into(),
-    )
+    Error::NoHandler {
+        need: "passphrase",
+        handler: "device.onPassphrase in javascript, Device::set_prompts in rust",
+    }
 }
 
 impl Prompts for PromptFns {

@@ -20,7 +20,7 @@ use crate::protocol::trezor::call::{unexpected, Call};
 use crate::protocol::trezor::features::{self, DeviceInfo};
 use crate::protocol::trezor::framing::TrezorCodec;
 use crate::protocol::trezor::messages::{
-    self as msg, Cancel, EndSession, Features, GetFeatures, Initialize, Ping, Success,
+    self as msg, Cancel, EndSession, Features, GetFeatures, Initialize, LockDevice, Ping, Success,
 };
 use crate::transport::Transport;
 
@@ -237,11 +237,31 @@ impl<T: Transport> Trezor<T> {
         Ok(())
     }
 
-    /// Releases the device.
+    /// Locks the device: its PIN must be entered again, and the session's passphrase
+    /// is forgotten.
+    ///
+    /// # Errors
+    /// Transport and protocol errors.
+    pub async fn lock(&mut self) -> Result<()> {
+        self.run(Call::simple(&LockDevice {}, |_: Success| Ok(())))
+            .await?;
+        self.info = None;
+        self.session_id = None;
+        self.session_fingerprint = None;
+        Ok(())
+    }
+
+    /// Releases the device. A session with a passphrase is ended first, so the
+    /// passphrase does not outlive the connection.
     ///
     /// # Errors
     /// Transport errors.
     pub async fn close(&mut self) -> Result<()> {
+        let passphrase = self.info.as_ref().is_some_and(|i| i.passphrase_protection);
+        if passphrase && self.session_id.is_some() {
+            // Best effort: the device may already be gone.
+            let _ = self.end_session().await;
+        }
         self.transport().close().await
     }
 

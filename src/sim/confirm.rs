@@ -16,6 +16,10 @@ pub enum Prompt {
     SignMessage(String),
     /// Open an app.
     OpenApp(String),
+    /// Enter the PIN on the device (Trezor T / Safe).
+    EnterPin,
+    /// Type the passphrase on the device (Trezor T / Safe).
+    EnterPassphrase,
 }
 
 /// The simulated user's answer policy.

@@ -22,12 +22,7 @@ pub fn failure_error(f: &Failure) -> Error {
              only"
                 .into(),
         ),
-        failure::PIN_INVALID => Error::Device {
-            code: code as u32,
-            message: "wrong pin: the trezor rejected it (the positions are those of the \
-                      scrambled matrix shown on the device)"
-                .into(),
-        },
+        failure::PIN_INVALID => Error::WrongPin,
         failure::NOT_INITIALIZED => Error::Device {
             code: code as u32,
             message: "the trezor has no seed: set it up first".into(),
@@ -63,7 +58,7 @@ mod tests {
         assert_eq!(thp.code(), "unsupported");
         assert!(thp.to_string().contains("thp"));
         let pin = failure_error(&fail(7, "PIN invalid"));
-        assert!(matches!(pin, Error::Device { code: 7, .. }), "{pin}");
+        assert_eq!(pin.code(), "wrong-pin");
         assert!(pin.to_string().contains("wrong pin"));
         let other = failure_error(&fail(9, "Invalid Amount"));
         assert_eq!(

@@ -12,13 +12,17 @@ use crate::sim::fault::{Fault, Faults};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
 use crate::sim::trezor::keys::Refusal;
 use crate::sim::trezor::sign_tx::{self, Answer, Lies, Outcome};
-use crate::sim::trezor::unlock::{Asking, Protection};
+use crate::sim::trezor::unlock::{Asking, Model, Protection};
 
-/// A reply the sim will send once the user confirmed.
+/// What the sim does once the user confirmed on the device.
 #[derive(Debug, Clone)]
 pub(super) enum Pending {
     /// Send this message.
     Reply(u16, Vec<u8>),
+    /// The PIN was entered on the device: handle this message.
+    Pin(u16, Vec<u8>),
+    /// This passphrase was typed on the device: handle this message.
+    Passphrase(String, u16, Vec<u8>),
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +62,12 @@ pub struct TrezorSim {
     pub(super) protection: Protection,
     pub(super) unlocked: bool,
     pub(super) passphrase_ready: bool,
+    pub(super) model: Model,
+    /// The PIN matrix shown while PinMatrixAck is awaited.
+    pub(super) matrix: Option<[u8; 9]>,
+    pub(super) matrix_rng: u64,
+    pub(super) pin_failures: u32,
+    pub(super) delay_ms: u64,
 }
 
 pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
@@ -95,6 +105,11 @@ impl TrezorSim {
             protection: Protection::default(),
             unlocked: true,
             passphrase_ready: true,
+            model: Model::T,
+            matrix: None,
+            matrix_rng: 0x9e37_79b9_7f4a_7c15,
+            pin_failures: 0,
+            delay_ms: 0,
         }
     }
 
@@ -112,11 +127,13 @@ impl TrezorSim {
 
     /// The Features this simulator reports.
     pub fn features(&self) -> Features {
+        let one = self.model == Model::One;
+        let (major, minor, patch) = if one { (1, 14, 1) } else { (2, 8, 0) };
         Features {
             vendor: Some("trezor.io".into()),
-            major_version: Some(2),
-            minor_version: Some(8),
-            patch_version: Some(0),
+            major_version: Some(major),
+            minor_version: Some(minor),
+            patch_version: Some(patch),
             bootloader_mode: None,
             device_id: Some("HWSIGNERSIM0001".into()),
             pin_protection: Some(self.protection.pin.is_some()),
@@ -124,12 +141,17 @@ impl TrezorSim {
             label: Some("hwsigner simulator".into()),
             initialized: Some(true),
             unlocked: Some(self.unlocked),
-            model: Some("T".into()),
-            // Bitcoin, Bitcoin_like, Crypto, U2F, Shamir, ShamirGroups, PassphraseEntry.
-            capabilities: vec![1, 2, 5, 14, 15, 16, 17],
+            model: Some(if one { "1" } else { "T" }.into()),
+            // Bitcoin, Bitcoin_like, Crypto, U2F, and on the T Shamir, ShamirGroups,
+            // PassphraseEntry.
+            capabilities: if one {
+                vec![1, 2, 5, 14]
+            } else {
+                vec![1, 2, 5, 14, 15, 16, 17]
+            },
             session_id: self.session_id.clone(),
             passphrase_always_on_device: Some(false),
-            internal_model: Some("T2T1".into()),
+            internal_model: Some(if one { "T1B1" } else { "T2T1" }.into()),
         }
     }
 
@@ -188,6 +210,7 @@ impl TrezorSim {
         match msg_type {
             types::INITIALIZE => {
                 self.state = State::Idle;
+                self.matrix = None;
                 let Ok(init) = msg::decode::<Initialize>(payload) else {
                     return bad_message("initialize");
                 };
@@ -208,11 +231,15 @@ impl TrezorSim {
             }
             types::GET_FEATURES => reply(&self.features()),
             types::CANCEL => {
-                self.state = State::Idle;
-                failure_reply((failure::ACTION_CANCELLED, "Cancelled".into()))
+                let code = match core::mem::replace(&mut self.state, State::Idle) {
+                    State::Unlock(Asking::Pin, ..) => failure::PIN_CANCELLED,
+                    _ => failure::ACTION_CANCELLED,
+                };
+                self.matrix = None;
+                failure_reply((code, "Cancelled".into()))
             }
             types::END_SESSION => {
-                self.session_id = None;
+                self.forget_session();
                 self.state = State::Idle;
                 reply(&Success { message: None })
             }
@@ -271,11 +298,20 @@ impl TrezorSim {
 
     fn on_button_ack(&mut self) -> Vec<(u16, Vec<u8>)> {
         match core::mem::replace(&mut self.state, State::Idle) {
-            State::Button(prompt, Pending::Reply(ty, payload)) => {
-                if self.confirm.answer(&prompt) {
-                    vec![(ty, payload)]
-                } else {
-                    failure_reply((failure::ACTION_CANCELLED, "Cancelled".into()))
+            State::Button(prompt, pending) => {
+                if !self.confirm.answer(&prompt) {
+                    let code = match pending {
+                        Pending::Pin(..) => failure::PIN_CANCELLED,
+                        _ => failure::ACTION_CANCELLED,
+                    };
+                    return failure_reply((code, "Cancelled".into()));
+                }
+                match pending {
+                    Pending::Reply(ty, payload) => vec![(ty, payload)],
+                    Pending::Pin(ty, payload) => self.pin_entered_on_device(ty, payload),
+                    Pending::Passphrase(typed, ty, payload) => {
+                        self.use_passphrase(&typed, ty, &payload)
+                    }
                 }
             }
             State::Signing {

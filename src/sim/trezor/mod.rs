@@ -21,5 +21,5 @@ mod unlock;
 
 pub use firmware::TrezorSim;
 #[cfg(not(target_arch = "wasm32"))]
-pub use udp::{serve_socket, serve_udp};
-pub use unlock::Protection;
+pub use udp::{matrix_text, serve_socket, serve_socket_showing, serve_udp};
+pub use unlock::{positions as pin_positions, Model, Protection};

@@ -1,5 +1,11 @@
 //! The simulated Trezor on UDP, like the emulator: one 64-byte packet per datagram,
 //! `PINGPING` answered with `PONGPONG`.
+//!
+//! The simulator's own debug command (the emulator has a debug link instead):
+//! `MATRIX??` is answered with `MATRIX` and the nine digits of the PIN matrix the
+//! device shows (reading order), or `MATRIX--` when none is shown, so that a test's PIN
+//! dialog can read the scrambled matrix as a user reads the screen. Wrong-PIN delays
+//! are applied before the replies, as the firmware makes the host wait.
 
 use std::net::UdpSocket;
 
@@ -21,8 +27,22 @@ pub fn serve_udp(addr: &str, sim: TrezorSim) -> Result<()> {
 ///
 /// # Errors
 /// `transport` when the socket fails.
-pub fn serve_socket(socket: &UdpSocket, mut sim: TrezorSim) -> Result<()> {
+pub fn serve_socket(socket: &UdpSocket, sim: TrezorSim) -> Result<()> {
+    serve_socket_showing(socket, sim, |_| {})
+}
+
+/// Like [`serve_socket`], telling `show` what the device's screen shows that a user
+/// must read (the PIN matrix), as `pin matrix: 7 8 9 / 4 5 6 / 1 2 3`.
+///
+/// # Errors
+/// `transport` when the socket fails.
+pub fn serve_socket_showing(
+    socket: &UdpSocket,
+    mut sim: TrezorSim,
+    mut show: impl FnMut(&str),
+) -> Result<()> {
     let mut buf = [0u8; 1024];
+    let mut shown = None;
     loop {
         let (n, peer) = socket
             .recv_from(&mut buf)
@@ -32,14 +52,50 @@ pub fn serve_socket(socket: &UdpSocket, mut sim: TrezorSim) -> Result<()> {
             let _ = socket.send_to(b"PONGPONG", peer);
             continue;
         }
+        if data == b"MATRIX??" {
+            let answer = match sim.pin_matrix() {
+                Some(m) => format!(
+                    "MATRIX{}",
+                    m.iter().map(|d| d.to_string()).collect::<String>()
+                ),
+                None => "MATRIX--".into(),
+            };
+            let _ = socket.send_to(answer.as_bytes(), peer);
+            continue;
+        }
         // A disconnect fault: stop answering, as a vanished device would.
         let Ok(replies) = sim.handle_packet(data) else {
             continue;
         };
+        let delay = sim.take_delay_ms();
+        if delay > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+        }
+        let matrix = sim.pin_matrix();
+        if matrix != shown {
+            if let Some(m) = matrix {
+                show(&matrix_text(&m));
+            }
+            shown = matrix;
+        }
         for packet in replies {
             socket
                 .send_to(&packet, peer)
                 .map_err(|e| Error::Transport(format!("udp send: {e}").to_lowercase()))?;
         }
     }
+}
+
+/// `pin matrix: a b c / d e f / g h i`, rows top to bottom.
+pub fn matrix_text(m: &[u8; 9]) -> String {
+    let rows: Vec<String> = m
+        .chunks(3)
+        .map(|r| {
+            r.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    format!("pin matrix: {}", rows.join(" / "))
 }

@@ -83,3 +83,7 @@ pub struct Cancel {}
 /// Ends the session (forgets the cached passphrase).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct EndSession {}
+
+/// Locks the device: the PIN must be entered again, the passphrase is forgotten.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct LockDevice {}

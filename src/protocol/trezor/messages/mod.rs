@@ -68,6 +68,8 @@ pub mod types {
     pub const GET_FEATURES: u16 = 55;
     /// EndSession.
     pub const END_SESSION: u16 = 83;
+    /// LockDevice: lock the device (forget the PIN and the passphrase).
+    pub const LOCK_DEVICE: u16 = 24;
 }
 
 pub use types::TX_ACK;
@@ -119,6 +121,7 @@ wire! {
     PassphraseAck = types::PASSPHRASE_ACK,
     GetFeatures = types::GET_FEATURES,
     EndSession = types::END_SESSION,
+    LockDevice = types::LOCK_DEVICE,
 }
 
 /// A message ready for the wire: its type and protobuf bytes.
@@ -164,6 +167,7 @@ pub fn type_name(msg_type: u16) -> String {
         PASSPHRASE_ACK => "passphraseack",
         GET_FEATURES => "getfeatures",
         END_SESSION => "endsession",
+        LOCK_DEVICE => "lockdevice",
         _ => return format!("message type {msg_type}"),
     };
     format!("{name} ({msg_type})")

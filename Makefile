@@ -16,6 +16,8 @@ WASM_PACK := PATH="$(BINARYEN_BIN):$$PATH" wasm-pack
 unexport RUSTFLAGS
 unexport CARGO_ENCODED_RUSTFLAGS
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+# Tests that run the vendors' clients fail (rather than skip) when one is missing.
+export HWSIGNER_REQUIRE_PEERS := 1
 # Browser flags for wasm-bindgen-test-runner (absolute, whatever its working dir).
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON := $(CURDIR)/webdriver.json
 

@@ -2,9 +2,9 @@
 //! served on UDP like the emulator; and this crate's UDP transport against the same.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod trezor_support;
 #[path = "common/peers.rs"]
 mod peers;
+mod trezor_support;
 
 use std::net::UdpSocket;
 use std::path::Path;

@@ -12,7 +12,10 @@ pub fn installed(path: &Path, what: &str) -> bool {
         return true;
     }
     if std::env::var_os("HWSIGNER_REQUIRE_PEERS").is_some() {
-        panic!("{} is missing: run `make setup` to install {what}", path.display());
+        panic!(
+            "{} is missing: run `make setup` to install {what}",
+            path.display()
+        );
     }
     eprintln!(
         "skipped: {} is missing (run `make setup` to install {what})",

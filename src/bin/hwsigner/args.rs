@@ -69,6 +69,8 @@ pub struct Globals {
     pub testnet: Option<bool>,
     /// `--json`.
     pub json: bool,
+    /// `--passphrase-on-device`: a trezor t or safe takes the passphrase itself.
+    pub passphrase_on_device: bool,
 }
 
 impl Globals {
@@ -79,6 +81,7 @@ impl Globals {
     /// `--testnet` and `--mainnet`.
     pub fn take(args: &mut Vec<String>) -> Result<Self, Failure> {
         let json = take_switch(args, "--json");
+        let passphrase_on_device = take_switch(args, "--passphrase-on-device");
         let testnet = match (
             take_switch(args, "--testnet"),
             take_switch(args, "--mainnet"),
@@ -92,6 +95,7 @@ impl Globals {
             device: take_device(args)?,
             testnet,
             json,
+            passphrase_on_device,
         })
     }
 }

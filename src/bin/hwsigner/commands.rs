@@ -17,8 +17,8 @@ pub fn report_statuses(device: &mut Device) {
     device.on_status(|s| match s {
         Status::OpenApp(app) => eprintln!("opening the {app} app"),
         Status::ConfirmOnDevice => eprintln!("confirm on the device"),
-        Status::EnterPin => eprintln!("enter the pin on the device"),
-        Status::EnterPassphrase => eprintln!("enter the passphrase on the device"),
+        Status::EnterPinOnDevice => eprintln!("enter the pin on the device"),
+        Status::EnterPassphraseOnDevice => eprintln!("enter the passphrase on the device"),
         Status::Signing { index, total } => eprintln!("signing {index}/{total}"),
         _ => {}
     });

@@ -4,7 +4,8 @@
 pub const OVERVIEW: &str = "\
 hwsigner: talk to bitcoin hardware wallets (ledger, trezor)
 
-usage: hwsigner [--device DEVICE] [--testnet|--mainnet] [--json] COMMAND [ARGS]
+usage: hwsigner [--device DEVICE] [--testnet|--mainnet] [--json]
+                [--passphrase-on-device] COMMAND [ARGS]
 
 commands:
   enumerate      list the wallets plugged in
@@ -36,6 +37,14 @@ commands:
   given, it refuses keys of the other network (xpub, tpub) in --descriptor and
   --key. without it, real wallets decide: a ledger by its open app, a trezor by
   the path (m/84'/0'/0' an xpub, m/84'/1'/0' a tpub).
+
+pin and passphrase (trezor): when the device asks, hwsigner prints a line with
+  PIN (with the keypad legend) or passphrase on stderr and reads one line from
+  stdin (no echo on a terminal; a pipe works too). a trezor one's pin is typed as
+  the positions of its digits on the scrambled matrix the device shows (7 8 9 is
+  the top row). --passphrase-on-device: a trezor t or safe takes the passphrase on
+  its own screen. give a psbt to sign as a file, not on stdin, when a pin or
+  passphrase must be read from it.
 
 --json: one json object on stdout, e.g. {\"fingerprint\":\"f5acc2fd\"}, {\"xpub\":..},
   {\"address\":..}, {\"wallet_id\":..,\"hmac\":..}, {\"psbt\":..,\"tx\":..},
@@ -139,13 +148,20 @@ device. then: hwsigner --device simulator:ledger sign-psbt - --finalize
         "simulate" => {
             "\
 usage: hwsigner [--mainnet] [--json] simulate ledger|trezor [--port N] [--host H]
-                [--mnemonic M]
+                [--mnemonic M] [--model one|t] [--pin PIN] [--passphrase]
+                [--device-passphrase P]
 
 serves a simulated wallet that really signs, until stopped:
   ledger   on a speculos apdu socket (default 127.0.0.1:9999; seed fingerprint
            f5acc2fd; the \"bitcoin test\" app, or \"bitcoin\" with --mainnet)
   trezor   on udp like the trezor emulator (default 127.0.0.1:21324; the
            all-all-all seed, fingerprint 5c9e228d)
+the simulated trezor is a model t (firmware 2.8.0) or, with --model one, a trezor
+one (1.14.1). --pin protects it: the one asks the host for the positions on a
+scrambled matrix, which it prints on stderr (\"pin matrix: 3 9 1 / 8 2 4 / 6 7 5\",
+rows top to bottom); the t takes the pin on its screen. --passphrase turns
+passphrase protection on; --device-passphrase is what its user types on the
+device (a t only; default empty).
 then: hwsigner --device speculos:127.0.0.1:9999 fingerprint
 with --json, a line {\"simulator\":..,\"device\":..} on stdout once it listens.
 "

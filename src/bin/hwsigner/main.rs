@@ -24,6 +24,7 @@ mod enumerate;
 mod failure;
 mod help;
 mod json;
+mod prompts;
 mod select;
 mod simulate;
 
@@ -158,16 +159,19 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         Plan::Sample(vendor, inputs) => {
             commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs)?
         }
-        Plan::Device(selection, call) => on_device(&selection, globals.testnet, call)?,
+        Plan::Device(selection, call) => on_device(&selection, &globals, call)?,
     };
     output.print(globals.json);
     Ok(())
 }
 
 /// Opens the selected device, runs `call` on it and closes it.
-fn on_device(selection: &Selection, testnet: Option<bool>, call: Call) -> Result<Output, Failure> {
-    let mut dev = selection.open(testnet)?;
+fn on_device(selection: &Selection, globals: &Globals, call: Call) -> Result<Output, Failure> {
+    let mut dev = selection.open(globals.testnet)?;
     commands::report_statuses(&mut dev);
+    dev.set_prompts(Box::new(prompts::StdinPrompts {
+        passphrase_on_device: globals.passphrase_on_device,
+    }));
     let result = commands::run(&mut dev, call);
     let _ = futures::executor::block_on(dev.close());
     result

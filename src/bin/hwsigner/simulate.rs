@@ -9,7 +9,7 @@ use hwsigner::sim::fault::Faults;
 use hwsigner::sim::ledger::serve::serve_speculos_on;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
-use hwsigner::sim::trezor::{serve_socket, TrezorSim};
+use hwsigner::sim::trezor::{serve_socket_showing, Model, TrezorSim};
 use hwsigner::Error;
 
 use crate::args::{Parsed, Spec};
@@ -17,8 +17,15 @@ use crate::failure::Failure;
 use crate::json::Json;
 
 pub const SIMULATE: Spec = Spec {
-    switches: &[],
-    options: &["--port", "--host", "--mnemonic"],
+    switches: &["--passphrase"],
+    options: &[
+        "--port",
+        "--host",
+        "--mnemonic",
+        "--model",
+        "--pin",
+        "--device-passphrase",
+    ],
     repeated: &[],
     positionals: (1, 1),
 };
@@ -54,7 +61,16 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
         format!("{host}:{port}")
     };
     let mnemonic = args.value("--mnemonic").unwrap_or(default_mnemonic);
+    let trezor_only = ["--model", "--pin", "--device-passphrase", "--passphrase"];
     if vendor == "ledger" {
+        if let Some(flag) = trezor_only
+            .iter()
+            .find(|f| args.value(f).is_some() || args.switch(f))
+        {
+            return Err(Failure::usage(format!(
+                "{flag} is for the simulated trezor"
+            )));
+        }
         let options = SimLedgerOptions {
             mnemonic: mnemonic.to_string(),
             testnet: testnet.unwrap_or(true),
@@ -71,18 +87,60 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
         if testnet == Some(false) {
             return Err(Failure::usage("--mainnet is for the simulated ledger"));
         }
-        let sim = TrezorSim::new(
-            Seed::from_mnemonic(mnemonic, "")?,
-            Confirm::Approve,
-            Faults::none(),
-        );
+        let sim = trezor(args, mnemonic)?;
         let socket = UdpSocket::bind(&addr)
             .map_err(|e| Error::Transport(format!("cannot listen on udp {addr}: {e}")))?;
-        eprintln!("simulated trezor on udp {addr} (--device trezor-udp:{addr})");
+        let model = match sim.model() {
+            Model::One => "trezor one",
+            _ => "trezor model t",
+        };
+        eprintln!("simulated {model} on udp {addr} (--device trezor-udp:{addr})");
         ready(json, "trezor", &format!("trezor-udp:{addr}"));
-        serve_socket(&socket, sim)?;
+        // The device's screen, for the user who has to read the pin matrix.
+        serve_socket_showing(&socket, sim, |screen| {
+            eprintln!("simulated {model} shows {screen}");
+        })?;
     }
     Ok(())
+}
+
+/// The simulated Trezor of `--model`, `--pin`, `--passphrase` and
+/// `--device-passphrase`.
+fn trezor(args: &Parsed, mnemonic: &str) -> Result<TrezorSim, Failure> {
+    let model = match args.value("--model").unwrap_or("t") {
+        "one" | "1" => Model::One,
+        "t" | "T" => Model::T,
+        other => {
+            return Err(Failure::usage(format!(
+                "--model takes one or t, not {other:?}"
+            )))
+        }
+    };
+    // The firmware scrambles its matrix with its RNG; the clock is enough here.
+    let entropy = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let mut sim = TrezorSim::new(
+        Seed::from_mnemonic(mnemonic, "")?,
+        Confirm::Approve,
+        Faults::none(),
+    )
+    .with_model(model)
+    .with_matrix_seed(entropy);
+    if let Some(pin) = args.value("--pin") {
+        if pin.is_empty() || pin.len() > 50 || !pin.chars().all(|c| c.is_ascii_digit() && c != '0')
+        {
+            return Err(Error::invalid("pin", "digits 1 to 9, at most 50").into());
+        }
+        sim = sim.with_pin(pin);
+    }
+    if args.switch("--passphrase") {
+        sim = sim.with_passphrase(mnemonic);
+    }
+    if let Some(p) = args.value("--device-passphrase") {
+        sim = sim.with_device_passphrase(p);
+    }
+    Ok(sim)
 }
 
 /// With `--json`, the line that says the simulator is serving.

@@ -11,6 +11,8 @@ mod disconnects;
 mod exchange;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
+#[path = "web/unlock.rs"]
+mod unlock;
 #[path = "web/webusb.rs"]
 mod webusb;
 

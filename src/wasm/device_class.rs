@@ -18,6 +18,7 @@ use crate::protocol::psbt::raw;
 use crate::wasm::queue::CallQueue;
 
 use super::errors::{parse_hex, to_js_error};
+use super::prompts::JsHandlers;
 
 type Shared = Rc<RefCell<Option<Device>>>;
 
@@ -40,6 +41,7 @@ pub struct JsDevice {
     next_id: Rc<Cell<u64>>,
     vendor: &'static str,
     on_status: Rc<RefCell<Option<Function>>>,
+    handlers: JsHandlers,
     #[cfg(feature = "simulator")]
     simulator: Option<super::sim_gate::SimulatorControl>,
 }
@@ -164,6 +166,8 @@ impl JsDevice {
         let abort = AbortHandle::new();
         // A Trezor is sent Cancel on an abort; a Ledger call runs to its end.
         device.hooks().abort = Some(abort.clone());
+        let handlers = JsHandlers::default();
+        device.set_prompts(Box::new(handlers.clone()));
         JsDevice {
             inner: Rc::new(RefCell::new(Some(device))),
             queue: CallQueue::new(),
@@ -172,6 +176,7 @@ impl JsDevice {
             next_id: Rc::new(Cell::new(1)),
             vendor,
             on_status,
+            handlers,
             #[cfg(feature = "simulator")]
             simulator: None,
         }
@@ -315,6 +320,43 @@ impl JsDevice {
         callback: Option<Function>,
     ) {
         *self.on_status.borrow_mut() = callback;
+    }
+
+    /// Gives the PIN when a Trezor One asks: `(request: {kind}) => positions`, the
+    /// positions (7 8 9 top row) of the PIN's digits on the scrambled matrix the device
+    /// shows, or a promise of them. Throwing or rejecting cancels the call.
+    #[wasm_bindgen(setter = onPin)]
+    pub fn set_on_pin(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "((request: PinRequest) => string | Promise<string>) | undefined"
+        )]
+        handler: Option<Function>,
+    ) {
+        *self.handlers.pin.borrow_mut() = handler;
+    }
+
+    /// Gives the passphrase when the device asks: `(request: {onDevice}) => passphrase`
+    /// ("" for the standard wallet), or `{onDevice: true}` to type it on a Trezor T or
+    /// Safe (when `request.onDevice` says it can). Throwing or rejecting cancels.
+    #[wasm_bindgen(setter = onPassphrase)]
+    pub fn set_on_passphrase(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "((request: PassphraseRequest) => PassphraseAnswer | Promise<PassphraseAnswer>) | undefined"
+        )]
+        handler: Option<Function>,
+    ) {
+        *self.handlers.passphrase.borrow_mut() = handler;
+    }
+
+    /// Locks the device (Trezor): its PIN is asked again and the passphrase forgotten.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn lock(&self) -> Promise {
+        self.call(|mut d| async move {
+            let r = d.lock().await.map(|_| JsValue::UNDEFINED);
+            (d, r)
+        })
     }
 
     /// `{vendor, model, app, version}`.

@@ -6,6 +6,7 @@ mod device_class;
 mod errors;
 mod events;
 mod exchange;
+mod prompts;
 mod psbt;
 pub mod queue;
 #[cfg(feature = "simulator")]

@@ -156,6 +156,31 @@ impl SimulatorControl {
         self.gate.borrow().held.is_some()
     }
 
+    /// The PIN matrix a simulated Trezor One shows while it waits for the PIN: its
+    /// nine digits in reading order (top-left first), or `null`.
+    #[wasm_bindgen(getter = pinMatrix, unchecked_return_type = "number[] | null")]
+    pub fn pin_matrix(&self) -> JsValue {
+        match &self.gate.borrow().sim {
+            Simulator::Trezor(sim) => match sim.pin_matrix() {
+                Some(m) => m
+                    .iter()
+                    .map(|d| JsValue::from(*d))
+                    .collect::<js_sys::Array>()
+                    .into(),
+                None => JsValue::NULL,
+            },
+            Simulator::Ledger(_) => JsValue::NULL,
+        }
+    }
+
+    /// Power off and on (a simulated Trezor forgets its PIN entry and sessions).
+    #[wasm_bindgen(js_name = powerCycle)]
+    pub fn power_cycle(&self) {
+        if let Simulator::Trezor(sim) = &mut self.gate.borrow_mut().sim {
+            sim.power_off();
+        }
+    }
+
     /// Presses Approve.
     ///
     /// # Errors

@@ -14,7 +14,7 @@ use crate::sim::fault::Faults;
 use crate::sim::ledger::serve::hid_transport;
 use crate::sim::ledger::{SimLedger, SimLedgerOptions};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
-use crate::sim::trezor::TrezorSim;
+use crate::sim::trezor::{Model, TrezorSim};
 use crate::transport::Transport;
 
 use super::device_class::JsDevice;
@@ -32,6 +32,8 @@ fn prompt_text(p: &Prompt) -> String {
         Prompt::SignTransaction(s) => format!("sign transaction: {s}"),
         Prompt::SignMessage(s) => format!("sign message: {s}"),
         Prompt::OpenApp(s) => format!("open {s}"),
+        Prompt::EnterPin => "enter the pin on the device".into(),
+        Prompt::EnterPassphrase => "type the passphrase on the device".into(),
     }
 }
 
@@ -88,7 +90,9 @@ pub fn simulated_device(
     } else {
         Confirm::Approve
     };
-    if manual {
+    // A simulated Trezor is always behind the gate, so the page can read its screen
+    // (the pin matrix) through `device.simulator`.
+    if manual || vendor == "trezor" {
         let (sim, identity, device_of): (Simulator, Identity, DeviceOf) = if vendor == "trezor" {
             let mnemonic = mnemonic_of(&get).unwrap_or_else(|| TREZOR_TEST_MNEMONIC.into());
             let seed = Seed::from_mnemonic(&mnemonic, "").map_err(to_js_error)?;
@@ -98,11 +102,13 @@ pub fn simulated_device(
                 usage_page: None,
                 product_name: "TREZOR (simulated)".into(),
             };
-            (
-                Simulator::Trezor(Box::new(TrezorSim::new(seed, o.confirm, Faults::none()))),
-                identity,
-                Device::trezor,
+            let sim = protected_trezor(
+                TrezorSim::new(seed, o.confirm, Faults::none()),
+                &get,
+                &mnemonic,
             )
+            .map_err(to_js_error)?;
+            (Simulator::Trezor(Box::new(sim)), identity, Device::trezor)
         } else {
             let identity = Identity {
                 vendor_id: 0x2c97,
@@ -119,18 +125,43 @@ pub fn simulated_device(
         let (link, control) = gated(sim, prompts, identity);
         return Ok(JsDevice::with_simulator(device_of(Box::new(link)), control));
     }
-    if vendor == "trezor" {
-        let mnemonic = get("mnemonic")
-            .as_string()
-            .unwrap_or_else(|| TREZOR_TEST_MNEMONIC.into());
-        let seed = Seed::from_mnemonic(&mnemonic, "").map_err(to_js_error)?;
-        let transport: Box<dyn Transport> =
-            Box::new(TrezorSim::new(seed, o.confirm, Faults::none()).into_transport());
-        return Ok(JsDevice::new(Device::trezor(transport)));
-    }
     let sim = Rc::new(RefCell::new(SimLedger::new(o)));
     let transport: Box<dyn Transport> = Box::new(hid_transport(sim));
     Ok(JsDevice::new(Device::ledger(transport)))
+}
+
+/// A simulated Trezor with the options `model` ("one" | "t"), `pin`, `passphrase`
+/// (protection on) and `devicePassphrase` (what its user types on a T).
+fn protected_trezor(
+    mut sim: TrezorSim,
+    get: &impl Fn(&str) -> JsValue,
+    mnemonic: &str,
+) -> crate::Result<TrezorSim> {
+    match get("model").as_string().as_deref() {
+        None | Some("t") | Some("T") => {}
+        Some("one") | Some("1") => sim = sim.with_model(Model::One),
+        Some(other) => {
+            return Err(Error::invalid(
+                "model",
+                format!("{other:?} is neither \"one\" nor \"t\""),
+            ))
+        }
+    }
+    // The firmware scrambles the matrix with its RNG.
+    sim = sim.with_matrix_seed((js_sys::Math::random() * 9.0e15) as u64);
+    if let Some(pin) = get("pin").as_string() {
+        if pin.is_empty() || !pin.chars().all(|c| ('1'..='9').contains(&c)) {
+            return Err(Error::invalid("pin", "digits 1 to 9"));
+        }
+        sim = sim.with_pin(&pin);
+    }
+    if get("passphrase").is_truthy() {
+        sim = sim.with_passphrase(mnemonic);
+    }
+    if let Some(p) = get("devicePassphrase").as_string() {
+        sim = sim.with_device_passphrase(&p);
+    }
+    Ok(sim)
 }
 
 /// The mnemonic option (`mnemonic`, or `seed` as design.md names it).

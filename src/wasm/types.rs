@@ -12,7 +12,7 @@ export type Vendor = "ledger" | "trezor";
 export type ErrorCode =
   | "user-rejected" | "device-locked" | "app-not-open" | "busy" | "disconnected"
   | "timeout" | "cancelled" | "unsupported" | "invalid-input" | "protocol"
-  | "device" | "transport";
+  | "device" | "transport" | "wrong-pin";
 
 /** What every rejected call rejects with. */
 export interface HwSignerError extends Error {
@@ -33,6 +33,19 @@ export type Status =
   | { type: "enter-passphrase-on-device" }
   | { type: "signing"; index: number; total: number }
   | { type: "done" };
+
+/** What a Trezor One asks `onPin` for: which PIN. */
+export interface PinRequest {
+  kind: "current" | "new-first" | "new-second" | "wipe-code-first" | "wipe-code-second" | "other";
+}
+
+/** What `onPassphrase` is asked: whether the device can take the passphrase itself. */
+export interface PassphraseRequest {
+  onDevice: boolean;
+}
+
+/** A passphrase ("" for the standard wallet), or typing it on the device. */
+export type PassphraseAnswer = string | { onDevice: true };
 
 /** What a device is and runs. */
 export interface DeviceInfo {
@@ -106,6 +119,15 @@ export interface SimulatedDeviceOptions {
   /** The simulated user: approve all (default), refuse all, ask a function, or
    *  "manual": the page presses the device's buttons with `device.simulator`. */
   approve?: boolean | ((prompt: string) => boolean) | "manual";
+  /** Trezor: "t" (default; PIN and passphrase on its screen) or "one" (PIN on the
+   *  host's scrambled matrix, read with `device.simulator.pinMatrix`). */
+  model?: "one" | "t";
+  /** Trezor: protect it with this PIN (digits 1-9). */
+  pin?: string;
+  /** Trezor: passphrase protection (a new session asks for one). */
+  passphrase?: boolean;
+  /** Trezor T: what its user types when the passphrase is entered on the device. */
+  devicePassphrase?: string;
 }
 
 /** A wallet plugged in or out (see onDeviceChange). */

@@ -24,7 +24,7 @@ function showError(err) {
 // Runs one device call with the buttons disabled, errors shown.
 async function run(label, fn) {
   $("error").textContent = "";
-  for (const b of document.querySelectorAll("button:not(#sim-buttons button)")) b.disabled = true;
+  for (const b of document.querySelectorAll("button:not(#sim-buttons button):not(.dialog button)")) b.disabled = true;
   log(`${label}…`);
   try {
     await fn();
@@ -35,23 +35,92 @@ async function run(label, fn) {
     $("connect-trezor").disabled = !("usb" in navigator);
     $("simulate").disabled = false;
     $("simulate-trezor").disabled = false;
-    for (const id of ["get-xpub", "show-address", "sign-psbt", "register"]) $(id).disabled = device === null;
+    for (const id of ["get-xpub", "get-fpr", "show-address", "sign-psbt", "register"]) $(id).disabled = device === null;
     $("sample-psbt").disabled = device === null || simulated === null;
     for (const b of document.querySelectorAll("button.copy, #sim-buttons button")) b.disabled = false;
   }
 }
 
-// Shows a device's info, fingerprint and the xpub of the path in the box.
-async function show(dev, label) {
-  device = dev;
-  device.onStatus = (s) => log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
-  const info = await device.info();
-  const what = `${info.vendor} ${info.model}${info.app ? ` (${info.app})` : ""} ${info.version}`;
-  $("info").textContent = `${label}: ${what}`;
+// The PIN pad (Trezor One): the device shows its digits scrambled; the user clicks the
+// places of the PIN's digits (7 8 9 top row), and the positions go to the device.
+function askPin(request) {
+  return new Promise((resolve, reject) => {
+    const pad = $("pin-pad");
+    $("pin-field").value = "";
+    pad.querySelector("strong").textContent = {
+      current: "Enter the PIN",
+      "new-first": "Enter a new PIN",
+      "new-second": "Enter the new PIN again",
+    }[request.kind] ?? "Enter the PIN";
+    // A simulated Trezor's screen is shown beside the pad (a real one is on the device).
+    const matrix = device.simulator ? device.simulator.pinMatrix : null;
+    $("sim-screen").hidden = !matrix;
+    $("sim-matrix").replaceChildren(...(matrix ?? []).map((d) => Object.assign(document.createElement("span"), { textContent: d })));
+    pad.hidden = false;
+    log(`the device asks for its PIN (${request.kind})`);
+    const done = (fn) => { pad.hidden = true; pinAnswer = null; fn(); };
+    pinAnswer = {
+      ok: () => done(() => resolve($("pin-field").value)),
+      cancel: () => done(() => reject(new Error("cancelled"))),
+    };
+  });
+}
+let pinAnswer = null;
+for (const b of document.querySelectorAll("#pin-buttons button")) {
+  b.addEventListener("click", () => { $("pin-field").value += b.dataset.pos; });
+}
+$("pin-back").addEventListener("click", () => { $("pin-field").value = $("pin-field").value.slice(0, -1); });
+$("pin-ok").addEventListener("click", () => pinAnswer && pinAnswer.ok());
+$("pin-cancel").addEventListener("click", () => pinAnswer && pinAnswer.cancel());
+
+// The passphrase dialog: a passphrase, the standard wallet, or (Trezor T / Safe)
+// typing it on the device.
+let passphraseAnswer = null;
+function askPassphrase(request) {
+  return new Promise((resolve, reject) => {
+    $("passphrase-field").value = "";
+    $("passphrase-on-device").disabled = !request.onDevice;
+    $("passphrase-dialog").hidden = false;
+    log("the device asks for the passphrase");
+    const done = (fn) => { $("passphrase-dialog").hidden = true; passphraseAnswer = null; fn(); };
+    passphraseAnswer = {
+      ok: () => done(() => resolve($("passphrase-field").value)),
+      standard: () => done(() => resolve("")),
+      onDevice: () => done(() => resolve({ onDevice: true })),
+      cancel: () => done(() => reject(new Error("cancelled"))),
+    };
+  });
+}
+for (const [id, key] of [["passphrase-ok", "ok"], ["passphrase-standard", "standard"], ["passphrase-on-device", "onDevice"], ["passphrase-cancel", "cancel"]]) {
+  $(id).addEventListener("click", () => passphraseAnswer && passphraseAnswer[key]());
+}
+
+async function readFingerprint(label) {
+  $("fpr").textContent = "…";
   const fpr = await device.masterFingerprint();
   fingerprint = fpr;
   $("fpr").textContent = fpr;
-  log(`${label}: ${what}, master fingerprint ${fpr}`);
+  log(`${label}: master fingerprint ${fpr}`);
+}
+
+// Shows a device's info, fingerprint and the xpub of the path in the box.
+async function show(dev, label) {
+  device = dev;
+  fingerprint = null;
+  $("fpr").textContent = "–";
+  $("xpub").textContent = "–";
+  device.onStatus = (s) => {
+    log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
+    if (s.type === "enter-pin-on-device") log("enter the PIN on the device");
+    if (s.type === "enter-passphrase-on-device") log("enter the passphrase on the device");
+  };
+  device.onPin = askPin;
+  device.onPassphrase = askPassphrase;
+  const info = await device.info();
+  const what = `${info.vendor} ${info.model}${info.app ? ` (${info.app})` : ""} ${info.version}`;
+  $("info").textContent = `${label}: ${what}`;
+  await readFingerprint(label);
+  const fpr = fingerprint;
   await getXpub();
   const account = $("path").value.trim();
   $("descriptor").value = `wpkh([${fpr}${account.slice(1)}]${$("xpub").textContent}/0/*)`;
@@ -63,8 +132,15 @@ for (const vendor of ["ledger", "trezor"]) {
   $(vendor === "ledger" ? "simulate" : "simulate-trezor").addEventListener("click", () =>
     run(`simulated ${vendor}`, async () => {
       $("path").value = "m/84'/1'/0'";
-      // The simulated device's own Approve / Reject buttons, shown on the page.
-      const dev = simulatedDevice({ vendor, approve: "manual" });
+      // The simulated device's own Approve / Reject buttons, shown on the page; a
+      // simulated Trezor with the model, PIN and passphrase protection chosen above.
+      const options = { vendor, approve: "manual" };
+      if (vendor === "trezor") {
+        options.model = $("sim-model").value;
+        if ($("sim-pin").value.trim()) options.pin = $("sim-pin").value.trim();
+        options.passphrase = $("sim-passphrase").checked;
+      }
+      const dev = simulatedDevice(options);
       dev.simulator.onPrompt = (prompt) => {
         $("sim-vendor").textContent = vendor;
         $("sim-prompt").textContent = prompt;
@@ -133,6 +209,7 @@ async function fillPolicyKeys(fpr) {
 }
 
 $("get-xpub").addEventListener("click", () => run("xpub", getXpub));
+$("get-fpr").addEventListener("click", () => run("fingerprint", () => readFingerprint(simulated ? `simulated ${simulated}` : device.vendor)));
 $("register").addEventListener("click", () =>
   run("register policy", async () => {
     const keys = $("policy-keys").value.split("\n").map((k) => k.trim()).filter(Boolean);

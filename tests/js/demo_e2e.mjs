@@ -130,6 +130,88 @@ async function signFlows(page, vendor, dialogs) {
   await page.screenshot({ path: join(SHOTS, `demo-${vendor}-rejected.png`), fullPage: true });
 }
 
+// Computed outside hwsigner (python `mnemonic` + `cryptography`): the "all" x 12 seed's
+// master fingerprint with the passphrase "TREZOR".
+const FPR_TREZOR_PASSPHRASE = "4b854ccf";
+
+// Waits for the PIN pad, reads the simulated Trezor's screen beside it, and clicks the
+// places of `pin`'s digits (7 8 9 is the top row), then "Enter PIN".
+async function enterPin(page, pin) {
+  await page.locator("#pin-pad").waitFor({ state: "visible" });
+  const matrix = await page.evaluate(() => [...document.querySelectorAll("#sim-matrix span")].map((s) => Number(s.textContent)));
+  check(`trezor one: the pad shows the simulated screen's 9 digits`, matrix.length === 9 && new Set(matrix).size === 9, JSON.stringify(matrix));
+  const labels = await page.evaluate(() => [...document.querySelectorAll("#pin-buttons button")].map((b) => b.textContent));
+  check("trezor one: the pad's buttons are blank", labels.every((l) => l === ""), JSON.stringify(labels));
+  for (const digit of pin) {
+    const cell = matrix.indexOf(Number(digit));
+    const position = 7 - 3 * Math.floor(cell / 3) + (cell % 3);
+    await page.locator(`#pin-buttons button[data-pos="${position}"]`).click();
+  }
+  await page.locator("#pin-back").click();
+  const digit = pin[pin.length - 1];
+  const cell = matrix.indexOf(Number(digit));
+  await page.locator(`#pin-buttons button[data-pos="${7 - 3 * Math.floor(cell / 3) + (cell % 3)}"]`).click();
+  const masked = await page.evaluate(() => ({ type: document.getElementById("pin-field").type, length: document.getElementById("pin-field").value.length }));
+  check("trezor one: the pin field is masked", masked.type === "password" && masked.length === pin.length, JSON.stringify(masked));
+  await page.screenshot({ path: join(SHOTS, "demo-trezor-pin.png"), fullPage: true });
+  await page.locator("#pin-ok").click();
+}
+
+// A simulated Trezor One with PIN 1234 and passphrase protection: a wrong PIN is a
+// typed error, the right one and a passphrase open the passphrase wallet; then a
+// simulated Model T takes the passphrase on the device.
+async function unlockFlows(page, dialogs) {
+  const text = (id) => page.evaluate((i) => document.getElementById(i).textContent.trim(), id);
+  await page.selectOption("#sim-model", "one");
+  await page.fill("#sim-pin", "1234");
+  await page.check("#sim-passphrase");
+  await page.locator("#simulate-trezor").click();
+  await enterPin(page, "4321");
+  await idle(page, dialogs);
+  const error = await text("error");
+  check("trezor one: a wrong pin is the typed error", error.startsWith("wrong-pin:"), error);
+
+  await page.locator("#get-fpr").click();
+  await enterPin(page, "1234");
+  await page.locator("#passphrase-dialog").waitFor({ state: "visible" });
+  const onDevice = await page.evaluate(() => !document.getElementById("passphrase-on-device").disabled);
+  check("trezor one: no on-device passphrase entry offered", !onDevice, "offered");
+  await page.fill("#passphrase-field", "TREZOR");
+  await page.screenshot({ path: join(SHOTS, "demo-trezor-passphrase.png"), fullPage: true });
+  await page.locator("#passphrase-ok").click();
+  await idle(page, dialogs);
+  const fpr = await text("fpr");
+  check("trezor one: the right pin and a passphrase open that wallet", fpr === FPR_TREZOR_PASSPHRASE && (await text("error")) === "", `${fpr} ${await text("error")}`);
+
+  // A model T: the pin on its screen (its Approve button), the passphrase on it too.
+  await page.selectOption("#sim-model", "t");
+  await page.locator("#simulate-trezor").click();
+  const seen = [];
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const st = await page.evaluate(() => ({
+      passphrase: !document.getElementById("passphrase-dialog").hidden,
+      onDevice: !document.getElementById("passphrase-on-device").disabled,
+      asking: !document.getElementById("sim-buttons").hidden,
+      prompt: document.getElementById("sim-prompt").textContent,
+      idle: !document.getElementById("simulate").disabled,
+    }));
+    if (st.passphrase) {
+      check("trezor t: on-device passphrase entry offered", st.onDevice, "not offered");
+      await page.locator("#passphrase-on-device").click();
+    } else if (st.asking) {
+      seen.push(st.prompt);
+      await page.locator("#sim-approve").click();
+    } else if (st.idle || Date.now() > deadline) {
+      break;
+    } else {
+      await page.waitForTimeout(25);
+    }
+  }
+  check("trezor t: pin and passphrase entered on the device", seen.includes("enter the pin on the device") && seen.includes("type the passphrase on the device"), JSON.stringify(seen));
+  check("trezor t: the standard wallet (empty passphrase typed)", (await text("fpr")) === EXPECT.trezor.fingerprint, `${await text("fpr")} ${await text("error")}`);
+}
+
 async function main() {
   const problems = [];
   mkdirSync(SHOTS, { recursive: true });
@@ -155,6 +237,7 @@ async function main() {
     await page.screenshot({ path: join(SHOTS, "demo-trezor.png"), fullPage: true });
     checkShown("trezor", trezor);
     await signFlows(page, "trezor", dialogs);
+    await unlockFlows(page, dialogs);
     console.log(`screenshots: ${join(SHOTS, "demo-ledger.png")}, ${join(SHOTS, "demo-trezor.png")}`);
   } finally {
     await browser.close().catch(() => {});

@@ -3,8 +3,8 @@
 use crate::error::Result;
 use crate::protocol::trezor::framing::Decoder;
 use crate::protocol::trezor::messages::{
-    self as msg, button, failure, request_type, types, ButtonRequest, Failure, Features,
-    GetAddress, GetPublicKey, Initialize, Ping, SignMessage, SignTx, Success, TxRequest,
+    self as msg, button, failure, request_type, types, ApplyFlags, ButtonRequest, Failure,
+    Features, GetAddress, GetPublicKey, Initialize, Ping, SignMessage, SignTx, Success, TxRequest,
     TxRequestDetailsType, VerifyMessage, Wire,
 };
 use crate::sim::confirm::{Confirm, Prompt};
@@ -230,6 +230,13 @@ impl TrezorSim {
                 reply(&self.features())
             }
             types::GET_FEATURES => reply(&self.features()),
+            types::APPLY_FLAGS => match msg::decode::<ApplyFlags>(payload) {
+                // Flags are kept nowhere: only what unlocking does is simulated.
+                Ok(_) => reply(&Success {
+                    message: Some("Flags applied".into()),
+                }),
+                Err(_) => bad_message("applyflags"),
+            },
             types::CANCEL => {
                 let code = match core::mem::replace(&mut self.state, State::Idle) {
                     State::Unlock(Asking::Pin, ..) => failure::PIN_CANCELLED,

@@ -91,6 +91,11 @@ fn needs_seed(msg_type: u16) -> bool {
     )
 }
 
+/// Calls that need the PIN but not the seed (so no passphrase).
+fn needs_pin(msg_type: u16) -> bool {
+    needs_seed(msg_type) || msg_type == types::APPLY_FLAGS
+}
+
 impl TrezorSim {
     /// Protects the simulator with `pin` (digits 1-9).
     pub fn with_pin(mut self, pin: &str) -> Self {
@@ -277,7 +282,7 @@ impl TrezorSim {
                 let passphrase = ack.passphrase.unwrap_or_default();
                 Some(self.use_passphrase(&passphrase, ty, &pending))
             }
-            (ty, State::Idle) if needs_seed(ty) => {
+            (ty, State::Idle) if needs_pin(ty) => {
                 if self.protection.pin.is_some() && !self.unlocked {
                     if self.model != Model::One {
                         return Some(self.confirm_then(
@@ -290,7 +295,10 @@ impl TrezorSim {
                     self.state = State::Unlock(Asking::Pin, ty, payload.to_vec());
                     return Some(reply(&PinMatrixRequest { r#type: Some(1) }));
                 }
-                if self.protection.passphrase_mnemonic.is_some() && !self.passphrase_ready {
+                if needs_seed(ty)
+                    && self.protection.passphrase_mnemonic.is_some()
+                    && !self.passphrase_ready
+                {
                     self.state = State::Unlock(Asking::Passphrase, ty, payload.to_vec());
                     return Some(reply(&PassphraseRequest {}));
                 }

@@ -87,3 +87,11 @@ pub struct EndSession {}
 /// Locks the device: the PIN must be entered again, the passphrase is forgotten.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct LockDevice {}
+
+/// Sets device flags (ORed in); flags 0 only unlocks the PIN.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ApplyFlags {
+    /// The flags.
+    #[prost(uint32, required, tag = "1")]
+    pub flags: u32,
+}

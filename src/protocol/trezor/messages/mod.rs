@@ -70,6 +70,8 @@ pub mod types {
     pub const END_SESSION: u16 = 83;
     /// LockDevice: lock the device (forget the PIN and the passphrase).
     pub const LOCK_DEVICE: u16 = 24;
+    /// ApplyFlags: set device flags (trezorlib sends flags 0 to unlock the PIN).
+    pub const APPLY_FLAGS: u16 = 28;
 }
 
 pub use types::TX_ACK;
@@ -122,6 +124,7 @@ wire! {
     GetFeatures = types::GET_FEATURES,
     EndSession = types::END_SESSION,
     LockDevice = types::LOCK_DEVICE,
+    ApplyFlags = types::APPLY_FLAGS,
 }
 
 /// A message ready for the wire: its type and protobuf bytes.
@@ -168,6 +171,7 @@ pub fn type_name(msg_type: u16) -> String {
         GET_FEATURES => "getfeatures",
         END_SESSION => "endsession",
         LOCK_DEVICE => "lockdevice",
+        APPLY_FLAGS => "applyflags",
         _ => return format!("message type {msg_type}"),
     };
     format!("{name} ({msg_type})")

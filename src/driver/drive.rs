@@ -1,27 +1,21 @@
-//! The one drive loop: runs any [`Machine`] over any [`Link`], reporting its status
-//! events and answering its needs from the caller's [`Hooks`].
+//! The one drive loop: runs any [`Machine`] over any [`Exchange`] (a transport with
+//! its framing), reporting its status events and answering its needs from the caller's
+//! [`Hooks`].
 
-use crate::driver::link::Link;
+use crate::driver::link::Exchange;
 use crate::driver::prompts::Hooks;
 use crate::error::{Error, Result};
-use crate::protocol::codec::Codec;
 use crate::protocol::machine::{Machine, Step};
-use crate::transport::Transport;
 
 /// Runs `machine` to its end over `link`.
 ///
 /// # Errors
 /// Whatever the machine, the link or a handler reports; `cancelled` when the call was
 /// aborted and ended in an error.
-pub async fn drive<T, C, M>(
-    link: &mut Link<T, C>,
-    hooks: &mut Hooks,
-    mut machine: M,
-) -> Result<M::Output>
+pub async fn drive<L, M>(link: &mut L, hooks: &mut Hooks, mut machine: M) -> Result<M::Output>
 where
-    T: Transport,
-    C: Codec,
-    M: Machine<Message = C::Message>,
+    L: Exchange,
+    M: Machine<Message = L::Message>,
 {
     let mut step = machine.start();
     let result = loop {

@@ -1,11 +1,54 @@
-//! A [`Transport`] with a vendor's [`Codec`]: whole messages out and in, over links
-//! that carry 64-byte reports or whole frames alike. The one packet-exchange function
-//! of the crate.
+//! What the drive loop talks through: [`Exchange`], one message out and its reply in.
+//! [`Link`] is a [`Transport`] with a vendor's [`Codec`], over links that carry 64-byte
+//! reports or whole frames alike: the one packet-exchange function of the crate.
+//! Protocols with a channel of their own (acknowledgements, retransmission,
+//! encryption: the Trezor Host Protocol) implement [`Exchange`] themselves.
+
+use futures::future::LocalBoxFuture;
 
 use crate::driver::abort::AbortHandle;
 use crate::error::Result;
 use crate::protocol::codec::{Codec, Reassemble};
 use crate::transport::{Packets, Transport};
+
+/// One message out and the device's reply in.
+pub trait Exchange {
+    /// What travels each way.
+    type Message;
+
+    /// Sends `message` and returns the reply, waiting at most `timeout_ms` for each
+    /// packet; on an abort while waiting, the protocol's cancel message (if any) is sent
+    /// once and the device's answer to it returned.
+    ///
+    /// # Errors
+    /// Transport errors, and `protocol` for badly framed replies.
+    fn exchange<'a>(
+        &'a mut self,
+        message: &'a Self::Message,
+        timeout_ms: u32,
+        abort: Option<&'a AbortHandle>,
+    ) -> LocalBoxFuture<'a, Result<Self::Message>>;
+
+    /// The message that takes the device off a prompt (Trezor's Cancel), if any.
+    fn cancel_message(&self) -> Option<Self::Message>;
+}
+
+impl<T: Transport, C: Codec> Exchange for Link<T, C> {
+    type Message = C::Message;
+
+    fn exchange<'a>(
+        &'a mut self,
+        message: &'a C::Message,
+        timeout_ms: u32,
+        abort: Option<&'a AbortHandle>,
+    ) -> LocalBoxFuture<'a, Result<C::Message>> {
+        Box::pin(Link::exchange(self, message, timeout_ms, abort))
+    }
+
+    fn cancel_message(&self) -> Option<C::Message> {
+        self.codec.cancel()
+    }
+}
 
 /// A transport and the framing its device speaks.
 #[derive(Debug)]
@@ -72,11 +115,6 @@ impl<T: Transport, C: Codec> Link<T, C> {
                 }
             }
         }
-    }
-
-    /// The codec's cancel message, if the protocol has one.
-    pub fn cancel_message(&self) -> Option<C::Message> {
-        self.codec.cancel()
     }
 
     /// Sends one message.

@@ -49,6 +49,23 @@ fn on_pin(
     })
 }
 
+type Log = Rc<RefCell<Vec<String>>>;
+
+/// Records the `type` of every status event; keep the closure alive while it is used.
+fn record_statuses(dev: &JsDevice) -> (Log, Closure<dyn FnMut(JsValue)>) {
+    let types = Rc::new(RefCell::new(Vec::new()));
+    let log = types.clone();
+    let on_status = Closure::<dyn FnMut(JsValue)>::new(move |s: JsValue| {
+        let t = Reflect::get(&s, &"type".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        log.borrow_mut().push(t);
+    });
+    dev.set_on_status(Some(on_status.as_ref().clone().unchecked_into()));
+    (types, on_status)
+}
+
 #[wasm_bindgen_test]
 async fn handlers_unlock_a_trezor_one_and_a_wrong_pin_is_typed() {
     let dev = trezor_one();
@@ -84,12 +101,7 @@ async fn handlers_unlock_a_trezor_one_and_a_wrong_pin_is_typed() {
         JsValue::from_str("TREZOR")
     });
     dev.set_on_passphrase(Some(passphrase.as_ref().clone().unchecked_into()));
-    let statuses = js_sys::Array::new();
-    let log = statuses.clone();
-    let on_status = Closure::<dyn FnMut(JsValue)>::new(move |s: JsValue| {
-        log.push(&Reflect::get(&s, &"type".into()).unwrap());
-    });
-    dev.set_on_status(Some(on_status.as_ref().clone().unchecked_into()));
+    let (statuses, _on_status) = record_statuses(&dev);
     let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
     assert_eq!(fpr.as_string().unwrap(), FPR_TREZOR_PASSPHRASE);
     assert_eq!(*asked.borrow(), ["current", "current"]);
@@ -98,7 +110,7 @@ async fn handlers_unlock_a_trezor_one_and_a_wrong_pin_is_typed() {
         [false],
         "a trezor one takes no passphrase on the device"
     );
-    let types: Vec<String> = statuses.iter().map(|s| s.as_string().unwrap()).collect();
+    let types = statuses.borrow().clone();
     assert!(types.contains(&"enter-pin".to_string()), "{types:?}");
     assert!(types.contains(&"enter-passphrase".to_string()), "{types:?}");
     // One connection asks once.
@@ -136,15 +148,10 @@ async fn a_simulated_model_t_takes_the_passphrase_on_the_device() {
         answer.into()
     });
     dev.set_on_passphrase(Some(on_device.as_ref().clone().unchecked_into()));
-    let statuses = js_sys::Array::new();
-    let log = statuses.clone();
-    let on_status = Closure::<dyn FnMut(JsValue)>::new(move |s: JsValue| {
-        log.push(&Reflect::get(&s, &"type".into()).unwrap());
-    });
-    dev.set_on_status(Some(on_status.as_ref().clone().unchecked_into()));
+    let (statuses, _on_status) = record_statuses(&dev);
     let fpr = JsFuture::from(dev.master_fingerprint()).await.unwrap();
     assert_eq!(fpr.as_string().unwrap(), FPR_TREZOR_PASSPHRASE);
-    let types: Vec<String> = statuses.iter().map(|s| s.as_string().unwrap()).collect();
+    let types = statuses.borrow().clone();
     assert!(
         types.contains(&"enter-pin-on-device".to_string()),
         "{types:?}"

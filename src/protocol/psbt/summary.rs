@@ -117,10 +117,18 @@ pub fn summarize(psbt: &RawPsbt, fingerprint: Option<Fingerprint>) -> Result<Sum
             }
         })
         .collect();
-    let spent: Option<u64> = inputs.iter().map(|i| i.amount).sum();
-    let sent: u64 = outputs.iter().map(|o| o.amount).sum();
+    // Checked sums: `to_bitcoin` caps every amount and sum, but the summary must not
+    // rely on a check made elsewhere to stay panic-free.
+    let spent = inputs
+        .iter()
+        .try_fold(0u64, |sum, i| sum.checked_add(i.amount?));
+    let sent = outputs
+        .iter()
+        .try_fold(0u64, |sum, o| sum.checked_add(o.amount));
     Ok(Summary {
-        fee: spent.and_then(|s| s.checked_sub(sent)),
+        fee: spent
+            .zip(sent)
+            .and_then(|(spent, sent)| spent.checked_sub(sent)),
         inputs,
         outputs,
         network,

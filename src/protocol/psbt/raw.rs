@@ -321,8 +321,9 @@ impl RawPsbt {
     /// A `bitcoin::Psbt` (v0) view of this PSBT, for sighashes and finalizing.
     ///
     /// The view is checked to hold together: no amount (output, utxo, output of a
-    /// previous transaction) and no sum of them is over 21 million bitcoin, and no
-    /// outpoint is spent twice.
+    /// previous transaction) and no sum of them is over 21 million bitcoin, no
+    /// outpoint is spent twice, and an input's previous transaction, when given, is the
+    /// one it spends and agrees with its witness utxo.
     ///
     /// # Errors
     /// `invalid-input` when a field does not decode or the checks above fail.
@@ -364,6 +365,7 @@ impl RawPsbt {
         let psbt = Psbt::deserialize(&v0.serialize()).map_err(|e| bad(e.to_string()))?;
         check_amounts(&psbt)?;
         check_outpoints(&psbt)?;
+        check_utxos(&psbt)?;
         Ok(psbt)
     }
 
@@ -484,6 +486,60 @@ fn check_amounts(p: &Psbt) -> Result<()> {
         (0..p.inputs.len()).filter_map(|i| spent_output(p, i).map(|o| o.value)),
         &|| "the inputs".to_string(),
     )?;
+    Ok(())
+}
+
+/// An input's previous transaction (non-witness utxo) must be the transaction its
+/// outpoint names and have that output; with a witness utxo too, both must say the
+/// same amount and script. Otherwise the amount a summary shows could differ from the
+/// one a device signs for.
+fn check_utxos(p: &Psbt) -> Result<()> {
+    for (i, (txin, input)) in p.unsigned_tx.input.iter().zip(&p.inputs).enumerate() {
+        let Some(tx) = &input.non_witness_utxo else {
+            continue;
+        };
+        let field = || format!("input {i}");
+        let prevout = txin.previous_output;
+        let txid = tx.compute_txid();
+        if txid != prevout.txid {
+            return Err(Error::invalid(
+                field(),
+                format!(
+                    "its non-witness utxo is transaction {txid}, not {}, which it spends",
+                    prevout.txid
+                ),
+            ));
+        }
+        let out = usize::try_from(prevout.vout)
+            .ok()
+            .and_then(|v| tx.output.get(v))
+            .ok_or_else(|| {
+                Error::invalid(
+                    field(),
+                    format!(
+                        "its non-witness utxo has no output {} ({} outputs)",
+                        prevout.vout,
+                        tx.output.len()
+                    ),
+                )
+            })?;
+        if let Some(w) = &input.witness_utxo {
+            if w != out {
+                return Err(Error::invalid(
+                    field(),
+                    format!(
+                        "its witness utxo ({} sat to {}) is not output {} of its previous \
+                         transaction ({} sat to {})",
+                        w.value.to_sat(),
+                        w.script_pubkey.to_hex_string(),
+                        prevout.vout,
+                        out.value.to_sat(),
+                        out.script_pubkey.to_hex_string()
+                    ),
+                ));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -210,18 +210,43 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// The output input `index` spends, from its witness or non-witness utxo.
+/// The output input `index` spends: from its previous transaction (non-witness utxo)
+/// when that is the transaction the outpoint names, else from its witness utxo.
+///
+/// [`RawPsbt::to_bitcoin`](crate::protocol::psbt::raw::RawPsbt::to_bitcoin) refuses a
+/// PSBT whose two disagree.
 pub fn spent_output(psbt: &Psbt, index: usize) -> Option<TxOut> {
     let input = psbt.inputs.get(index)?;
-    if let Some(utxo) = &input.witness_utxo {
-        return Some(utxo.clone());
-    }
+    verified_output(psbt, index).or_else(|| input.witness_utxo.clone())
+}
+
+/// The output input `index` spends, taken from its previous transaction, whose txid
+/// the outpoint commits to: an amount that cannot be a lie.
+fn verified_output(psbt: &Psbt, index: usize) -> Option<TxOut> {
+    let input = psbt.inputs.get(index)?;
     let prevout = psbt.unsigned_tx.input.get(index)?.previous_output;
     let tx = input.non_witness_utxo.as_ref()?;
     if tx.compute_txid() != prevout.txid {
         return None;
     }
-    tx.output.get(prevout.vout as usize).cloned()
+    tx.output.get(usize::try_from(prevout.vout).ok()?).cloned()
+}
+
+/// True when the amount input `index` spends is certain before signing: its previous
+/// transaction is given (and hashes to the txid it spends), or every input spends a
+/// taproot output. BIP-341 signatures commit to the amount and script of every input,
+/// so with only taproot inputs a wrong amount makes the signatures invalid rather than
+/// the fee higher. Segwit v0 and legacy signatures commit at most to their own input's
+/// amount: there, an amount from a witness utxo alone is the PSBT's word (the Ledger
+/// app warns "unverified inputs").
+pub fn amount_verified(psbt: &Psbt, index: usize) -> bool {
+    if verified_output(psbt, index).is_some() {
+        return true;
+    }
+    let all_taproot = !psbt.inputs.is_empty()
+        && (0..psbt.inputs.len())
+            .all(|i| spent_output(psbt, i).is_some_and(|o| o.script_pubkey.is_p2tr()));
+    all_taproot && spent_output(psbt, index).is_some()
 }
 
 /// Adds a (verified) signature to input `index` of `psbt`, replacing one for the same

@@ -6,7 +6,7 @@ use bitcoin::{Address, Network};
 
 use crate::error::Result;
 use crate::protocol::psbt::raw::RawPsbt;
-use crate::protocol::psbt::signature::spent_output;
+use crate::protocol::psbt::signature::{amount_verified, spent_output};
 
 /// One input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,9 @@ pub struct InputSummary {
     pub outpoint: String,
     /// The spent amount in satoshi, when the PSBT carries the utxo.
     pub amount: Option<u64>,
+    /// True when the amount is certain (see [`amount_verified`]): the previous
+    /// transaction is given, or every input is taproot. Otherwise it is the PSBT's word.
+    pub verified: bool,
     /// True when a BIP-32 derivation of the input has the given fingerprint.
     pub ours: bool,
 }
@@ -39,6 +42,8 @@ pub struct Summary {
     pub outputs: Vec<OutputSummary>,
     /// Inputs minus outputs, when every input amount is known.
     pub fee: Option<u64>,
+    /// True when the fee is certain: every input amount is verified.
+    pub fee_verified: bool,
     /// The network the addresses are shown for.
     pub network: Network,
 }
@@ -89,6 +94,7 @@ pub fn summarize(psbt: &RawPsbt, fingerprint: Option<Fingerprint>) -> Result<Sum
             InputSummary {
                 outpoint: txin.previous_output.to_string(),
                 amount: spent_output(&p, i).map(|o| o.value.to_sat()),
+                verified: amount_verified(&p, i),
                 ours,
             }
         })
@@ -125,7 +131,9 @@ pub fn summarize(psbt: &RawPsbt, fingerprint: Option<Fingerprint>) -> Result<Sum
     let sent = outputs
         .iter()
         .try_fold(0u64, |sum, o| sum.checked_add(o.amount));
+    let fee_verified = inputs.iter().all(|i| i.verified);
     Ok(Summary {
+        fee_verified,
         fee: spent
             .zip(sent)
             .and_then(|(spent, sent)| spent.checked_sub(sent)),

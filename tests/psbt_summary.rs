@@ -1,0 +1,89 @@
+//! What `summarize` tells before signing, for a page or a CLI to show: amounts marked
+//! verified or not, change only where the host rebuilds the script, the sighash of
+//! every input. Hostile PSBTs that would make it lie are either refused or flagged.
+#![cfg(not(target_arch = "wasm32"))]
+
+use bitcoin::bip32::Fingerprint;
+use bitcoin::psbt::Psbt;
+use hwsigner::protocol::psbt::raw::{self, RawPsbt};
+use hwsigner::protocol::psbt::summary::{summarize, Summary};
+use hwsigner::sim::sample;
+use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
+
+fn seed() -> Seed {
+    Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap()
+}
+
+fn fingerprint() -> Fingerprint {
+    seed().fingerprint()
+}
+
+/// A PSBT spending `n` coins of the standard `script` ("wpkh" or "tr") policy of the
+/// Speculos seed, paying a foreign address with change back.
+fn sample_psbt(script: &str, n: usize) -> Psbt {
+    let policy = sample::standard_policy(&seed(), script, true).unwrap();
+    sample::funded_psbt(&policy, n).unwrap()
+}
+
+fn summary_of(p: &Psbt) -> Summary {
+    summarize(&raw::decode(&p.serialize()).unwrap(), Some(fingerprint())).unwrap()
+}
+
+#[test]
+fn amounts_from_the_previous_transaction_are_verified() {
+    let s = summary_of(&sample_psbt("wpkh", 2));
+    assert!(s.inputs.iter().all(|i| i.verified), "{s:?}");
+    assert!(s.fee_verified);
+    assert_eq!(s.fee, Some(1_000));
+}
+
+#[test]
+fn a_segwit_v0_amount_without_its_previous_transaction_is_the_psbts_word() {
+    let mut p = sample_psbt("wpkh", 2);
+    p.inputs[1].non_witness_utxo = None;
+    let s = summary_of(&p);
+    assert!(s.inputs[0].verified);
+    assert!(!s.inputs[1].verified, "{s:?}");
+    assert_eq!(
+        s.inputs[1].amount,
+        Some(50_001),
+        "the amount is still shown"
+    );
+    assert!(!s.fee_verified);
+    assert_eq!(s.fee, Some(1_000));
+}
+
+#[test]
+fn taproot_amounts_are_committed_by_the_signatures() {
+    let p = sample_psbt("tr", 2);
+    assert!(p.inputs.iter().all(|i| i.non_witness_utxo.is_none()));
+    let s = summary_of(&p);
+    assert!(s.inputs.iter().all(|i| i.verified), "{s:?}");
+    assert!(s.fee_verified);
+}
+
+#[test]
+fn utxos_that_disagree_are_refused() {
+    // The witness utxo claims another amount than the previous transaction says.
+    let mut p = sample_psbt("wpkh", 2);
+    let w = p.inputs[0].witness_utxo.as_mut().unwrap();
+    w.value = bitcoin::Amount::from_sat(w.value.to_sat() + 1_000_000);
+    let e = RawPsbt::parse(&p.serialize()).unwrap_err();
+    assert_eq!(e.code(), "invalid-input", "{e}");
+    assert!(
+        e.to_string().starts_with("invalid input 0:") && e.to_string().contains("witness utxo"),
+        "{e}"
+    );
+    // A previous transaction that is not the one the input spends.
+    let mut p = sample_psbt("wpkh", 2);
+    p.inputs[0].non_witness_utxo = p.inputs[1].non_witness_utxo.clone();
+    let e = RawPsbt::parse(&p.serialize()).unwrap_err();
+    assert_eq!(e.code(), "invalid-input", "{e}");
+    assert!(e.to_string().contains("not "), "{e}");
+    // An outpoint index the previous transaction does not have.
+    let mut p = sample_psbt("wpkh", 1);
+    p.unsigned_tx.input[0].previous_output.vout = 5;
+    p.inputs[0].witness_utxo = None;
+    let e = RawPsbt::parse(&p.serialize()).unwrap_err();
+    assert!(e.to_string().contains("no output 5"), "{e}");
+}

@@ -87,3 +87,106 @@ fn utxos_that_disagree_are_refused() {
     let e = RawPsbt::parse(&p.serialize()).unwrap_err();
     assert!(e.to_string().contains("no output 5"), "{e}");
 }
+
+fn key_info(seed: &Seed, path: &str) -> String {
+    let p: bitcoin::bip32::DerivationPath = path.parse().unwrap();
+    let xpub = seed.xpub(&p, bitcoin::NetworkKind::Test).unwrap();
+    format!(
+        "[{}/{}]{xpub}",
+        seed.fingerprint(),
+        path.trim_start_matches("m/")
+    )
+}
+
+/// A 2-of-2 of the Speculos seed and the Trezor test seed.
+fn multisig(threshold: usize, other: &Seed) -> hwsigner::protocol::policy::WalletPolicy {
+    hwsigner::protocol::policy::WalletPolicy::new(
+        "Multisig",
+        &format!("wsh(sortedmulti({threshold},@0/**,@1/**))"),
+        vec![
+            key_info(&seed(), "m/48'/1'/0'/2'"),
+            key_info(other, "m/48'/1'/0'/2'"),
+        ],
+    )
+    .unwrap()
+}
+
+fn other_seed() -> Seed {
+    Seed::from_mnemonic(hwsigner::sim::seed::TREZOR_TEST_MNEMONIC, "").unwrap()
+}
+
+#[test]
+fn change_is_what_the_script_rebuilt_from_the_key_says() {
+    for script in ["wpkh", "tr"] {
+        let s = summary_of(&sample_psbt(script, 2));
+        assert!(
+            !s.outputs[0].change && !s.outputs[0].claims_change,
+            "{script}"
+        );
+        assert!(
+            s.outputs[1].change && s.outputs[1].claims_change,
+            "{script}"
+        );
+        assert!(s.warnings.is_empty(), "{script}: {:?}", s.warnings);
+    }
+}
+
+#[test]
+fn a_change_label_on_a_foreign_output_is_flagged_not_believed() {
+    // The attacker's output carries the change output's derivation (our fingerprint).
+    let mut p = sample_psbt("wpkh", 2);
+    p.outputs[0] = p.outputs[1].clone();
+    let s = summary_of(&p);
+    assert!(!s.outputs[0].change, "a label is not change: {s:?}");
+    assert!(s.outputs[0].claims_change);
+    assert!(s.outputs[1].change);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.starts_with("output 0 claims to be change")),
+        "{:?}",
+        s.warnings
+    );
+    // The same for taproot: a key origin of ours next to a foreign script.
+    let mut p = sample_psbt("tr", 1);
+    p.outputs[0] = p.outputs[1].clone();
+    let s = summary_of(&p);
+    assert!(!s.outputs[0].change && s.outputs[0].claims_change, "{s:?}");
+}
+
+#[test]
+fn multisig_change_needs_the_policy() {
+    let policy = multisig(2, &other_seed());
+    let p = sample::funded_psbt(&policy, 1).unwrap();
+    let raw = raw::decode(&p.serialize()).unwrap();
+    // Without the policy the host cannot tell whose scripts these are.
+    let s = summarize(&raw, Some(fingerprint())).unwrap();
+    assert!(!s.outputs[1].change && s.outputs[1].claims_change, "{s:?}");
+    // With it, the change output is the policy's script at its branch and index.
+    let s = hwsigner::protocol::psbt::summary::summarize_with_policy(
+        &raw,
+        Some(fingerprint()),
+        Some(&policy),
+    )
+    .unwrap();
+    assert!(s.outputs[1].change, "{s:?}");
+    assert!(!s.outputs[0].change);
+    // A 1-of-2 with the attacker's key, labelled with our derivations, is not the
+    // 2-of-2 policy's change.
+    let attacker = Seed::from_mnemonic(
+        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+        "",
+    )
+    .unwrap();
+    let trap = sample::funded_psbt(&multisig(1, &attacker), 1).unwrap();
+    let mut p = p.clone();
+    p.unsigned_tx.output[1] = trap.unsigned_tx.output[1].clone();
+    p.outputs[1] = trap.outputs[1].clone();
+    let s = hwsigner::protocol::psbt::summary::summarize_with_policy(
+        &raw::decode(&p.serialize()).unwrap(),
+        Some(fingerprint()),
+        Some(&policy),
+    )
+    .unwrap();
+    assert!(!s.outputs[1].change && s.outputs[1].claims_change, "{s:?}");
+}

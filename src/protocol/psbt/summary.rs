@@ -1,10 +1,17 @@
 //! What a PSBT does, for showing before signing: inputs, outputs (with change marked),
-//! amounts and fee.
+//! amounts and fee, and what of it is certain.
+//!
+//! Nothing a PSBT merely claims is shown as fact: an output is change only when its
+//! script is rebuilt from the device's key or the wallet policy (see [`change`]), an
+//! amount is verified only when its previous transaction is given (or every input is
+//! taproot), and what is claimed but not verified is listed in [`Summary::warnings`].
 
 use bitcoin::bip32::{ChildNumber, Fingerprint};
 use bitcoin::{Address, Network};
 
 use crate::error::Result;
+use crate::protocol::policy::WalletPolicy;
+use crate::protocol::psbt::change::{self, Change};
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::{amount_verified, spent_output};
 
@@ -29,8 +36,13 @@ pub struct OutputSummary {
     pub address: Option<String>,
     /// Amount in satoshi.
     pub amount: u64,
-    /// True when the output pays back to the given fingerprint's keys.
+    /// True when the output pays back to the device: its script is rebuilt from a key
+    /// with the given fingerprint (single-key scripts) or from the given policy.
     pub change: bool,
+    /// True when the PSBT marks the output as the device's (a derivation with its
+    /// fingerprint), whether or not the script bears it out. `claims_change &&
+    /// !change` is a false change label: show the output as a payment.
+    pub claims_change: bool,
 }
 
 /// A PSBT's effect.
@@ -46,19 +58,35 @@ pub struct Summary {
     pub fee_verified: bool,
     /// The network the addresses are shown for.
     pub network: Network,
+    /// What the PSBT claims that the host could not verify, one sentence each.
+    pub warnings: Vec<String>,
 }
 
 fn is_ours(fingerprint: Option<Fingerprint>, mut fprs: impl Iterator<Item = Fingerprint>) -> bool {
     fingerprint.is_some_and(|f| fprs.any(|x| x == f))
 }
 
-/// Summarizes `psbt`; inputs and outputs are "ours" / change when one of their BIP-32
-/// derivations has `fingerprint`. Addresses are for testnet when a derivation uses
-/// coin type 1', else mainnet.
+/// Summarizes `psbt`; inputs are "ours" when one of their BIP-32 derivations has
+/// `fingerprint`, outputs are change when their script is rebuilt from such a key.
+/// Addresses are for testnet when a derivation uses coin type 1', else mainnet.
 ///
 /// # Errors
-/// `invalid-input` when the PSBT's fields do not decode.
+/// `invalid-input` when the PSBT's fields do not decode or do not hold together (see
+/// [`RawPsbt::to_bitcoin`]).
 pub fn summarize(psbt: &RawPsbt, fingerprint: Option<Fingerprint>) -> Result<Summary> {
+    summarize_with_policy(psbt, fingerprint, None)
+}
+
+/// As [`summarize`], and an output is also change when its script is `policy`'s at
+/// the branch and index of its derivation (multisig and other policies).
+///
+/// # Errors
+/// As [`summarize`].
+pub fn summarize_with_policy(
+    psbt: &RawPsbt,
+    fingerprint: Option<Fingerprint>,
+    policy: Option<&WalletPolicy>,
+) -> Result<Summary> {
     let p = psbt.to_bitcoin()?;
     let testnet = p
         .inputs
@@ -105,24 +133,36 @@ pub fn summarize(psbt: &RawPsbt, fingerprint: Option<Fingerprint>) -> Result<Sum
         .iter()
         .enumerate()
         .map(|(i, txout)| {
-            let change = p.outputs.get(i).is_some_and(|o| {
-                is_ours(
-                    fingerprint,
-                    o.bip32_derivation
-                        .values()
-                        .map(|(f, _)| *f)
-                        .chain(o.tap_key_origins.values().map(|(_, (f, _))| *f)),
-                )
-            });
+            let claim = match (fingerprint, p.outputs.get(i)) {
+                (Some(f), Some(o)) => change::check(o, &txout.script_pubkey, f, policy),
+                _ => Change::NotClaimed,
+            };
             OutputSummary {
                 address: Address::from_script(&txout.script_pubkey, network)
                     .ok()
                     .map(|a| a.to_string()),
                 amount: txout.value.to_sat(),
-                change,
+                change: claim == Change::Verified,
+                claims_change: claim != Change::NotClaimed,
             }
         })
         .collect();
+    let mut warnings = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        if input.amount.is_some() && !input.verified {
+            warnings.push(format!(
+                "input {i}: its amount is the psbt's word (no previous transaction)"
+            ));
+        }
+    }
+    for (i, output) in outputs.iter().enumerate() {
+        if output.claims_change && !output.change {
+            warnings.push(format!(
+                "output {i} claims to be change, but its script is not built from the \
+                 device's key: it is a payment"
+            ));
+        }
+    }
     // Checked sums: `to_bitcoin` caps every amount and sum, but the summary must not
     // rely on a check made elsewhere to stay panic-free.
     let spent = inputs
@@ -140,5 +180,6 @@ pub fn summarize(psbt: &RawPsbt, fingerprint: Option<Fingerprint>) -> Result<Sum
         inputs,
         outputs,
         network,
+        warnings,
     })
 }

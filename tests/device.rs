@@ -85,6 +85,7 @@ fn the_same_calls_work_on_both_vendors() {
             &SignOptions {
                 policy: None,
                 finalize: true,
+                ..Default::default()
             },
         ))
         .unwrap();

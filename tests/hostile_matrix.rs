@@ -310,6 +310,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
                         &SignOptions {
                             policy: Some((r.wpkh.clone(), None)),
                             finalize: true,
+                            ..Default::default()
                         },
                     )
                     .await;
@@ -460,6 +461,7 @@ fn error_of(vendor: Vendor, fault: Fault, op: Op) -> String {
                     &SignOptions {
                         policy: Some((r.wpkh.clone(), None)),
                         finalize: false,
+                        ..Default::default()
                     },
                 )
                 .await

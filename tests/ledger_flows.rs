@@ -92,6 +92,7 @@ fn a_signature_that_does_not_verify_is_refused_and_the_psbt_is_untouched() {
     let before = psbt.serialize();
     let opts = SignOptions {
         policy: Some((common::policy_of(&case), None)),
+        ..Default::default()
     };
     let err = block_on(dev.sign_psbt(&psbt, &opts)).unwrap_err();
     assert_eq!(err.code(), "protocol");
@@ -113,6 +114,7 @@ fn a_refusal_on_the_device_is_user_rejected() {
             common::policy_of(&case),
             common::hex(case["hmac"].as_str().unwrap()).try_into().ok(),
         )),
+        ..Default::default()
     };
     assert_eq!(
         block_on(dev.sign_psbt(&psbt, &opts)).unwrap_err().code(),
@@ -237,6 +239,7 @@ fn a_psbt_v2_goes_on_the_wire_exactly_like_its_v0_twin_and_comes_back_v2() {
     let (mut dev, state) = common::replay_device(recorded);
     let opts = SignOptions {
         policy: Some((common::policy_of(&case), None)),
+        ..Default::default()
     };
     let result = block_on(dev.sign_psbt(&v2, &opts)).map(|signed| {
         assert_eq!(signed.psbt.version, 2);

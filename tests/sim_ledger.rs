@@ -67,6 +67,7 @@ fn recorded_psbts_are_signed_and_every_signature_verifies() {
             .map(|h| common::hex(h).try_into().unwrap());
         let opts = SignOptions {
             policy: Some((common::policy_of(&case), hmac)),
+            ..Default::default()
         };
         let signed = block_on(dev.sign_psbt(&psbt, &opts))
             .unwrap_or_else(|e| panic!("{:?}: {e}", case["name"]));
@@ -115,6 +116,7 @@ fn sign_all(
         &raw_psbt,
         &SignOptions {
             policy: Some((policy.clone(), hmac)),
+            ..Default::default()
         },
     ))
     .unwrap();

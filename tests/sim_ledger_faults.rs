@@ -93,6 +93,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), Error> {
                         &r.psbt,
                         &SignOptions {
                             policy: Some((r.wpkh.clone(), None)),
+                            ..Default::default()
                         },
                     )
                     .await;

@@ -153,6 +153,7 @@ async fn webhid_disconnect_mid_exchange_is_disconnected() {
     let before = psbt.serialize();
     let opts = hwsigner::driver::ledger::SignOptions {
         policy: Some((common::policy_of(&case), None)),
+        ..Default::default()
     };
     let err = ledger.sign_psbt(&psbt, &opts).await.unwrap_err();
     assert_eq!(err.code(), "disconnected", "{err}");

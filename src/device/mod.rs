@@ -112,6 +112,11 @@ pub struct SignOptions {
     pub policy: Option<(WalletPolicy, Option<Hash32>)>,
     /// Finalize the PSBT and extract the transaction.
     pub finalize: bool,
+    /// Sign inputs that ask for another sighash than ALL / DEFAULT (`NONE`, `SINGLE`,
+    /// `ANYONECANPAY`): such signatures do not commit to the whole transaction, so a
+    /// PSBT asking for one is refused (`invalid-input`) unless this is set. A Trezor
+    /// signs none of them whatever this says (`unsupported`).
+    pub allow_non_default_sighash: bool,
 }
 
 /// The result of signing.
@@ -314,9 +319,14 @@ impl Device {
     /// extracted when asked). The caller's PSBT is never modified.
     ///
     /// # Errors
-    /// `invalid-input` for a PSBT the device cannot sign; `user-rejected`;
+    /// `invalid-input` for a PSBT the device cannot sign, or one with an input asking
+    /// for a sighash other than ALL / DEFAULT (unless allowed); `user-rejected`;
     /// `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
+        crate::protocol::psbt::sighash::check(
+            &psbt.to_bitcoin()?,
+            options.allow_non_default_sighash,
+        )?;
         let (signed, signatures) = match self {
             Device::Ledger(l) => {
                 let s = l
@@ -324,6 +334,7 @@ impl Device {
                         psbt,
                         &ledger::SignOptions {
                             policy: options.policy.clone(),
+                            allow_non_default_sighash: options.allow_non_default_sighash,
                         },
                     )
                     .await?;

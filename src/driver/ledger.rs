@@ -45,6 +45,9 @@ pub struct SignOptions {
     /// The wallet policy to sign with, and its hmac when registered. Without one, the
     /// standard single-key policies are inferred from the PSBT.
     pub policy: Option<(WalletPolicy, Option<Hash32>)>,
+    /// Sign inputs that ask for another sighash than ALL / DEFAULT (refused with
+    /// `invalid-input` otherwise; see [`crate::protocol::psbt::sighash`]).
+    pub allow_non_default_sighash: bool,
 }
 
 /// Fails for a Bitcoin app older than 2.1, whose protocol this client does not speak.
@@ -314,11 +317,13 @@ impl<T: Transport> Ledger<T> {
     /// PSBT is only read, so it is unchanged whatever happens.
     ///
     /// # Errors
-    /// `invalid-input` when no policy is given and none can be inferred;
+    /// `invalid-input` when no policy is given and none can be inferred, or an input
+    /// asks for a sighash other than ALL / DEFAULT and that is not allowed;
     /// `user-rejected`; `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<SignedPsbt> {
         let total = psbt.inputs.len();
         let view = psbt.to_bitcoin()?;
+        crate::protocol::psbt::sighash::check(&view, options.allow_non_default_sighash)?;
         if let Some(i) =
             (0..total).find(|i| crate::protocol::psbt::signature::spent_output(&view, *i).is_none())
         {

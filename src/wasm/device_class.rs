@@ -136,6 +136,8 @@ struct SignArg {
     policy: Option<PolicyArg>,
     #[serde(default)]
     finalize: bool,
+    #[serde(default)]
+    allow_non_default_sighash: bool,
 }
 
 fn from_js<T: for<'de> Deserialize<'de> + Default>(
@@ -463,6 +465,7 @@ impl JsDevice {
                         &SignOptions {
                             policy,
                             finalize: opts.finalize,
+                            allow_non_default_sighash: opts.allow_non_default_sighash,
                         },
                     )
                     .await?;

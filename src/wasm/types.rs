@@ -84,6 +84,10 @@ export interface SignPsbtOptions extends CallOptions {
   policy?: WalletPolicy;
   /** Finalize the signed PSBT (the result is the finalized PSBT). */
   finalize?: boolean;
+  /** Sign inputs that ask for a sighash other than ALL / DEFAULT (NONE, SINGLE,
+   *  ANYONECANPAY): refused with `invalid-input` unless set. A Trezor signs none of
+   *  them (`unsupported`). */
+  allowNonDefaultSighash?: boolean;
 }
 
 export interface RequestDeviceOptions {

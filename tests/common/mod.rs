@@ -221,6 +221,7 @@ pub async fn run_case<T: Transport>(dev: &mut Ledger<T>, file: &str, case: &Valu
                 let before = psbt.clone();
                 let opts = hwsigner::driver::ledger::SignOptions {
                     policy: Some((policy, hmac)),
+                    ..Default::default()
                 };
                 let signed = dev.sign_psbt(&psbt, &opts).await?;
                 check_eq(&format!("{:?}", psbt), &format!("{:?}", before))?;

@@ -67,6 +67,7 @@ async fn ledger_sign(
             psbt,
             &hwsigner::driver::ledger::SignOptions {
                 policy: Some((policy.clone(), None)),
+                ..Default::default()
             },
         )
         .await

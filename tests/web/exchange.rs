@@ -78,7 +78,10 @@ async fn repeated_signings_ask_for_the_fingerprint_and_xpub_once() {
     let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
     let policy = standard_policy(&seed, "wpkh", true).unwrap();
     let psbt = RawPsbt::parse(&funded_psbt(&policy, 2).unwrap().serialize()).unwrap();
-    let options = hwsigner::driver::ledger::SignOptions { policy: None };
+    let options = hwsigner::driver::ledger::SignOptions {
+        policy: None,
+        ..Default::default()
+    };
     ledger.sign_psbt(&psbt, &options).await.unwrap();
     let first = *calls.borrow();
     ledger.sign_psbt(&psbt, &options).await.unwrap();

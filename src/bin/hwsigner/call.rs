@@ -45,7 +45,7 @@ pub const REGISTER: Spec = Spec {
 };
 /// `sign-psbt`.
 pub const SIGN_PSBT: Spec = Spec {
-    switches: &["--finalize"],
+    switches: &["--finalize", "--allow-non-default-sighash"],
     options: &["--template", "--name", "--hmac"],
     repeated: &["--key"],
     positionals: (1, 1),
@@ -123,6 +123,7 @@ impl Call {
                 let options = SignOptions {
                     policy: policy(args, command)?,
                     finalize: args.switch("--finalize"),
+                    allow_non_default_sighash: args.switch("--allow-non-default-sighash"),
                 };
                 Call::SignPsbt(raw::decode(&input)?, options)
             }

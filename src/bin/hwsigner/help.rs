@@ -110,12 +110,15 @@ the hmac back with --hmac to address and sign-psbt.
             "\
 usage: hwsigner [--device DEVICE] sign-psbt FILE|- [--finalize]
                 [--template T --key K [--key K ...] [--name N] [--hmac HEX]]
+                [--allow-non-default-sighash]
 
 reads a psbt (base64 or binary, v0 or v2) from FILE, or stdin for -, and signs
 it. stdout: the signed psbt in base64 on one line; with --finalize, the psbt is
 finalized and a second line holds the final transaction in hex. progress
 (confirm on the device, signing i/n) goes to stderr. without --template the
-policy is inferred from the psbt's key derivations.
+policy is inferred from the psbt's key derivations. an input that asks for a
+sighash other than all/default (none, single, anyonecanpay) is refused unless
+--allow-non-default-sighash is given (a trezor signs none of them).
 "
         }
         "sign-message" => {

@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod raw;
+pub mod sighash;
 pub mod signature;
 pub mod summary;
 

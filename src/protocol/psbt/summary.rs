@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::change::{self, Change};
 use crate::protocol::psbt::raw::RawPsbt;
+use crate::protocol::psbt::sighash;
 use crate::protocol::psbt::signature::{amount_verified, spent_output};
 
 /// One input.
@@ -27,6 +28,9 @@ pub struct InputSummary {
     pub verified: bool,
     /// True when a BIP-32 derivation of the input has the given fingerprint.
     pub ours: bool,
+    /// The sighash type it asks for (`ALL`, `DEFAULT`, `NONE|ANYONECANPAY`, ...; see
+    /// [`sighash::name`]).
+    pub sighash: String,
 }
 
 /// One output.
@@ -124,6 +128,7 @@ pub fn summarize_with_policy(
                 amount: spent_output(&p, i).map(|o| o.value.to_sat()),
                 verified: amount_verified(&p, i),
                 ours,
+                sighash: sighash::name(&p, i),
             }
         })
         .collect();
@@ -154,6 +159,13 @@ pub fn summarize_with_policy(
                 "input {i}: its amount is the psbt's word (no previous transaction)"
             ));
         }
+    }
+    for i in (0..inputs.len()).filter(|i| !sighash::is_default(&p, *i)) {
+        warnings.push(format!(
+            "input {i}: it asks for sighash {}, which does not commit to the whole \
+             transaction",
+            sighash::name(&p, i)
+        ));
     }
     for (i, output) in outputs.iter().enumerate() {
         if output.claims_change && !output.change {

@@ -14,6 +14,7 @@ use bitcoin::{Script, ScriptBuf, Transaction, TxOut, Txid};
 
 use crate::error::{Error, Result};
 use crate::protocol::psbt::change::{self, SingleKey};
+use crate::protocol::psbt::sighash;
 use crate::protocol::trezor::btc::keys::{address_n, Coin};
 use crate::protocol::trezor::btc::multisig::{multisig_of, multisig_type};
 use crate::protocol::trezor::messages::{
@@ -192,8 +193,9 @@ fn change_kind(output: &Output, spk: &Script, fpr: Fingerprint) -> Option<(i32, 
 /// Builds the SignTx plan of `psbt` for the device whose master fingerprint is `fpr`.
 ///
 /// # Errors
-/// `unsupported` naming the input when an input is not ours or has a script a Trezor
-/// cannot sign; `invalid-input` naming the input or output when the PSBT lacks what
+/// `unsupported` naming the input when an input is not ours, has a script a Trezor
+/// cannot sign, or asks for another sighash than ALL / DEFAULT (the firmware signs no
+/// other); `invalid-input` naming the input or output when the PSBT lacks what
 /// signing needs (a utxo, the previous transaction of a non-taproot spend, scripts).
 pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> {
     let tx = &psbt.unsigned_tx;
@@ -202,6 +204,13 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
     let mut signers = Vec::new();
     let mut first_path = None;
     for (index, (txin, input)) in tx.input.iter().zip(&psbt.inputs).enumerate() {
+        if !sighash::is_default(psbt, index) {
+            return Err(Error::Unsupported(format!(
+                "input {index} asks for sighash {}: trezor firmware signs only sighash all \
+                 (default for taproot)",
+                sighash::name(psbt, index)
+            )));
+        }
         let out = utxo(index, psbt)?;
         let (script_type, multisig) = input_kind(index, input, &out.script_pubkey)?;
         let (path, signer) = if script_type == InputScriptType::SPENDTAPROOT {

@@ -190,3 +190,35 @@ fn multisig_change_needs_the_policy() {
     .unwrap();
     assert!(!s.outputs[1].change && s.outputs[1].claims_change, "{s:?}");
 }
+
+/// The hostile PSBTs the demo page's end-to-end test pastes
+/// (`tests/js/fixtures/*.b64`), for the simulated Ledger's seed: each is what it says
+/// (`HWSIGNER_WRITE_FIXTURES=1` writes them anew).
+#[test]
+fn the_demo_pages_hostile_fixtures_are_what_they_say() {
+    use bitcoin::base64::Engine;
+    let b64 = |p: &Psbt| bitcoin::base64::engine::general_purpose::STANDARD.encode(p.serialize());
+    // A false change label on the payment, and one amount without its previous
+    // transaction.
+    let mut fake = sample_psbt("wpkh", 2);
+    fake.outputs[0] = fake.outputs[1].clone();
+    fake.inputs[1].non_witness_utxo = None;
+    // A witness utxo that disagrees with the previous transaction.
+    let mut mismatch = sample_psbt("wpkh", 2);
+    let w = mismatch.inputs[0].witness_utxo.as_mut().unwrap();
+    w.value = bitcoin::Amount::from_sat(w.value.to_sat() - 40_000);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/fixtures");
+    for (name, p) in [("fake_change", &fake), ("mismatched_utxos", &mismatch)] {
+        let path = dir.join(format!("{name}.b64"));
+        if std::env::var_os("HWSIGNER_WRITE_FIXTURES").is_some() {
+            std::fs::write(&path, b64(p) + "\n").unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.trim(), b64(p), "{name}: regenerate the fixture");
+    }
+    let s = summary_of(&fake);
+    assert!(!s.outputs[0].change && s.outputs[0].claims_change);
+    assert!(!s.inputs[1].verified && !s.fee_verified);
+    let e = RawPsbt::parse(&mismatch.serialize()).unwrap_err();
+    assert!(e.to_string().contains("witness utxo"), "{e}");
+}

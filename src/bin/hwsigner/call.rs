@@ -174,7 +174,10 @@ fn address(args: &Parsed) -> Result<AddressRequest, Failure> {
 }
 
 /// The wallet policy of `--template`, `--key`s, `--name` and `--hmac`, if any.
-fn policy(args: &Parsed, command: &str) -> Result<Option<(WalletPolicy, Option<Hash32>)>, Failure> {
+pub fn policy(
+    args: &Parsed,
+    command: &str,
+) -> Result<Option<(WalletPolicy, Option<Hash32>)>, Failure> {
     let keys: Vec<String> = args.values("--key").into_iter().map(String::from).collect();
     let Some(template) = args.value("--template") else {
         return match ["--key", "--name", "--hmac"]
@@ -233,7 +236,7 @@ fn parse_hmac(text: &str) -> Result<Hash32, Error> {
 }
 
 /// The bytes of FILE, or of stdin for `-`.
-fn read_input(name: &str) -> Result<Vec<u8>, Error> {
+pub fn read_input(name: &str) -> Result<Vec<u8>, Error> {
     let read = if name == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)

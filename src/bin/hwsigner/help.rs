@@ -16,6 +16,7 @@ commands:
   sign-psbt      sign a psbt
   sign-message   sign a message (bip-137)
   sample-psbt    a psbt for the simulated wallets to sign
+  summary        what a psbt does (no device): amounts, fee, change, sighash
   simulate       serve a simulated ledger or trezor on an emulator socket
 
 --device DEVICE (anywhere before `--`; default auto):
@@ -126,6 +127,20 @@ sighash other than all/default (none, single, anyonecanpay) is refused unless
 usage: hwsigner [--device DEVICE] sign-message PATH MESSAGE
 
 prints the bip-137 signature (base64) of MESSAGE by the key at PATH.
+"
+        }
+        "summary" => {
+            "\
+usage: hwsigner summary FILE|- [--fingerprint F] [--template T --key K [--key K ...]]
+
+prints what a psbt (base64 or binary) does, one line per input and output, then
+the fee and warnings; needs no device. an input amount is \"verified\" when its
+previous transaction is in the psbt (or every input is taproot), else it is the
+psbt's word; the fee is verified when every amount is. with --fingerprint (the
+device's, 8 hex digits), an output is \"change\" only when its script is built
+from a key with that fingerprint (or, with --template/--key, the wallet
+policy's); one that only carries the fingerprint is flagged. every input's
+sighash is shown (sign-psbt refuses all but all/default by default).
 "
         }
         "sample-psbt" => {

@@ -41,8 +41,25 @@ async function run(label, fn) {
   }
 }
 
+// Everything the page shows that came from a device, or was made for one: cleared
+// when another device takes its place, so that nothing of one device is ever shown
+// under another's name (even when reading the new one fails half way).
+const DEVICE_TEXT = ["info", "fpr", "xpub", "address", "policy-id", "policy-hmac"];
+const DEVICE_VALUES = ["descriptor", "policy-keys", "psbt", "signed", "tx"];
+function forgetDevice() {
+  device = null;
+  fingerprint = null;
+  for (const id of DEVICE_TEXT) $(id).textContent = "–";
+  for (const id of DEVICE_VALUES) $(id).value = "";
+  $("sim-buttons").hidden = true;
+  $("progress").hidden = true;
+  $("confirm").hidden = true;
+  showSummary(null, showError);
+}
+
 // Shows a device's info, fingerprint and the xpub of the path in the box.
 async function show(dev, label) {
+  forgetDevice();
   device = dev;
   device.onStatus = (s) => log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
   const info = await device.info();

@@ -46,7 +46,7 @@ async function shown(page, vendor) {
     )
     .catch(() => {});
   return page.evaluate(() =>
-    Object.fromEntries(["info", "fpr", "xpub", "path", "error"].map((id) => {
+    Object.fromEntries(["info", "fpr", "xpub", "path", "error", "address", "policy-hmac", "descriptor", "psbt", "signed", "tx"].map((id) => {
       const el = document.getElementById(id);
       return [id, ("value" in el && el.tagName !== "DD" ? el.value : el.textContent).trim()];
     })),
@@ -59,6 +59,11 @@ function checkShown(vendor, s) {
   check(`${vendor}: device line`, s.info.startsWith(`simulated ${vendor}:`), JSON.stringify(s.info));
   check(`${vendor}: fingerprint`, s.fpr === want.fingerprint, `got ${s.fpr}, want ${want.fingerprint}`);
   check(`${vendor}: xpub ${s.path}`, s.path === PATH && s.xpub === want.xpub, `got ${s.xpub}`);
+  // Nothing of the device shown before stays under this one's name.
+  check(`${vendor}: no address, registration or signature of another device`,
+    s.address === "–" && s["policy-hmac"] === "–" && s.psbt === "" && s.signed === "" && s.tx === "",
+    JSON.stringify(s));
+  check(`${vendor}: the descriptor is this device's`, s.descriptor.startsWith(`wpkh([${want.fingerprint}/`) && s.descriptor.includes(want.xpub), s.descriptor);
 }
 
 // Waits for the page's current call to end (the Simulated Ledger button is re-enabled),

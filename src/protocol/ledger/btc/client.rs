@@ -264,7 +264,8 @@ pub fn parse_yielded_signature(bytes: &[u8]) -> Result<(usize, InputSignature)> 
 ///
 /// # Errors
 /// `invalid-input` when the PSBT cannot be converted. The request fails with
-/// `protocol` naming the input when a signature does not verify.
+/// `protocol` naming the input when a signature does not verify, and when the device
+/// yields more values than inputs times the policy's key placeholders.
 pub fn sign_psbt(
     psbt: &RawPsbt,
     policy: &WalletPolicy,
@@ -288,10 +289,14 @@ pub fn sign_psbt(
     data.extend_from_slice(&policy.id());
     data.extend_from_slice(hmac.unwrap_or(&NO_HMAC));
 
+    // One signature per input and key placeholder of the policy (taproot: the key
+    // path and each leaf that holds one of them) is all a device can have to yield.
+    let placeholders = policy.template.matches('@').count().max(1);
+    let max_yields = inputs.len().saturating_mul(placeholders);
     let original = psbt.clone();
     Ok(Request::new(
         command(ins::SIGN_PSBT, data),
-        Some(Interpreter::new(store)),
+        Some(Interpreter::new(store).with_max_yields(max_yields)),
         move |_, yielded| {
             let mut verifier = Verifier::new(&view);
             let mut out = original;

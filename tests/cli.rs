@@ -583,3 +583,24 @@ fn summary_says_what_is_certain_and_what_is_claimed() {
         &none,
     );
 }
+
+#[test]
+fn an_address_the_host_cannot_check_is_refused_unless_allowed() {
+    let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
+    let key = common::fund::key_info(&seed, "m/84'/1'/0'");
+    let args = [
+        "--device",
+        "simulator:ledger",
+        "address",
+        "--template",
+        "pk(@0/**)",
+        "--key",
+        key.as_str(),
+    ];
+    let (code, out, err) = cli(&args, b"");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("invalid-input") && err.contains("cannot derive its address"),
+        "{err}"
+    );
+}

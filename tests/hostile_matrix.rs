@@ -285,6 +285,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
                     change: false,
                     index: 3,
                     display: false,
+                    allow_unverified: false,
                 })
                 .await
                 .map(drop),
@@ -297,6 +298,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
                         change: false,
                         index: 2,
                         display: true,
+                        allow_unverified: false,
                     })
                     .await
                     .map(drop),
@@ -474,6 +476,7 @@ fn error_of(vendor: Vendor, fault: Fault, op: Op) -> String {
                     change: false,
                     index: 3,
                     display: false,
+                    allow_unverified: false,
                 })
                 .await
                 .map(drop),

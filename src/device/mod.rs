@@ -103,6 +103,10 @@ pub struct AddressRequest {
     pub index: u32,
     /// Show it on the device for the user to check.
     pub display: bool,
+    /// Accept the device's address where the host cannot derive it to compare (a
+    /// policy it cannot parse or without an address form); without this such a request
+    /// fails with `invalid-input` before anything is sent.
+    pub allow_unverified: bool,
 }
 
 /// Options of [`Device::sign_psbt`].
@@ -266,7 +270,8 @@ impl Device {
     /// own derivation.
     ///
     /// # Errors
-    /// `invalid-input` for a descriptor the device cannot show; `unsupported` for a
+    /// `invalid-input` for a descriptor the device cannot show, or a policy whose
+    /// address the host cannot derive (unless `allow_unverified`); `unsupported` for a
     /// policy on a Trezor; `protocol` when the device's address is not the host's.
     pub async fn address(&mut self, request: &AddressRequest) -> Result<String> {
         match self {
@@ -282,14 +287,25 @@ impl Device {
                         )
                     }
                 };
-                l.address(
-                    &policy,
-                    hmac.as_ref(),
-                    change,
-                    request.index,
-                    request.display,
-                )
-                .await
+                if request.allow_unverified {
+                    l.address_unverified(
+                        &policy,
+                        hmac.as_ref(),
+                        change,
+                        request.index,
+                        request.display,
+                    )
+                    .await
+                } else {
+                    l.address(
+                        &policy,
+                        hmac.as_ref(),
+                        change,
+                        request.index,
+                        request.display,
+                    )
+                    .await
+                }
             }
             Device::Trezor(t) => {
                 let AddressSource::Descriptor(text) = &request.source else {

@@ -289,8 +289,9 @@ impl<T: Transport> Ledger<T> {
     /// derivation.
     ///
     /// # Errors
-    /// `protocol` when the device's address differs from the host's; transport and
-    /// status-word errors.
+    /// `invalid-input` when the host cannot derive the policy's address (nothing is
+    /// sent; see [`Ledger::address_unverified`]); `protocol` when the device's address
+    /// differs from the host's; transport and status-word errors.
     pub async fn address(
         &mut self,
         policy: &WalletPolicy,
@@ -299,14 +300,33 @@ impl<T: Transport> Ledger<T> {
         index: u32,
         display: bool,
     ) -> Result<String> {
+        let request = client::get_wallet_address(policy, hmac, change, index, display)?;
+        self.run_address(request, display).await
+    }
+
+    /// As [`Ledger::address`], but where the host cannot derive the policy's address
+    /// the device's is taken on its word.
+    ///
+    /// # Errors
+    /// `protocol` when the host derives another address; transport and status-word
+    /// errors.
+    pub async fn address_unverified(
+        &mut self,
+        policy: &WalletPolicy,
+        hmac: Option<&Hash32>,
+        change: bool,
+        index: u32,
+        display: bool,
+    ) -> Result<String> {
+        let request = client::get_wallet_address_unverified(policy, hmac, change, index, display);
+        self.run_address(request, display).await
+    }
+
+    async fn run_address(&mut self, request: Request<String>, display: bool) -> Result<String> {
         if display {
             self.status(Status::ConfirmOnDevice);
         }
-        let a = self
-            .run(client::get_wallet_address(
-                policy, hmac, change, index, display,
-            ))
-            .await?;
+        let a = self.run(request).await?;
         if display {
             self.status(Status::Done);
         }

@@ -126,6 +126,8 @@ struct AddressArg {
     index: u32,
     #[serde(default)]
     display: bool,
+    #[serde(default)]
+    allow_unverified: bool,
 }
 
 /// `signal` (an `AbortSignal`) is read separately: it is not data.
@@ -414,6 +416,7 @@ impl JsDevice {
                     change: a.change,
                     index: a.index,
                     display: a.display,
+                    allow_unverified: a.allow_unverified,
                 };
                 d.address(&request).await.map(JsValue::from)
             }

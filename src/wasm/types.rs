@@ -70,6 +70,10 @@ export type AddressOptions = ({ descriptor: string } | WalletPolicy) & CallOptio
   index?: number;
   change?: boolean;
   display?: boolean;
+  /** Take the device's address where the host cannot derive the policy's to compare
+   *  (a policy it cannot parse, or without an address form); without it such a call
+   *  rejects with `invalid-input` before anything is sent. */
+  allowUnverified?: boolean;
 };
 
 export interface Registration {

@@ -31,7 +31,7 @@ pub const XPUB: Spec = Spec {
 };
 /// `address`.
 pub const ADDRESS: Spec = Spec {
-    switches: &["--change", "--display"],
+    switches: &["--change", "--display", "--allow-unverified"],
     options: &["--descriptor", "--template", "--name", "--hmac", "--index"],
     repeated: &["--key"],
     positionals: (0, 0),
@@ -170,6 +170,7 @@ fn address(args: &Parsed) -> Result<AddressRequest, Failure> {
         change: args.switch("--change"),
         index,
         display: args.switch("--display"),
+        allow_unverified: args.switch("--allow-unverified"),
     })
 }
 

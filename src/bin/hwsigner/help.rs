@@ -96,6 +96,8 @@ prints an address, checked against the host's own derivation.
   --index N        address index (default 0)
   --change         the change branch
   --display        show it on the device for the user to check
+  --allow-unverified  take the device's address where the host cannot derive the
+                   policy's to compare (refused otherwise; a warning on stderr)
 "
         }
         "register" => {

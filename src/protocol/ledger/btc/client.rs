@@ -166,19 +166,61 @@ pub fn policy_network(policy: &WalletPolicy) -> Network {
     }
 }
 
-/// GET_WALLET_ADDRESS: the address of `policy` at `change`/`index`.
-///
-/// When the host can derive the address itself, the device's answer must match it.
+/// GET_WALLET_ADDRESS: the address of `policy` at `change`/`index`, which must match
+/// the host's own derivation.
 ///
 /// # Errors
-/// The request fails with `protocol` when the device's address differs from the
-/// host's.
+/// `invalid-input` when the host cannot derive the policy's address (a policy it
+/// cannot parse, or one without an address form): the device's address could not be
+/// checked, and is not asked for (see [`get_wallet_address_unverified`]). The request
+/// fails with `protocol` when the device's address differs from the host's.
 pub fn get_wallet_address(
     policy: &WalletPolicy,
     hmac: Option<&Hash32>,
     change: bool,
     index: u32,
     display: bool,
+) -> Result<Request<String>> {
+    let expected = derive_address(policy, change, index, policy_network(policy)).map_err(|e| {
+        Error::invalid(
+            "policy",
+            format!(
+                "the host cannot derive its address to check the device's ({e}); allow \
+                 unverified addresses to take the device's word for it"
+            ),
+        )
+    })?;
+    Ok(wallet_address(
+        policy,
+        hmac,
+        change,
+        index,
+        display,
+        Some(expected),
+    ))
+}
+
+/// GET_WALLET_ADDRESS for a caller that accepts an address the host cannot check: it
+/// is still compared with the host's derivation where there is one, and is the
+/// device's word only where there is none.
+pub fn get_wallet_address_unverified(
+    policy: &WalletPolicy,
+    hmac: Option<&Hash32>,
+    change: bool,
+    index: u32,
+    display: bool,
+) -> Request<String> {
+    let expected = derive_address(policy, change, index, policy_network(policy)).ok();
+    wallet_address(policy, hmac, change, index, display, expected)
+}
+
+fn wallet_address(
+    policy: &WalletPolicy,
+    hmac: Option<&Hash32>,
+    change: bool,
+    index: u32,
+    display: bool,
+    expected: Option<String>,
 ) -> Request<String> {
     let mut data = vec![u8::from(display)];
     data.extend_from_slice(&policy.id());
@@ -187,7 +229,6 @@ pub fn get_wallet_address(
     data.extend_from_slice(&index.to_be_bytes());
     let mut store = Store::new();
     policy.add_to(&mut store);
-    let expected = derive_address(policy, change, index, policy_network(policy)).ok();
     Request::new(
         command(ins::GET_WALLET_ADDRESS, data),
         Some(Interpreter::new(store)),

@@ -13,10 +13,12 @@
 //! | [`ledger`] | HID framing, APDUs, the dashboard, the Bitcoin app client |
 //! | [`trezor`] | codec v1, protobuf messages, calls, SignTx from a PSBT |
 //! | [`bytes`] | hex, varints, a bounds-checked reader |
+//! | [`message`] | the BIP-137 header rule both vendors' message signatures follow |
 
 pub mod bytes;
 pub mod identify;
 pub mod ledger;
+pub mod message;
 pub mod path;
 pub mod policy;
 pub mod psbt;

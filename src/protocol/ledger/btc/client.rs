@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::protocol::bytes::{to_hex, write_varint, Reader};
 use crate::protocol::ledger::apdu::Command;
 use crate::protocol::ledger::request::Request;
+use crate::protocol::message::{with_header, MessageScript};
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::{insert, InputSignature, Verifier};
 
@@ -356,7 +357,9 @@ pub fn sign_psbt(
     ))
 }
 
-/// SIGN_MESSAGE: a BIP-137 signature of `message` by the key at `path`, as base64.
+/// SIGN_MESSAGE: a BIP-137 signature of `message` by the key at `path`, as base64,
+/// its header set by the path's purpose (see [`crate::protocol::message`]; the app
+/// itself always answers a p2pkh header).
 ///
 /// # Errors
 /// `invalid-input` when the path is deeper than 8. The request fails with `protocol`
@@ -370,6 +373,7 @@ pub fn sign_message(path: &DerivationPath, message: &[u8]) -> Result<Request<Str
     let root = store.add_list(&chunks);
     data.extend_from_slice(&root);
     let msg_hash = message_hash(message);
+    let script = MessageScript::for_path(path);
     Ok(Request::new(
         command(ins::SIGN_MESSAGE, data),
         Some(Interpreter::new(store)),
@@ -379,7 +383,11 @@ pub fn sign_message(path: &DerivationPath, message: &[u8]) -> Result<Request<Str
             let secp = bitcoin::secp256k1::Secp256k1::verification_only();
             sig.recover_pubkey(&secp, msg_hash)
                 .map_err(|_| Error::protocol("message signature recovers no key"))?;
-            Ok(sig.to_base64())
+            let bytes = with_header(&data, script)?;
+            Ok(bitcoin::base64::Engine::encode(
+                &bitcoin::base64::engine::general_purpose::STANDARD,
+                bytes,
+            ))
         },
     ))
 }

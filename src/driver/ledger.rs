@@ -216,7 +216,8 @@ impl<T: Transport> Ledger<T> {
     ///
     /// # Errors
     /// `user-rejected` when the user declines, `app-not-open` when the app is not
-    /// installed, `disconnected` when the device does not come back.
+    /// installed, `disconnected` when the device does not come back, or when another
+    /// Ledger (another master fingerprint) came back in its place.
     pub async fn open_app(&mut self, name: &str) -> Result<AppInfo> {
         let mut info = self.app_info().await?;
         if info.name == name {
@@ -245,6 +246,7 @@ impl<T: Transport> Ledger<T> {
                 detail: format!("{:?} is open instead of {name:?}", info.name),
             });
         }
+        self.check_same_device().await?;
         Ok(info)
     }
 
@@ -379,6 +381,31 @@ impl<T: Transport> Ledger<T> {
         }
         self.status(Status::Done);
         Ok(current)
+    }
+
+    /// After a re-enumeration, the device that came back must be the one that left: a
+    /// Ledger has no serial number to tell (every one reports the same), so the master
+    /// fingerprint is asked again when one is known. On a mismatch what is known about
+    /// the keys is dropped, and the call fails with `disconnected`: the device the
+    /// caller had is gone, and another one answers in its place.
+    async fn check_same_device(&mut self) -> Result<()> {
+        let Some(known) = self.known.fingerprint else {
+            return Ok(());
+        };
+        match self.master_fingerprint().await {
+            Ok(f) if f == known => Ok(()),
+            Ok(other) => {
+                self.known = Known {
+                    fingerprint: Some(other),
+                    ..Known::default()
+                };
+                Err(Error::Disconnected)
+            }
+            Err(e) => {
+                self.known = Known::default();
+                Err(e)
+            }
+        }
     }
 
     /// The master fingerprint, asked once per connection.

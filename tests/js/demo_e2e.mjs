@@ -157,6 +157,13 @@ async function signFlows(page, vendor, dialogs) {
   const tx = await value("tx");
   check(`${vendor}: approved signing gives a final transaction`, (await value("signed")).length > 100 && /^[0-9a-f]{200,}$/.test(tx), `${await text("error")} tx=${tx.slice(0, 40)}`);
   check(`${vendor}: the device asked for confirmation`, dialogs.seen.some((m) => m.includes("sign transaction")), JSON.stringify(dialogs.seen));
+  if (vendor === "ledger") {
+    // As the Bitcoin app: the payment and the fee; the change the policy accounts for
+    // (tb1qzr0v…, change index 3) is not shown.
+    check("ledger: the device shows the payment and the fee, not the change",
+      dialogs.seen.some((m) => m.includes("BTC to tb1q4280") && m.includes("fee ")) && !dialogs.seen.some((m) => m.includes("tb1qzr0v")),
+      JSON.stringify(dialogs.seen));
+  }
   await page.screenshot({ path: join(SHOTS, `demo-${vendor}-signed.png`), fullPage: true });
 
   dialogs.approve = false;

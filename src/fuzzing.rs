@@ -162,10 +162,17 @@ pub fn trezor_messages(data: &[u8]) {
     }
 }
 
-/// A PSBT (v0 or v2): parsed, converted to `bitcoin`'s type and to v2 maps.
+/// A PSBT (v0 or v2): parsed, converted to `bitcoin`'s type and to v2 maps, its sighash
+/// types checked and its summary made.
 pub fn psbt(data: &[u8]) {
     if let Ok(raw) = crate::protocol::psbt::raw::decode(data) {
-        let _ = raw.to_bitcoin();
+        if let Ok(view) = raw.to_bitcoin() {
+            let _ = crate::protocol::psbt::sighash::check(&view, false);
+        }
+        // The summary with the simulated Ledger's fingerprint: change checks run on
+        // every output that claims it.
+        let fpr = bitcoin::bip32::Fingerprint::from([0xf5, 0xac, 0xc2, 0xfd]);
+        let _ = crate::protocol::psbt::summary::summarize(&raw, Some(fpr));
         let _ = raw.to_v2_maps();
         let _ = raw.unsigned_tx();
         let _ = raw.serialize();

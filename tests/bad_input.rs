@@ -128,3 +128,85 @@ fn bad_paths_and_policies_say_what_is_wrong() {
         .unwrap_err();
     assert!(e.to_string().contains("@1 has no key"), "{e}");
 }
+
+/// The sample PSBT as a `bitcoin::Psbt`, to bend.
+fn sample_view() -> bitcoin::psbt::Psbt {
+    RawPsbt::parse(&sample()).unwrap().to_bitcoin().unwrap()
+}
+
+fn refused(p: &bitcoin::psbt::Psbt) -> hwsigner::Error {
+    let e = raw::decode(&p.serialize()).expect_err("accepted");
+    assert_eq!(e.code(), "invalid-input", "{e}");
+    e
+}
+
+#[test]
+fn amounts_beyond_every_coin_there_is_and_spent_twice_outpoints_are_refused() {
+    use bitcoin::Amount;
+    // The same outpoint spent by two inputs: the coin would be counted twice.
+    let mut p = sample_view();
+    p.unsigned_tx.input[1].previous_output = p.unsigned_tx.input[0].previous_output;
+    p.inputs[1] = p.inputs[0].clone();
+    let e = refused(&p);
+    assert!(
+        e.to_string().starts_with("invalid input 1:") && e.to_string().contains("input 0"),
+        "{e}"
+    );
+    // An output of a previous transaction over 21 million bitcoin.
+    let mut p = sample_view();
+    let prev = p.inputs[0].non_witness_utxo.as_mut().unwrap();
+    prev.output[0].value = Amount::from_sat(Amount::MAX_MONEY.to_sat() + 1);
+    let e = refused(&p);
+    assert!(e.to_string().contains("previous transaction"), "{e}");
+    // Two previous outputs that each fit, but not together.
+    let mut p = sample_view();
+    let prev = p.inputs[0].non_witness_utxo.as_mut().unwrap();
+    let big = Amount::from_sat(Amount::MAX_MONEY.to_sat() / 2 + 1);
+    prev.output[0].value = big;
+    prev.output.push(prev.output[0].clone());
+    let e = refused(&p);
+    assert!(e.to_string().contains("add up"), "{e}");
+    // Inputs whose amounts each fit but add up to more than every coin there is.
+    let mut p = sample_view();
+    for input in &mut p.inputs {
+        input.non_witness_utxo = None;
+        input.witness_utxo.as_mut().unwrap().value = big;
+    }
+    let e = refused(&p);
+    assert!(e.to_string().contains("the inputs"), "{e}");
+}
+
+#[test]
+fn a_summary_of_thousands_of_inputs_never_overflows() {
+    // 9 000 inputs of 21 million bitcoin each: more than a u64 of satoshi.
+    use bitcoin::hashes::Hash;
+    use bitcoin::{Amount, OutPoint, Txid};
+    let mut p = sample_view();
+    let txin = p.unsigned_tx.input[0].clone();
+    let mut input = p.inputs[0].clone();
+    input.non_witness_utxo = None;
+    input.witness_utxo.as_mut().unwrap().value = Amount::MAX_MONEY;
+    p.unsigned_tx.input.clear();
+    p.inputs.clear();
+    for i in 0..9_000u32 {
+        let mut id = [0u8; 32];
+        id[..4].copy_from_slice(&i.to_le_bytes());
+        let mut t = txin.clone();
+        t.previous_output = OutPoint {
+            txid: Txid::from_byte_array(id),
+            vout: 0,
+        };
+        p.unsigned_tx.input.push(t);
+        p.inputs.push(input.clone());
+    }
+    // Refused as over every coin there is, or summarized without a fee: never a panic.
+    match raw::decode(&p.serialize())
+        .and_then(|r| hwsigner::protocol::psbt::summary::summarize(&r, None))
+    {
+        Ok(s) => assert_eq!(s.fee, None),
+        Err(e) => {
+            assert_eq!(e.code(), "invalid-input", "{e}");
+            assert!(e.to_string().contains("the inputs"), "{e}");
+        }
+    }
+}

@@ -519,3 +519,88 @@ fn simulate_says_where_it_serves_in_json() {
     );
     assert_eq!(ok(&device, &["fingerprint"], b""), ["f5acc2fd"]);
 }
+
+#[test]
+fn summary_says_what_is_certain_and_what_is_claimed() {
+    let (code, sample, _) = cli(&["sample-psbt"], b"");
+    assert_eq!(code, 0);
+    let psbt = hwsigner::protocol::psbt::raw::decode(sample.trim().as_bytes()).unwrap();
+    let mut p = psbt.to_bitcoin().unwrap();
+    // A false change label on the foreign output, and input 1 without its previous
+    // transaction.
+    p.outputs[0] = p.outputs[1].clone();
+    p.inputs[1].non_witness_utxo = None;
+    let hostile = bitcoin::base64::Engine::encode(
+        &bitcoin::base64::engine::general_purpose::STANDARD,
+        p.serialize(),
+    );
+    let (code, out, err) = cli(
+        &["summary", "-", "--fingerprint", "f5acc2fd"],
+        hostile.as_bytes(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].contains("(verified)") && lines[0].ends_with("sighash ALL"),
+        "{out}"
+    );
+    assert!(lines[1].contains("(unverified)"), "{out}");
+    assert!(
+        lines[2].ends_with("(claims change: not the device's key)"),
+        "{out}"
+    );
+    assert!(lines[3].ends_with("(change)"), "{out}");
+    assert_eq!(lines[4], "fee: 1000 sat (unverified)");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("warning: output 0 claims")),
+        "{out}"
+    );
+    let (code, v) = json(
+        &["summary", "-", "--fingerprint", "f5acc2fd"],
+        hostile.as_bytes(),
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["fee_verified"], Value::Bool(false));
+    assert_eq!(v["inputs"][1]["verified"], Value::Bool(false));
+    assert_eq!(v["outputs"][0]["change"], Value::Bool(false));
+    assert_eq!(v["outputs"][0]["claims_change"], Value::Bool(true));
+    assert_eq!(v["outputs"][1]["change"], Value::Bool(true));
+    // A sighash other than ALL is refused unless allowed.
+    let mut p = psbt.to_bitcoin().unwrap();
+    p.inputs[0].sighash_type = Some(bitcoin::EcdsaSighashType::None.into());
+    let none = p.serialize();
+    let (code, _, err) = cli(&["--device", "simulator:ledger", "sign-psbt", "-"], &none);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("invalid-input") && err.contains("sighash NONE"),
+        "{err}"
+    );
+    ok(
+        "simulator:ledger",
+        &["sign-psbt", "-", "--allow-non-default-sighash"],
+        &none,
+    );
+}
+
+#[test]
+fn an_address_the_host_cannot_check_is_refused_unless_allowed() {
+    let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();
+    let key = common::fund::key_info(&seed, "m/84'/1'/0'");
+    let args = [
+        "--device",
+        "simulator:ledger",
+        "address",
+        "--template",
+        "pk(@0/**)",
+        "--key",
+        key.as_str(),
+    ];
+    let (code, out, err) = cli(&args, b"");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("invalid-input") && err.contains("cannot derive its address"),
+        "{err}"
+    );
+}

@@ -75,6 +75,7 @@ fn the_same_calls_work_on_both_vendors() {
             change: false,
             index: 4,
             display: true,
+            allow_unverified: false,
         };
         assert_eq!(block_on(dev.address(&request)).unwrap(), want, "{vendor:?}");
 
@@ -133,6 +134,7 @@ fn vendor_specific_limits_are_clear_errors() {
         change: false,
         index: 0,
         display: false,
+        allow_unverified: false,
     };
     assert_eq!(
         block_on(trezor.address(&request)).unwrap_err().code(),
@@ -144,6 +146,7 @@ fn vendor_specific_limits_are_clear_errors() {
         change: false,
         index: 0,
         display: false,
+        allow_unverified: false,
     };
     assert_eq!(
         block_on(ledger.address(&bad)).unwrap_err().code(),

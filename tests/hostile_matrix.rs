@@ -287,6 +287,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
                     change: false,
                     index: 3,
                     display: false,
+                    allow_unverified: false,
                 })
                 .await
                 .map(drop),
@@ -299,6 +300,7 @@ fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
                         change: false,
                         index: 2,
                         display: true,
+                        allow_unverified: false,
                     })
                     .await
                     .map(drop),
@@ -477,6 +479,7 @@ fn error_of(vendor: Vendor, fault: Fault, op: Op) -> String {
                     change: false,
                     index: 3,
                     display: false,
+                    allow_unverified: false,
                 })
                 .await
                 .map(drop),

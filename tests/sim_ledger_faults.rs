@@ -259,3 +259,20 @@ fn a_disconnect_at_every_exchange_of_a_signing_is_disconnected_and_a_retry_signs
             .unwrap_or_else(|e| panic!("retry after a disconnect at {k}: {e}"));
     }
 }
+
+#[test]
+fn an_endless_yield_loop_stops_at_what_the_transaction_can_need() {
+    let mut r = rig(false);
+    r.sim
+        .borrow_mut()
+        .set_faults(Faults(vec![Fault::EndlessLoop]));
+    let e = run(&mut r, Op::SignPsbt).unwrap_err();
+    assert_eq!(e.code(), "protocol", "{e}");
+    // Two inputs, one key placeholder: two signatures are all there can be.
+    assert!(e.to_string().contains("yielded over 2 values"), "{e}");
+    let exchanges = r.sim.borrow().exchanges_since_faults();
+    assert!(
+        exchanges < 500,
+        "{exchanges} exchanges before the host stopped"
+    );
+}

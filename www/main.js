@@ -41,6 +41,22 @@ async function run(label, fn) {
   }
 }
 
+// Everything the page shows that came from a device, or was made for one: cleared
+// when another device takes its place, so that nothing of one device is ever shown
+// under another's name (even when reading the new one fails half way).
+const DEVICE_TEXT = ["info", "fpr", "xpub", "address", "policy-id", "policy-hmac"];
+const DEVICE_VALUES = ["descriptor", "policy-keys", "psbt", "signed", "tx"];
+function forgetDevice() {
+  device = null;
+  fingerprint = null;
+  for (const id of DEVICE_TEXT) $(id).textContent = "–";
+  for (const id of DEVICE_VALUES) $(id).value = "";
+  $("sim-buttons").hidden = true;
+  $("progress").hidden = true;
+  $("confirm").hidden = true;
+  showSummary(null, showError);
+}
+
 // The PIN pad (Trezor One): the device shows its digits scrambled; the user clicks the
 // places of the PIN's digits (7 8 9 top row), and the positions go to the device.
 function askPin(request) {
@@ -105,10 +121,8 @@ async function readFingerprint(label) {
 
 // Shows a device's info, fingerprint and the xpub of the path in the box.
 async function show(dev, label) {
+  forgetDevice();
   device = dev;
-  fingerprint = null;
-  $("fpr").textContent = "–";
-  $("xpub").textContent = "–";
   device.onStatus = (s) => {
     log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
     if (s.type === "enter-pin-on-device") log("enter the PIN on the device");

@@ -3,10 +3,13 @@ import { psbtSummary, samplePsbt } from "../pkg/hwsigner.js";
 
 const $ = (id) => document.getElementById(id);
 
-// Shows what the PSBT does; returns false when it does not parse.
+// Shows what the PSBT does; returns false when it does not parse. Nothing the PSBT
+// merely claims is shown as fact: unverified amounts, false change labels and
+// sighash types other than ALL / DEFAULT are flagged, and the warnings listed.
 export function showSummary(fingerprint, showError) {
   const body = $("summary").querySelector("tbody");
   body.textContent = "";
+  $("summary-warnings").textContent = "";
   const text = $("psbt").value.trim();
   if (!text) {
     $("summary").hidden = true;
@@ -20,9 +23,10 @@ export function showSummary(fingerprint, showError) {
     showError(err);
     return false;
   }
-  const row = (kind, what, sat) => {
+  const row = (kind, what, sat, check, flagged) => {
     const tr = document.createElement("tr");
-    for (const [v, cls] of [[kind, ""], [what, ""], [sat, "num"]]) {
+    if (flagged) tr.className = "flagged";
+    for (const [v, cls] of [[kind, ""], [what, ""], [sat, "num"], [check, "check"]]) {
       const td = document.createElement("td");
       td.textContent = v;
       if (cls) td.className = cls;
@@ -30,9 +34,23 @@ export function showSummary(fingerprint, showError) {
     }
     body.append(tr);
   };
-  for (const i of s.inputs) row(i.ours ? "input (ours)" : "input", i.outpoint, i.amount ?? "?");
-  for (const o of s.outputs) row(o.change ? "change" : "output", o.address ?? "(no address)", o.amount);
-  row("fee", "", s.fee ?? "?");
+  for (const i of s.inputs) {
+    const defaultSighash = i.sighash === "ALL" || i.sighash === "DEFAULT";
+    const checks = [i.amount === null ? "no utxo" : i.verified ? "verified" : "unverified"];
+    if (!defaultSighash) checks.push(`sighash ${i.sighash}`);
+    row(i.ours ? "input (ours)" : "input", i.outpoint, i.amount ?? "?", checks.join(", "), !i.verified || !defaultSighash);
+  }
+  for (const o of s.outputs) {
+    const falseLabel = o.claimsChange && !o.change;
+    const kind = o.change ? "change" : falseLabel ? "output (false change label)" : "output";
+    row(kind, o.address ?? "(no address)", o.amount, o.change ? "script is the device's" : falseLabel ? "not the device's script" : "", falseLabel);
+  }
+  row("fee", "", s.fee ?? "?", s.feeVerified ? "verified" : "unverified", !s.feeVerified);
+  for (const w of s.warnings) {
+    const li = document.createElement("li");
+    li.textContent = w;
+    $("summary-warnings").append(li);
+  }
   $("summary").hidden = false;
   return true;
 }

@@ -82,6 +82,10 @@ pub struct AddressRequest {
     pub index: u32,
     /// Show it on the device for the user to check.
     pub display: bool,
+    /// Accept the device's address where the host cannot derive it to compare (a
+    /// policy it cannot parse or without an address form); without this such a request
+    /// fails with `invalid-input` before anything is sent.
+    pub allow_unverified: bool,
 }
 
 /// One connected wallet.
@@ -206,7 +210,8 @@ impl Device {
     /// own derivation.
     ///
     /// # Errors
-    /// `invalid-input` for a descriptor the device cannot show; `unsupported` for a
+    /// `invalid-input` for a descriptor the device cannot show, or a policy whose
+    /// address the host cannot derive (unless `allow_unverified`); `unsupported` for a
     /// policy on a Trezor; `protocol` when the device's address is not the host's.
     pub async fn address(&mut self, request: &AddressRequest) -> Result<String> {
         match self {
@@ -222,14 +227,25 @@ impl Device {
                         )
                     }
                 };
-                l.address(
-                    &policy,
-                    hmac.as_ref(),
-                    change,
-                    request.index,
-                    request.display,
-                )
-                .await
+                if request.allow_unverified {
+                    l.address_unverified(
+                        &policy,
+                        hmac.as_ref(),
+                        change,
+                        request.index,
+                        request.display,
+                    )
+                    .await
+                } else {
+                    l.address(
+                        &policy,
+                        hmac.as_ref(),
+                        change,
+                        request.index,
+                        request.display,
+                    )
+                    .await
+                }
             }
             Device::Trezor(t) => {
                 let AddressSource::Descriptor(text) = &request.source else {
@@ -259,9 +275,14 @@ impl Device {
     /// extracted when asked). The caller's PSBT is never modified.
     ///
     /// # Errors
-    /// `invalid-input` for a PSBT the device cannot sign; `user-rejected`;
+    /// `invalid-input` for a PSBT the device cannot sign, or one with an input asking
+    /// for a sighash other than ALL / DEFAULT (unless allowed); `user-rejected`;
     /// `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
+        crate::protocol::psbt::sighash::check(
+            &psbt.to_bitcoin()?,
+            options.allow_non_default_sighash,
+        )?;
         let mut signed = match self {
             Device::Ledger(l) => l.sign_psbt(psbt, options).await?,
             Device::Trezor(t) => t.sign_psbt(psbt, options).await?,

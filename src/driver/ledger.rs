@@ -141,7 +141,8 @@ impl<T: Transport> Ledger<T> {
     ///
     /// # Errors
     /// `user-rejected` when the user declines, `app-not-open` when the app is not
-    /// installed, `disconnected` when the device does not come back.
+    /// installed, `disconnected` when the device does not come back, or when another
+    /// Ledger (another master fingerprint) came back in its place.
     pub async fn open_app(&mut self, name: &str) -> Result<AppInfo> {
         let mut info = self.app_info().await?;
         if info.name == name {
@@ -170,6 +171,7 @@ impl<T: Transport> Ledger<T> {
                 detail: format!("{:?} is open instead of {name:?}", info.name),
             });
         }
+        self.check_same_device().await?;
         Ok(info)
     }
 
@@ -214,8 +216,9 @@ impl<T: Transport> Ledger<T> {
     /// derivation.
     ///
     /// # Errors
-    /// `protocol` when the device's address differs from the host's; transport and
-    /// status-word errors.
+    /// `invalid-input` when the host cannot derive the policy's address (nothing is
+    /// sent; see [`Ledger::address_unverified`]); `protocol` when the device's address
+    /// differs from the host's; transport and status-word errors.
     pub async fn address(
         &mut self,
         policy: &WalletPolicy,
@@ -224,14 +227,33 @@ impl<T: Transport> Ledger<T> {
         index: u32,
         display: bool,
     ) -> Result<String> {
+        let request = client::get_wallet_address(policy, hmac, change, index, display)?;
+        self.run_address(request, display).await
+    }
+
+    /// As [`Ledger::address`], but where the host cannot derive the policy's address
+    /// the device's is taken on its word.
+    ///
+    /// # Errors
+    /// `protocol` when the host derives another address; transport and status-word
+    /// errors.
+    pub async fn address_unverified(
+        &mut self,
+        policy: &WalletPolicy,
+        hmac: Option<&Hash32>,
+        change: bool,
+        index: u32,
+        display: bool,
+    ) -> Result<String> {
+        let request = client::get_wallet_address_unverified(policy, hmac, change, index, display);
+        self.run_address(request, display).await
+    }
+
+    async fn run_address(&mut self, request: Request<String>, display: bool) -> Result<String> {
         if display {
             self.status(Status::ConfirmOnDevice);
         }
-        let a = self
-            .run(client::get_wallet_address(
-                policy, hmac, change, index, display,
-            ))
-            .await?;
+        let a = self.run(request).await?;
         if display {
             self.status(Status::Done);
         }
@@ -242,11 +264,13 @@ impl<T: Transport> Ledger<T> {
     /// PSBT is only read, so it is unchanged whatever happens.
     ///
     /// # Errors
-    /// `invalid-input` when no policy is given and none can be inferred;
+    /// `invalid-input` when no policy is given and none can be inferred, or an input
+    /// asks for a sighash other than ALL / DEFAULT and that is not allowed;
     /// `user-rejected`; `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
         let total = psbt.inputs.len();
         let view = psbt.to_bitcoin()?;
+        crate::protocol::psbt::sighash::check(&view, options.allow_non_default_sighash)?;
         if let Some(i) =
             (0..total).find(|i| crate::protocol::psbt::signature::spent_output(&view, *i).is_none())
         {
@@ -284,6 +308,31 @@ impl<T: Transport> Ledger<T> {
         }
         self.status(Status::Done);
         Ok(current)
+    }
+
+    /// After a re-enumeration, the device that came back must be the one that left: a
+    /// Ledger has no serial number to tell (every one reports the same), so the master
+    /// fingerprint is asked again when one is known. On a mismatch what is known about
+    /// the keys is dropped, and the call fails with `disconnected`: the device the
+    /// caller had is gone, and another one answers in its place.
+    async fn check_same_device(&mut self) -> Result<()> {
+        let Some(known) = self.known.fingerprint else {
+            return Ok(());
+        };
+        match self.master_fingerprint().await {
+            Ok(f) if f == known => Ok(()),
+            Ok(other) => {
+                self.known = Known {
+                    fingerprint: Some(other),
+                    ..Known::default()
+                };
+                Err(Error::Disconnected)
+            }
+            Err(e) => {
+                self.known = Known::default();
+                Err(e)
+            }
+        }
     }
 
     /// The master fingerprint, asked once per connection.

@@ -389,7 +389,8 @@ impl<T: Transport> Trezor<T> {
         Ok(address)
     }
 
-    /// Signs `message` with the key at `path` (script type by purpose).
+    /// Signs `message` with the key at `path`, as the BIP-137 type of its purpose (see
+    /// [`crate::protocol::message`]).
     ///
     /// # Errors
     /// `user-rejected`; transport, failure and protocol errors.
@@ -401,7 +402,7 @@ impl<T: Transport> Trezor<T> {
         self.sign_message_with(
             path,
             Coin::from_path(path),
-            keys::script_type_for(path),
+            message::script_type_for(path),
             text,
         )
         .await

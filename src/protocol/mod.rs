@@ -14,12 +14,14 @@
 //! | [`trezor`] | codec v1, protobuf messages, calls, SignTx from a PSBT |
 //! | [`codec`] | how a message becomes 64-byte reports or a whole frame, per vendor |
 //! | [`bytes`] | hex, varints, a bounds-checked reader |
+//! | [`message`] | the BIP-137 header rule both vendors' message signatures follow |
 
 pub mod bytes;
 pub mod codec;
 pub mod identify;
 pub mod ledger;
 pub mod machine;
+pub mod message;
 pub mod path;
 pub mod policy;
 pub mod psbt;

@@ -130,6 +130,8 @@ struct AddressArg {
     index: u32,
     #[serde(default)]
     display: bool,
+    #[serde(default)]
+    allow_unverified: bool,
 }
 
 /// `signal` (an `AbortSignal`) is read separately: it is not data.
@@ -140,6 +142,8 @@ struct SignArg {
     policy: Option<PolicyArg>,
     #[serde(default)]
     finalize: bool,
+    #[serde(default)]
+    allow_non_default_sighash: bool,
 }
 
 fn from_js<T: for<'de> Deserialize<'de> + Default>(
@@ -455,6 +459,7 @@ impl JsDevice {
                     change: a.change,
                     index: a.index,
                     display: a.display,
+                    allow_unverified: a.allow_unverified,
                 };
                 d.address(&request).await.map(JsValue::from)
             }
@@ -506,6 +511,7 @@ impl JsDevice {
                         &SignOptions {
                             policy,
                             finalize: opts.finalize,
+                            allow_non_default_sighash: opts.allow_non_default_sighash,
                             ..Default::default()
                         },
                     )

@@ -85,6 +85,10 @@ export type AddressOptions = ({ descriptor: string } | WalletPolicy) & CallOptio
   index?: number;
   change?: boolean;
   display?: boolean;
+  /** Take the device's address where the host cannot derive the policy's to compare
+   *  (a policy it cannot parse, or without an address form); without it such a call
+   *  rejects with `invalid-input` before anything is sent. */
+  allowUnverified?: boolean;
 };
 
 export interface Registration {
@@ -99,6 +103,10 @@ export interface SignPsbtOptions extends CallOptions {
   policy?: WalletPolicy;
   /** Finalize the signed PSBT (the result is the finalized PSBT). */
   finalize?: boolean;
+  /** Sign inputs that ask for a sighash other than ALL / DEFAULT (NONE, SINGLE,
+   *  ANYONECANPAY): refused with `invalid-input` unless set. A Trezor signs none of
+   *  them (`unsupported`). */
+  allowNonDefaultSighash?: boolean;
 }
 
 export interface RequestDeviceOptions {
@@ -137,12 +145,39 @@ export interface DeviceChange {
   product: string | null;
 }
 
-/** What a PSBT does (see psbtSummary); amounts in satoshi. */
+/** What a PSBT does (see psbtSummary); amounts in satoshi. Nothing the PSBT merely
+ *  claims is given as fact: see `verified`, `change` and `warnings`. */
 export interface PsbtSummary {
-  inputs: { outpoint: string; amount: number | null; ours: boolean }[];
-  outputs: { address: string | null; amount: number; change: boolean }[];
+  inputs: {
+    outpoint: string;
+    /** The spent amount, when the PSBT carries the utxo. */
+    amount: number | null;
+    /** The amount is certain: the previous transaction is given (its txid matches),
+     *  or every input is taproot (signatures commit to every amount). Otherwise it
+     *  is the PSBT's word. */
+    verified: boolean;
+    /** A BIP-32 derivation of the input has the device's fingerprint. */
+    ours: boolean;
+    /** "ALL", "DEFAULT" (taproot), or another type ("NONE", "SINGLE",
+     *  "ALL|ANYONECANPAY", ...) that signPsbt refuses unless allowed. */
+    sighash: string;
+  }[];
+  outputs: {
+    address: string | null;
+    amount: number;
+    /** Pays back to the device: the script is rebuilt from its key (or the policy). */
+    change: boolean;
+    /** The PSBT marks it as the device's (a derivation with its fingerprint);
+     *  `claimsChange && !change` is a false change label: a payment. */
+    claimsChange: boolean;
+  }[];
+  /** Inputs minus outputs, when every input amount is known. */
   fee: number | null;
+  /** Every input amount is verified, so the fee is certain. */
+  feeVerified: boolean;
   network: string;
+  /** What the PSBT claims that the host could not verify, one sentence each. */
+  warnings: string[];
 }
 
 export interface FinalizedPsbt {

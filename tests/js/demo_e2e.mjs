@@ -3,7 +3,7 @@
 // itself (no granted device), reads its fingerprint and xpub from the page, then clicks
 // "Simulated Trezor" and reads those. Screenshots go to target/screenshots/. Prints
 // "demo e2e: N passed, N failed".
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium, serveDir, tally, watchPage } from "./harness.mjs";
@@ -46,9 +46,9 @@ async function shown(page, vendor) {
     )
     .catch(() => {});
   return page.evaluate(() =>
-    Object.fromEntries(["info", "fpr", "xpub", "path", "error"].map((id) => {
+    Object.fromEntries(["info", "fpr", "xpub", "path", "error", "address", "policy-hmac", "descriptor", "psbt", "signed", "tx"].map((id) => {
       const el = document.getElementById(id);
-      return [id, (id === "path" ? el.value : el.textContent).trim()];
+      return [id, ("value" in el && el.tagName !== "DD" ? el.value : el.textContent).trim()];
     })),
   );
 }
@@ -59,6 +59,11 @@ function checkShown(vendor, s) {
   check(`${vendor}: device line`, s.info.startsWith(`simulated ${vendor}:`), JSON.stringify(s.info));
   check(`${vendor}: fingerprint`, s.fpr === want.fingerprint, `got ${s.fpr}, want ${want.fingerprint}`);
   check(`${vendor}: xpub ${s.path}`, s.path === PATH && s.xpub === want.xpub, `got ${s.xpub}`);
+  // Nothing of the device shown before stays under this one's name.
+  check(`${vendor}: no address, registration or signature of another device`,
+    s.address === "–" && s["policy-hmac"] === "–" && s.psbt === "" && s.signed === "" && s.tx === "",
+    JSON.stringify(s));
+  check(`${vendor}: the descriptor is this device's`, s.descriptor.startsWith(`wpkh([${want.fingerprint}/`) && s.descriptor.includes(want.xpub), s.descriptor);
 }
 
 // Waits for the page's current call to end (the Simulated Ledger button is re-enabled),
@@ -86,6 +91,38 @@ async function idle(page, dialogs) {
       await page.waitForTimeout(25);
     }
   }
+}
+
+// Pastes hostile PSBTs (tests/js/fixtures, for the simulated Ledger's seed: written and
+// checked by tests/psbt_summary.rs) and reads what the page makes of them: a false
+// change label and an amount without its previous transaction are flagged, utxos that
+// disagree are refused.
+async function hostileFlows(page) {
+  const fixture = (name) => readFileSync(join(ROOT, "tests", "js", "fixtures", `${name}.b64`), "utf8").trim();
+  const paste = async (text) => {
+    await page.locator("#psbt").fill(text);
+    return page.evaluate(() => ({
+      rows: [...document.querySelectorAll("#summary tbody tr")].map((r) => ({
+        kind: r.cells[0].textContent,
+        check: r.cells[3].textContent,
+        flagged: r.classList.contains("flagged"),
+      })),
+      warnings: [...document.querySelectorAll("#summary-warnings li")].map((li) => li.textContent),
+      hidden: document.getElementById("summary").hidden,
+      error: document.getElementById("error").textContent.trim(),
+    }));
+  };
+  const fake = await paste(fixture("fake_change"));
+  const falseLabel = fake.rows.find((r) => r.kind === "output (false change label)");
+  check("ledger: a false change label is flagged", falseLabel && falseLabel.flagged && fake.rows.filter((r) => r.kind === "change").length === 1 &&
+    fake.warnings.some((w) => w.startsWith("output 0 claims to be change")), JSON.stringify(fake));
+  const fee = fake.rows.find((r) => r.kind === "fee");
+  check("ledger: an amount without its previous transaction is unverified", fee && fee.check === "unverified" && fee.flagged &&
+    fake.rows.some((r) => r.kind === "input (ours)" && r.check === "unverified") && fake.warnings.some((w) => w.includes("psbt's word")), JSON.stringify(fake));
+  await page.screenshot({ path: join(SHOTS, "demo-hostile-psbt.png"), fullPage: true });
+  const mismatch = await paste(fixture("mismatched_utxos"));
+  check("ledger: utxos that disagree are refused", mismatch.hidden && mismatch.error.startsWith("invalid-input:") && mismatch.error.includes("witness utxo"), JSON.stringify(mismatch));
+  await page.locator("#psbt").fill("");
 }
 
 // Shows an address, then signs a sample PSBT: approved on the simulated device (its
@@ -120,6 +157,13 @@ async function signFlows(page, vendor, dialogs) {
   const tx = await value("tx");
   check(`${vendor}: approved signing gives a final transaction`, (await value("signed")).length > 100 && /^[0-9a-f]{200,}$/.test(tx), `${await text("error")} tx=${tx.slice(0, 40)}`);
   check(`${vendor}: the device asked for confirmation`, dialogs.seen.some((m) => m.includes("sign transaction")), JSON.stringify(dialogs.seen));
+  if (vendor === "ledger") {
+    // As the Bitcoin app: the payment and the fee; the change the policy accounts for
+    // (tb1qzr0v…, change index 3) is not shown.
+    check("ledger: the device shows the payment and the fee, not the change",
+      dialogs.seen.some((m) => m.includes("BTC to tb1q4280") && m.includes("fee ")) && !dialogs.seen.some((m) => m.includes("tb1qzr0v")),
+      JSON.stringify(dialogs.seen));
+  }
   await page.screenshot({ path: join(SHOTS, `demo-${vendor}-signed.png`), fullPage: true });
 
   dialogs.approve = false;
@@ -229,6 +273,7 @@ async function main() {
     const ledger = await shown(page, "ledger");
     await page.screenshot({ path: join(SHOTS, "demo-ledger.png"), fullPage: true });
     checkShown("ledger", ledger);
+    await hostileFlows(page);
     await signFlows(page, "ledger", dialogs);
 
     // The buttons are re-enabled once the Ledger call is done.

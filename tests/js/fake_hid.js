@@ -15,18 +15,17 @@ function frame(channel, msg) {
   return out;
 }
 
-export function installFakeLedger(respond, options) {
-  const opts = Object.assign({ disconnectAtExchange: -1, granted: true }, options || {});
-  const hid = new EventTarget();
+// One fake Ledger on `hid`: reassembles the host's reports into APDUs, answers them
+// with `respond(apdu)`, and counts what it did in `stats`.
+function fakeLedgerDevice(hid, respond, productId, opts, stats) {
   const dev = new EventTarget();
   Object.assign(dev, {
     vendorId: 0x2c97,
-    productId: 0x4015,
+    productId,
     productName: "Nano X (fake)",
     opened: false,
     collections: [{ usagePage: 0xffa0, usage: 1 }],
   });
-  const stats = { exchanges: 0, reportsIn: 0, reportsOut: 0, errors: [] };
   let pending = null;
   dev.open = async () => { dev.opened = true; };
   dev.close = async () => { dev.opened = false; };
@@ -76,10 +75,45 @@ export function installFakeLedger(respond, options) {
       }, 0);
     }
   };
+  return dev;
+}
+
+export function installFakeLedger(respond, options) {
+  const opts = Object.assign({ disconnectAtExchange: -1, granted: true }, options || {});
+  const hid = new EventTarget();
+  const stats = { exchanges: 0, reportsIn: 0, reportsOut: 0, errors: [] };
+  const dev = fakeLedgerDevice(hid, respond, 0x4015, opts, stats);
   hid.getDevices = async () => (opts.granted ? [dev] : []);
   hid.requestDevice = async (o) => ((o.filters || []).some((f) => f.vendorId === 0x2c97) ? [dev] : []);
   Object.defineProperty(navigator, "hid", { value: hid, configurable: true });
   return { stats: () => ({ ...stats }) };
+}
+
+// Two granted Ledgers: "mine" (picked with requestDevice) and "other" (product id
+// `otherProductId`), `other` listed first by getDevices. `reenumerate()` makes "mine"
+// drop off the bus and come back as a new object, as a Ledger does after opening an
+// app; `openOther()` opens "other" as another tab or transport would hold it.
+export function installTwoFakeLedgers(respondMine, respondOther, otherProductId) {
+  const opts = { disconnectAtExchange: -1 };
+  const hid = new EventTarget();
+  const stats = { exchanges: 0, reportsIn: 0, reportsOut: 0, errors: [] };
+  let mine = fakeLedgerDevice(hid, respondMine, 0x4015, opts, stats);
+  const other = fakeLedgerDevice(hid, respondOther, otherProductId, opts, stats);
+  hid.getDevices = async () => [other, mine];
+  hid.requestDevice = async () => [mine];
+  Object.defineProperty(navigator, "hid", { value: hid, configurable: true });
+  return {
+    stats: () => ({ ...stats }),
+    reenumerate: () => {
+      const gone = mine;
+      gone.opened = false;
+      mine = fakeLedgerDevice(hid, respondMine, 0x4015, opts, stats);
+      const ev = new Event("disconnect");
+      ev.device = gone;
+      hid.dispatchEvent(ev);
+    },
+    openOther: async () => other.open(),
+  };
 }
 
 // A fake `navigator.hid` holding a legacy Trezor One (firmware before 1.7: vendor

@@ -31,7 +31,7 @@ pub const XPUB: Spec = Spec {
 };
 /// `address`.
 pub const ADDRESS: Spec = Spec {
-    switches: &["--change", "--display"],
+    switches: &["--change", "--display", "--allow-unverified"],
     options: &["--descriptor", "--template", "--name", "--hmac", "--index"],
     repeated: &["--key"],
     positionals: (0, 0),
@@ -45,7 +45,7 @@ pub const REGISTER: Spec = Spec {
 };
 /// `sign-psbt`.
 pub const SIGN_PSBT: Spec = Spec {
-    switches: &["--finalize"],
+    switches: &["--finalize", "--allow-non-default-sighash"],
     options: &["--template", "--name", "--hmac"],
     repeated: &["--key"],
     positionals: (1, 1),
@@ -123,6 +123,7 @@ impl Call {
                 let options = SignOptions {
                     policy: policy(args, command)?,
                     finalize: args.switch("--finalize"),
+                    allow_non_default_sighash: args.switch("--allow-non-default-sighash"),
                     ..Default::default()
                 };
                 Call::SignPsbt(raw::decode(&input)?, options)
@@ -170,11 +171,15 @@ fn address(args: &Parsed) -> Result<AddressRequest, Failure> {
         change: args.switch("--change"),
         index,
         display: args.switch("--display"),
+        allow_unverified: args.switch("--allow-unverified"),
     })
 }
 
 /// The wallet policy of `--template`, `--key`s, `--name` and `--hmac`, if any.
-fn policy(args: &Parsed, command: &str) -> Result<Option<(WalletPolicy, Option<Hash32>)>, Failure> {
+pub fn policy(
+    args: &Parsed,
+    command: &str,
+) -> Result<Option<(WalletPolicy, Option<Hash32>)>, Failure> {
     let keys: Vec<String> = args.values("--key").into_iter().map(String::from).collect();
     let Some(template) = args.value("--template") else {
         return match ["--key", "--name", "--hmac"]
@@ -233,7 +238,7 @@ fn parse_hmac(text: &str) -> Result<Hash32, Error> {
 }
 
 /// The bytes of FILE, or of stdin for `-`.
-fn read_input(name: &str) -> Result<Vec<u8>, Error> {
+pub fn read_input(name: &str) -> Result<Vec<u8>, Error> {
     let read = if name == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)

@@ -87,7 +87,13 @@ pub fn run(device: &mut Device, call: Call) -> Result<Output, Failure> {
         Call::Xpub { path, display } => {
             Output::single("xpub", block_on(device.xpub(&path, display))?.to_string())
         }
-        Call::Address(request) => Output::single("address", block_on(device.address(&request))?),
+        Call::Address(request) => {
+            let address = block_on(device.address(&request))?;
+            if request.allow_unverified && !host_derives(&request) {
+                eprintln!("warning: the host cannot derive this address: it is the device's word");
+            }
+            Output::single("address", address)
+        }
         Call::Register(policy) => {
             let registration = block_on(device.register_policy(&policy))?;
             let id = registration.id.to_lower_hex_string();
@@ -117,6 +123,23 @@ pub fn run(device: &mut Device, call: Call) -> Result<Output, Failure> {
             block_on(device.sign_message(&path, message.as_bytes()))?,
         ),
     })
+}
+
+/// True when the host derives the address of `request` itself (and so has compared
+/// the device's with it).
+fn host_derives(request: &hwsigner::device::AddressRequest) -> bool {
+    use hwsigner::device::AddressSource;
+    use hwsigner::protocol::ledger::btc::client::policy_network;
+    use hwsigner::protocol::policy::{derive_address, descriptor::policy_from_descriptor};
+    let (policy, change) = match &request.source {
+        AddressSource::Policy(p, _) => (p.clone(), request.change),
+        AddressSource::Descriptor(d) => match policy_from_descriptor(d, "") {
+            Ok(dp) => (dp.policy, dp.branch.map_or(request.change, |b| b == 1)),
+            Err(_) => return false,
+        },
+        _ => return false,
+    };
+    derive_address(&policy, change, request.index, policy_network(&policy)).is_ok()
 }
 
 /// `sample-psbt`: a PSBT spending `inputs` made-up coins of the standard wpkh policy

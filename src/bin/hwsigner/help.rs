@@ -17,6 +17,7 @@ commands:
   sign-psbt      sign a psbt
   sign-message   sign a message (bip-137)
   sample-psbt    a psbt for the simulated wallets to sign
+  summary        what a psbt does (no device): amounts, fee, change, sighash
   simulate       serve a simulated ledger or trezor on an emulator socket
 
 --device DEVICE (anywhere before `--`; default auto):
@@ -104,6 +105,8 @@ prints an address, checked against the host's own derivation.
   --index N        address index (default 0)
   --change         the change branch
   --display        show it on the device for the user to check
+  --allow-unverified  take the device's address where the host cannot derive the
+                   policy's to compare (refused otherwise; a warning on stderr)
 "
         }
         "register" => {
@@ -119,12 +122,15 @@ the hmac back with --hmac to address and sign-psbt.
             "\
 usage: hwsigner [--device DEVICE] sign-psbt FILE|- [--finalize]
                 [--template T --key K [--key K ...] [--name N] [--hmac HEX]]
+                [--allow-non-default-sighash]
 
 reads a psbt (base64 or binary, v0 or v2) from FILE, or stdin for -, and signs
 it. stdout: the signed psbt in base64 on one line; with --finalize, the psbt is
 finalized and a second line holds the final transaction in hex. progress
 (confirm on the device, signing i/n) goes to stderr. without --template the
-policy is inferred from the psbt's key derivations.
+policy is inferred from the psbt's key derivations. an input that asks for a
+sighash other than all/default (none, single, anyonecanpay) is refused unless
+--allow-non-default-sighash is given (a trezor signs none of them).
 "
         }
         "sign-message" => {
@@ -132,6 +138,20 @@ policy is inferred from the psbt's key derivations.
 usage: hwsigner [--device DEVICE] sign-message PATH MESSAGE
 
 prints the bip-137 signature (base64) of MESSAGE by the key at PATH.
+"
+        }
+        "summary" => {
+            "\
+usage: hwsigner summary FILE|- [--fingerprint F] [--template T --key K [--key K ...]]
+
+prints what a psbt (base64 or binary) does, one line per input and output, then
+the fee and warnings; needs no device. an input amount is \"verified\" when its
+previous transaction is in the psbt (or every input is taproot), else it is the
+psbt's word; the fee is verified when every amount is. with --fingerprint (the
+device's, 8 hex digits), an output is \"change\" only when its script is built
+from a key with that fingerprint (or, with --template/--key, the wallet
+policy's); one that only carries the fingerprint is flagged. every input's
+sighash is shown (sign-psbt refuses all but all/default by default).
 "
         }
         "sample-psbt" => {

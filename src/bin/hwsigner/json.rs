@@ -1,5 +1,5 @@
-//! `--json`: one JSON object per command on stdout, written by hand (strings, arrays,
-//! objects and null are all the tool prints).
+//! `--json`: one JSON object per command on stdout, written by hand (strings, whole
+//! numbers, booleans, arrays, objects and null are all the tool prints).
 
 use std::fmt::Write;
 
@@ -10,6 +10,10 @@ pub enum Json {
     Null,
     /// A string.
     Str(String),
+    /// A whole number (satoshi).
+    Num(u64),
+    /// `true` or `false`.
+    Bool(bool),
     /// An array.
     Array(Vec<Json>),
     /// An object, its fields in order.
@@ -38,6 +42,10 @@ impl Json {
         match self {
             Json::Null => out.push_str("null"),
             Json::Str(s) => quote(s, out),
+            Json::Num(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {

@@ -27,6 +27,7 @@ mod json;
 mod prompts;
 mod select;
 mod simulate;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -80,6 +81,8 @@ enum Plan {
     Simulate(args::Parsed),
     /// Print a sample PSBT for a simulated wallet: its vendor and input count.
     Sample(Vendor, usize),
+    /// Summarize a PSBT.
+    Summary(args::Parsed),
     /// One call on the selected device.
     Device(Selection, Call),
 }
@@ -87,11 +90,12 @@ enum Plan {
 fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failure> {
     let device = globals.device.clone();
     match command {
-        "enumerate" | "simulate" if device.is_some() => {
+        "enumerate" | "simulate" | "summary" if device.is_some() => {
             Err(Failure::usage(format!("{command} takes no --device")))
         }
         "enumerate" => parse(command, rest, &call::NO_ARGS).map(|_| Plan::Enumerate),
         "simulate" => parse(command, rest, &simulate::SIMULATE).map(Plan::Simulate),
+        "summary" => parse(command, rest, &summary::SUMMARY).map(Plan::Summary),
         "sample-psbt" => {
             let vendor = match device.as_deref().map(Selection::parse).transpose()? {
                 None | Some(Selection::Simulator(Vendor::Ledger)) => Vendor::Ledger,
@@ -159,6 +163,7 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         Plan::Sample(vendor, inputs) => {
             commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs)?
         }
+        Plan::Summary(args) => summary::run(&args).map_err(|f| f.in_command(command))?,
         Plan::Device(selection, call) => on_device(&selection, &globals, call)?,
     };
     output.print(globals.json);

@@ -12,6 +12,7 @@ use bitcoin::{absolute, Amount, OutPoint, ScriptBuf, Sequence, Txid, Witness};
 
 use crate::error::{Error, Result};
 use crate::protocol::bytes::{write_varint, Reader};
+use crate::protocol::psbt::signature::spent_output;
 
 /// One key-value map, in the order it was read.
 pub type Map = Vec<(Vec<u8>, Vec<u8>)>;
@@ -197,9 +198,9 @@ impl RawPsbt {
             inputs,
             outputs,
         };
-        // Also check that every known field decodes, so later steps can trust them,
-        // and that no amount is beyond what bitcoin allows.
-        check_amounts(&psbt.to_bitcoin()?)?;
+        // Also check that every known field decodes and holds together, so later
+        // steps can trust them (see `to_bitcoin`).
+        psbt.to_bitcoin()?;
         Ok(psbt)
     }
 
@@ -319,8 +320,13 @@ impl RawPsbt {
 
     /// A `bitcoin::Psbt` (v0) view of this PSBT, for sighashes and finalizing.
     ///
+    /// The view is checked to hold together: no amount (output, utxo, output of a
+    /// previous transaction) and no sum of them is over 21 million bitcoin, no
+    /// outpoint is spent twice, and an input's previous transaction, when given, is the
+    /// one it spends and agrees with its witness utxo.
+    ///
     /// # Errors
-    /// `invalid-input` when a field does not decode.
+    /// `invalid-input` when a field does not decode or the checks above fail.
     pub fn to_bitcoin(&self) -> Result<Psbt> {
         let v0 = if self.version == 0 {
             self.clone()
@@ -356,7 +362,11 @@ impl RawPsbt {
                 outputs: self.outputs.iter().map(|m| strip(m, &v2_output)).collect(),
             }
         };
-        Psbt::deserialize(&v0.serialize()).map_err(|e| bad(e.to_string()))
+        let psbt = Psbt::deserialize(&v0.serialize()).map_err(|e| bad(e.to_string()))?;
+        check_amounts(&psbt)?;
+        check_outpoints(&psbt)?;
+        check_utxos(&psbt)?;
+        Ok(psbt)
     }
 
     /// The maps as the Ledger Bitcoin app reads them (PSBTv2).
@@ -429,28 +439,123 @@ impl RawPsbt {
     }
 }
 
-/// Every output amount, their sum, and every known utxo amount must be at most 21
-/// million bitcoin.
-fn check_amounts(p: &Psbt) -> Result<()> {
-    let over =
-        |what: String, sat: u64| bad(format!("{what}: {sat} sat is over 21 million bitcoin"));
+/// Adds `amounts`, failing when one of them or their sum is over 21 million bitcoin.
+fn capped_sum(amounts: impl Iterator<Item = Amount>, what: &dyn Fn() -> String) -> Result<Amount> {
     let mut total = Amount::ZERO;
-    for (i, o) in p.unsigned_tx.output.iter().enumerate() {
-        if o.value > Amount::MAX_MONEY {
-            return Err(over(format!("output {i}"), o.value.to_sat()));
+    for a in amounts {
+        if a > Amount::MAX_MONEY {
+            return Err(bad(format!(
+                "{}: {} sat is over 21 million bitcoin",
+                what(),
+                a.to_sat()
+            )));
         }
         total = total
-            .checked_add(o.value)
+            .checked_add(a)
             .filter(|t| *t <= Amount::MAX_MONEY)
-            .ok_or_else(|| bad("the outputs add up to over 21 million bitcoin"))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "{}: they add up to over 21 million bitcoin",
+                    what()
+                ))
+            })?;
     }
+    Ok(total)
+}
+
+/// Every output amount, their sum, every witness utxo amount, and every output of a
+/// previous transaction (and their sum) must be at most 21 million bitcoin.
+fn check_amounts(p: &Psbt) -> Result<()> {
+    capped_sum(p.unsigned_tx.output.iter().map(|o| o.value), &|| {
+        "the outputs".to_string()
+    })?;
     for (i, input) in p.inputs.iter().enumerate() {
-        if let Some(u) = input
-            .witness_utxo
-            .as_ref()
-            .filter(|u| u.value > Amount::MAX_MONEY)
-        {
-            return Err(over(format!("input {i} witness utxo"), u.value.to_sat()));
+        if let Some(u) = &input.witness_utxo {
+            capped_sum(core::iter::once(u.value), &|| {
+                format!("input {i} witness utxo")
+            })?;
+        }
+        if let Some(tx) = &input.non_witness_utxo {
+            capped_sum(tx.output.iter().map(|o| o.value), &|| {
+                format!("input {i}: the outputs of its previous transaction")
+            })?;
+        }
+    }
+    // No more than every coin there is can be spent at once.
+    capped_sum(
+        (0..p.inputs.len()).filter_map(|i| spent_output(p, i).map(|o| o.value)),
+        &|| "the inputs".to_string(),
+    )?;
+    Ok(())
+}
+
+/// An input's previous transaction (non-witness utxo) must be the transaction its
+/// outpoint names and have that output; with a witness utxo too, both must say the
+/// same amount and script. Otherwise the amount a summary shows could differ from the
+/// one a device signs for.
+fn check_utxos(p: &Psbt) -> Result<()> {
+    for (i, (txin, input)) in p.unsigned_tx.input.iter().zip(&p.inputs).enumerate() {
+        let Some(tx) = &input.non_witness_utxo else {
+            continue;
+        };
+        let field = || format!("input {i}");
+        let prevout = txin.previous_output;
+        let txid = tx.compute_txid();
+        if txid != prevout.txid {
+            return Err(Error::invalid(
+                field(),
+                format!(
+                    "its non-witness utxo is transaction {txid}, not {}, which it spends",
+                    prevout.txid
+                ),
+            ));
+        }
+        let out = usize::try_from(prevout.vout)
+            .ok()
+            .and_then(|v| tx.output.get(v))
+            .ok_or_else(|| {
+                Error::invalid(
+                    field(),
+                    format!(
+                        "its non-witness utxo has no output {} ({} outputs)",
+                        prevout.vout,
+                        tx.output.len()
+                    ),
+                )
+            })?;
+        if let Some(w) = &input.witness_utxo {
+            if w != out {
+                return Err(Error::invalid(
+                    field(),
+                    format!(
+                        "its witness utxo ({} sat to {}) is not output {} of its previous \
+                         transaction ({} sat to {})",
+                        w.value.to_sat(),
+                        w.script_pubkey.to_hex_string(),
+                        prevout.vout,
+                        out.value.to_sat(),
+                        out.script_pubkey.to_hex_string()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No two inputs may spend the same outpoint: the transaction would be invalid, and
+/// a summary would count the coin twice.
+fn check_outpoints(p: &Psbt) -> Result<()> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, txin) in p.unsigned_tx.input.iter().enumerate() {
+        if let Some(first) = seen.insert(txin.previous_output, i) {
+            return Err(Error::invalid(
+                format!("input {i}"),
+                format!(
+                    "spends {}, which input {first} spends too",
+                    txin.previous_output
+                ),
+            ));
         }
     }
     Ok(())

@@ -2,16 +2,20 @@
 //!
 //! A signature a device returns is trusted only after the host has recomputed the
 //! sighash of that input from the PSBT, verified the signature under the claimed key,
-//! and checked that the key belongs to the input (its BIP-32 derivations, its taproot
-//! output key, or a leaf script it commits to).
+//! and checked that the key belongs to the input's script: the p2pkh / p2wpkh key, a
+//! key the redeem or witness script (hashing to the spent script) holds, the taproot
+//! output key, or a key in a leaf that the output commits to. Derivations in the PSBT
+//! are not evidence: anyone can write one.
 
+use bitcoin::blockdata::script::Instruction;
 use bitcoin::hashes::Hash;
+use bitcoin::key::CompressedPublicKey;
 use bitcoin::key::{PublicKey, XOnlyPublicKey};
 use bitcoin::psbt::Psbt;
 use bitcoin::secp256k1::{Message, Secp256k1, VerifyOnly};
 use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
 use bitcoin::taproot::TapLeafHash;
-use bitcoin::{ecdsa, taproot, Transaction, TxOut};
+use bitcoin::{ecdsa, taproot, Script, ScriptBuf, Transaction, TxOut};
 
 use crate::error::{Error, Result};
 use crate::protocol::psbt::raw::{self, RawPsbt};
@@ -84,12 +88,12 @@ impl<'a> Verifier<'a> {
             .ok_or_else(|| lie(index, "a signature for an input the psbt does not have"))?;
         match sig {
             InputSignature::Ecdsa { pubkey, sig } => {
-                if !input.bip32_derivation.is_empty()
-                    && !input.bip32_derivation.contains_key(&pubkey.inner)
-                {
+                if !ecdsa_key_in_input(self.psbt, index, pubkey) {
                     return Err(lie(
                         index,
-                        format!("a signature by key {pubkey}, which the input does not use"),
+                        format!(
+                            "a signature by key {pubkey}, which the input's script does not use"
+                        ),
                     ));
                 }
                 let (msg, expected) =
@@ -130,20 +134,37 @@ impl<'a> Verifier<'a> {
                 self.check_schnorr(index, hash, key, sig)
             }
             InputSignature::TapScript { key, leaf, sig } => {
-                let known_leaf = input
+                let Some((control, (script, ver))) = input
                     .tap_scripts
-                    .values()
-                    .any(|(script, ver)| TapLeafHash::from_script(script, *ver) == *leaf);
-                if !known_leaf {
+                    .iter()
+                    .find(|(_, (script, ver))| TapLeafHash::from_script(script, *ver) == *leaf)
+                else {
                     return Err(lie(
                         index,
                         format!("a signature for leaf {leaf}, which the input does not have"),
                     ));
-                }
-                if !input.tap_key_origins.is_empty() && !input.tap_key_origins.contains_key(key) {
+                };
+                // The leaf must be one the spent output commits to (its control block
+                // leads to the output key), and hold the key.
+                let committed = spent_output(self.psbt, index)
+                    .filter(|o| o.script_pubkey.is_p2tr())
+                    .and_then(|o| {
+                        XOnlyPublicKey::from_slice(o.script_pubkey.as_bytes().get(2..34)?).ok()
+                    })
+                    .is_some_and(|output_key| {
+                        *ver == control.leaf_version
+                            && control.verify_taproot_commitment(&self.secp, output_key, script)
+                    });
+                if !committed {
                     return Err(lie(
                         index,
-                        format!("a script-path signature by {key}, which the input does not use"),
+                        format!("a signature for leaf {leaf}, which the spent output does not commit to"),
+                    ));
+                }
+                if !pushes(script, &key.serialize()) {
+                    return Err(lie(
+                        index,
+                        format!("a script-path signature by {key}, which leaf {leaf} does not use"),
                     ));
                 }
                 let ty = self.tap_sighash_type(index, sig)?;
@@ -211,18 +232,87 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// The output input `index` spends, from its witness or non-witness utxo.
+/// The output input `index` spends: from its previous transaction (non-witness utxo)
+/// when that is the transaction the outpoint names, else from its witness utxo.
+///
+/// [`RawPsbt::to_bitcoin`](crate::protocol::psbt::raw::RawPsbt::to_bitcoin) refuses a
+/// PSBT whose two disagree.
 pub fn spent_output(psbt: &Psbt, index: usize) -> Option<TxOut> {
     let input = psbt.inputs.get(index)?;
-    if let Some(utxo) = &input.witness_utxo {
-        return Some(utxo.clone());
-    }
+    verified_output(psbt, index).or_else(|| input.witness_utxo.clone())
+}
+
+/// The output input `index` spends, taken from its previous transaction, whose txid
+/// the outpoint commits to: an amount that cannot be a lie.
+fn verified_output(psbt: &Psbt, index: usize) -> Option<TxOut> {
+    let input = psbt.inputs.get(index)?;
     let prevout = psbt.unsigned_tx.input.get(index)?.previous_output;
     let tx = input.non_witness_utxo.as_ref()?;
     if tx.compute_txid() != prevout.txid {
         return None;
     }
-    tx.output.get(prevout.vout as usize).cloned()
+    tx.output.get(usize::try_from(prevout.vout).ok()?).cloned()
+}
+
+/// True when the amount input `index` spends is certain before signing: its previous
+/// transaction is given (and hashes to the txid it spends), or every input spends a
+/// taproot output. BIP-341 signatures commit to the amount and script of every input,
+/// so with only taproot inputs a wrong amount makes the signatures invalid rather than
+/// the fee higher. Segwit v0 and legacy signatures commit at most to their own input's
+/// amount: there, an amount from a witness utxo alone is the PSBT's word (the Ledger
+/// app warns "unverified inputs").
+pub fn amount_verified(psbt: &Psbt, index: usize) -> bool {
+    if verified_output(psbt, index).is_some() {
+        return true;
+    }
+    let all_taproot = !psbt.inputs.is_empty()
+        && (0..psbt.inputs.len())
+            .all(|i| spent_output(psbt, i).is_some_and(|o| o.script_pubkey.is_p2tr()));
+    all_taproot && spent_output(psbt, index).is_some()
+}
+
+/// True when `script` pushes `data` (a key, or a key hash) anywhere.
+fn pushes(script: &Script, data: &[u8]) -> bool {
+    script
+        .instructions()
+        .any(|i| matches!(i, Ok(Instruction::PushBytes(b)) if b.as_bytes() == data))
+}
+
+/// True when the script input `index` spends commits to `key`: p2pkh / p2wpkh of it,
+/// or a redeem / witness script that hashes to the spent script and pushes the key (or
+/// its hash, as `pkh()` does).
+fn ecdsa_key_in_input(psbt: &Psbt, index: usize, key: &PublicKey) -> bool {
+    let (Some(input), Some(utxo)) = (psbt.inputs.get(index), spent_output(psbt, index)) else {
+        return false;
+    };
+    let spk = &utxo.script_pubkey;
+    let Ok(ck) = CompressedPublicKey::try_from(*key) else {
+        // Uncompressed keys: only bare p2pkh of the key itself.
+        return *spk == ScriptBuf::new_p2pkh(&key.pubkey_hash());
+    };
+    let in_script =
+        |s: &Script| pushes(s, &key.to_bytes()) || pushes(s, ck.pubkey_hash().as_byte_array());
+    let wpkh = ScriptBuf::new_p2wpkh(&ck.wpubkey_hash());
+    if *spk == ScriptBuf::new_p2pkh(&ck.pubkey_hash()) || *spk == wpkh {
+        return true;
+    }
+    let witness = input.witness_script.as_ref().filter(|ws| {
+        ScriptBuf::new_p2wsh(&ws.wscript_hash()) == *spk
+            || ScriptBuf::new_p2wsh(&ws.wscript_hash()).to_p2sh() == *spk
+    });
+    if let Some(ws) = witness {
+        // p2wsh, or p2sh-p2wsh whose redeem script must then be that p2wsh.
+        let nested_ok = spk.is_p2wsh()
+            || input
+                .redeem_script
+                .as_ref()
+                .is_some_and(|rs| *rs == ScriptBuf::new_p2wsh(&ws.wscript_hash()));
+        return nested_ok && in_script(ws);
+    }
+    match &input.redeem_script {
+        Some(rs) if rs.to_p2sh() == *spk => *rs == wpkh || in_script(rs),
+        _ => false,
+    }
 }
 
 /// Adds a (verified) signature to input `index` of `psbt`, replacing one for the same

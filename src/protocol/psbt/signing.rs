@@ -22,6 +22,10 @@ pub struct SignOptions {
     /// The network (Trezor's coin); by default the coin type of the first input's path
     /// (0' Bitcoin, else Testnet).
     pub network: Option<Network>,
+    /// Sign inputs that ask for another sighash than ALL / DEFAULT (refused with
+    /// `invalid-input` otherwise; see [`crate::protocol::psbt::sighash`]). A Trezor
+    /// refuses them whatever this says: its firmware signs only ALL.
+    pub allow_non_default_sighash: bool,
 }
 
 impl SignOptions {

@@ -22,7 +22,9 @@ use crate::sim::fault::Fault;
 
 use super::commands::{authorize, read_policy};
 use super::context::AppContext;
-use super::host::{HostLink, MapCommitment, SimResult, SW_DENY, SW_INCORRECT_DATA};
+use super::host::{
+    HostLink, MapCommitment, SimResult, SW_DENY, SW_INCORRECT_DATA, SW_NOT_SUPPORTED,
+};
 
 const MAX_IN_OUT: usize = 10_000;
 
@@ -119,25 +121,118 @@ fn plan(ctx: &AppContext, policy: &WalletPolicy, psbt: &Psbt) -> SimResult<Vec<P
     Ok(out)
 }
 
-fn summary(ctx: &AppContext, psbt: &Psbt) -> String {
-    let mut parts: Vec<String> = psbt
+/// True when output `index` is change of `policy` as the app decides it: a derivation
+/// of one of this device's keys in the policy, on the change branch, whose script at
+/// that index is the output's.
+fn is_change(ctx: &AppContext, policy: &WalletPolicy, psbt: &Psbt, index: usize) -> bool {
+    let (Some(seed), Some(output), Some(txout)) = (
+        ctx.seed.as_ref(),
+        psbt.outputs.get(index),
+        psbt.unsigned_tx.output.get(index),
+    ) else {
+        return false;
+    };
+    let Some(branch) = policy
+        .descriptor()
+        .ok()
+        .and_then(|d| d.into_single_descriptors().ok())
+        .and_then(|b| b.get(1).cloned())
+    else {
+        return false;
+    };
+    let origins: Vec<DerivationPath> = (0..policy.keys.len())
+        .filter_map(|k| ctx.our_key_origin(policy, k))
+        .collect();
+    let ecdsa = output.bip32_derivation.values();
+    let tap = output.tap_key_origins.values().map(|(_, origin)| origin);
+    ecdsa.chain(tap).any(|(fpr, path)| {
+        let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
+        match steps.split_last_chunk::<2>() {
+            Some((head, [ChildNumber::Normal { index: 1 }, ChildNumber::Normal { index: i }]))
+                if *fpr == seed.fingerprint() && origins.iter().any(|o| o.as_ref() == head) =>
+            {
+                branch
+                    .at_derivation_index(*i)
+                    .is_ok_and(|d| d.script_pubkey() == txout.script_pubkey)
+            }
+            _ => false,
+        }
+    })
+}
+
+/// What the app shows before signing, as one line: its warnings (inputs it does not
+/// sign, segwit v0 inputs without their previous transaction, sighash types other than
+/// ALL / DEFAULT), each external output, a high-fee warning, and the fee. Change that
+/// the policy accounts for is not shown; an output with this device's derivation that
+/// the policy does not account for is an external output like any other.
+///
+/// # Errors
+/// Incorrect data for a negative fee; not supported for more than 10 change outputs,
+/// as the app.
+fn review(
+    ctx: &AppContext,
+    policy: &WalletPolicy,
+    psbt: &Psbt,
+    planned: &[Planned],
+) -> SimResult<String> {
+    let mut parts = Vec::new();
+    let ours = |i: usize| planned.iter().any(|p| p.index == i);
+    if (0..psbt.inputs.len()).any(|i| !ours(i)) {
+        parts.push("warning: external inputs".to_string());
+    }
+    let unverified = planned.iter().any(|p| {
+        p.derived.desc_type().segwit_version() == Some(bitcoin::WitnessVersion::V0)
+            && psbt
+                .inputs
+                .get(p.index)
+                .is_some_and(|i| i.non_witness_utxo.is_none())
+    });
+    if unverified {
+        parts.push("warning: unverified inputs".to_string());
+    }
+    let non_default = planned.iter().any(|p| {
+        psbt.inputs
+            .get(p.index)
+            .and_then(|i| i.sighash_type)
+            .is_some_and(|t| !matches!(t.to_u32(), 0 | 1))
+    });
+    if non_default {
+        parts.push("warning: non-default sighash".to_string());
+    }
+    let spent: Option<Amount> = (0..psbt.inputs.len())
+        .map(|i| spent_output(psbt, i).map(|o| o.value))
+        .try_fold(Amount::ZERO, |sum, a| sum.checked_add(a?));
+    let sent = psbt
         .unsigned_tx
         .output
         .iter()
-        .map(|o| {
-            let to = bitcoin::Address::from_script(&o.script_pubkey, ctx.network())
-                .map_or_else(|_| "script".to_string(), |a| a.to_string());
-            format!("{} to {to}", o.value)
-        })
-        .collect();
-    let spent: Option<Amount> = (0..psbt.inputs.len())
-        .map(|i| spent_output(psbt, i).map(|o| o.value))
-        .sum();
-    let sent: Amount = psbt.unsigned_tx.output.iter().map(|o| o.value).sum();
-    if let Some(fee) = spent.and_then(|s| s.checked_sub(sent)) {
-        parts.push(format!("fee {fee}"));
+        .try_fold(Amount::ZERO, |sum, o| sum.checked_add(o.value));
+    let fee = spent
+        .zip(sent)
+        .and_then(|(spent, sent)| spent.checked_sub(sent))
+        .ok_or(SW_INCORRECT_DATA)?;
+    let mut change = 0;
+    for (i, o) in psbt.unsigned_tx.output.iter().enumerate() {
+        if is_change(ctx, policy, psbt, i) {
+            change += 1;
+            continue;
+        }
+        let to = bitcoin::Address::from_script(&o.script_pubkey, ctx.network())
+            .map_or_else(|_| "script".to_string(), |a| a.to_string());
+        parts.push(format!("{} to {to}", o.value));
     }
-    parts.join(", ")
+    if change > 10 {
+        return Err(SW_NOT_SUPPORTED);
+    }
+    if change == psbt.unsigned_tx.output.len() {
+        parts.push("self-transfer".to_string());
+    }
+    let total = spent.unwrap_or(Amount::ZERO);
+    if fee.to_sat().saturating_mul(10) >= total.to_sat() && total.to_sat() > 100_000 {
+        parts.push("warning: high fee".to_string());
+    }
+    parts.push(format!("fee {fee}"));
+    Ok(parts.join(", "))
 }
 
 /// The body of a YIELD carrying one signature.
@@ -198,7 +293,9 @@ pub async fn sign_psbt(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimRes
     if planned.is_empty() {
         return Err(SW_INCORRECT_DATA);
     }
-    if !ctx.confirm(&Prompt::SignTransaction(summary(ctx, &psbt))) {
+    if !ctx.confirm(&Prompt::SignTransaction(review(
+        ctx, &policy, &psbt, &planned,
+    )?)) {
         return Err(SW_DENY);
     }
     let prevouts: Vec<TxOut> = (0..psbt.inputs.len())

@@ -309,6 +309,32 @@ impl WebHidTransport {
     }
 }
 
+impl WebHidTransport {
+    /// The granted device that is this one after a re-enumeration: the same object if
+    /// it is still there, else the only granted device of this kind and model that no
+    /// transport of the page holds open. WebHID gives no serial number (and a Ledger's
+    /// is the same on every device), so with two candidates the transport cannot tell
+    /// which is its own and takes neither; the driver then checks the master
+    /// fingerprint of the one it gets.
+    async fn came_back(&self, model: u16) -> Result<Option<HidDevice>> {
+        let devices = granted(self.kind).await?;
+        let own: &JsValue = self.device.as_ref();
+        if let Some(same) = devices
+            .iter()
+            .find(|d| <HidDevice as AsRef<JsValue>>::as_ref(d) == own)
+        {
+            return Ok(Some(same.clone()));
+        }
+        let mut candidates = devices
+            .into_iter()
+            .filter(|d| !d.opened() && d.product_id() >> 8 == model);
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Ok(Some(only)),
+            _ => Ok(None),
+        }
+    }
+}
+
 impl Transport for WebHidTransport {
     fn packets(&self) -> Packets {
         Packets::Reports64
@@ -372,11 +398,12 @@ impl Transport for WebHidTransport {
     fn reconnect(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<()>> {
         Box::pin(async move {
             self.detach();
+            let model = self.device.product_id() >> 8;
             let mut waited = 0;
             // Let the device drop off the bus first.
             sleep_ms(500).await;
             loop {
-                if let Some(device) = granted(self.kind).await?.into_iter().next() {
+                if let Some(device) = self.came_back(model).await? {
                     self.device = device;
                     self.backlog.clear();
                     while self.rx.try_recv().is_ok() {}

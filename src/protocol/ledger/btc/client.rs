@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::protocol::bytes::{to_hex, write_varint, Reader};
 use crate::protocol::ledger::apdu::Command;
 use crate::protocol::ledger::request::Request;
+use crate::protocol::message::{with_header, MessageScript};
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::{insert, InputSignature, Verifier};
 use crate::protocol::psbt::signing::Signed;
@@ -167,19 +168,61 @@ pub fn policy_network(policy: &WalletPolicy) -> Network {
     }
 }
 
-/// GET_WALLET_ADDRESS: the address of `policy` at `change`/`index`.
-///
-/// When the host can derive the address itself, the device's answer must match it.
+/// GET_WALLET_ADDRESS: the address of `policy` at `change`/`index`, which must match
+/// the host's own derivation.
 ///
 /// # Errors
-/// The request fails with `protocol` when the device's address differs from the
-/// host's.
+/// `invalid-input` when the host cannot derive the policy's address (a policy it
+/// cannot parse, or one without an address form): the device's address could not be
+/// checked, and is not asked for (see [`get_wallet_address_unverified`]). The request
+/// fails with `protocol` when the device's address differs from the host's.
 pub fn get_wallet_address(
     policy: &WalletPolicy,
     hmac: Option<&Hash32>,
     change: bool,
     index: u32,
     display: bool,
+) -> Result<Request<String>> {
+    let expected = derive_address(policy, change, index, policy_network(policy)).map_err(|e| {
+        Error::invalid(
+            "policy",
+            format!(
+                "the host cannot derive its address to check the device's ({e}); allow \
+                 unverified addresses to take the device's word for it"
+            ),
+        )
+    })?;
+    Ok(wallet_address(
+        policy,
+        hmac,
+        change,
+        index,
+        display,
+        Some(expected),
+    ))
+}
+
+/// GET_WALLET_ADDRESS for a caller that accepts an address the host cannot check: it
+/// is still compared with the host's derivation where there is one, and is the
+/// device's word only where there is none.
+pub fn get_wallet_address_unverified(
+    policy: &WalletPolicy,
+    hmac: Option<&Hash32>,
+    change: bool,
+    index: u32,
+    display: bool,
+) -> Request<String> {
+    let expected = derive_address(policy, change, index, policy_network(policy)).ok();
+    wallet_address(policy, hmac, change, index, display, expected)
+}
+
+fn wallet_address(
+    policy: &WalletPolicy,
+    hmac: Option<&Hash32>,
+    change: bool,
+    index: u32,
+    display: bool,
+    expected: Option<String>,
 ) -> Request<String> {
     let mut data = vec![u8::from(display)];
     data.extend_from_slice(&policy.id());
@@ -188,7 +231,6 @@ pub fn get_wallet_address(
     data.extend_from_slice(&index.to_be_bytes());
     let mut store = Store::new();
     policy.add_to(&mut store);
-    let expected = derive_address(policy, change, index, policy_network(policy)).ok();
     Request::new(
         command(ins::GET_WALLET_ADDRESS, data),
         Some(Interpreter::new(store)),
@@ -256,7 +298,8 @@ pub fn parse_yielded_signature(bytes: &[u8]) -> Result<(usize, InputSignature)> 
 ///
 /// # Errors
 /// `invalid-input` when the PSBT cannot be converted. The request fails with
-/// `protocol` naming the input when a signature does not verify.
+/// `protocol` naming the input when a signature does not verify, and when the device
+/// yields more values than inputs times the policy's key placeholders.
 pub fn sign_psbt(
     psbt: &RawPsbt,
     policy: &WalletPolicy,
@@ -280,10 +323,14 @@ pub fn sign_psbt(
     data.extend_from_slice(&policy.id());
     data.extend_from_slice(hmac.unwrap_or(&NO_HMAC));
 
+    // One signature per input and key placeholder of the policy (taproot: the key
+    // path and each leaf that holds one of them) is all a device can have to yield.
+    let placeholders = policy.template.matches('@').count().max(1);
+    let max_yields = inputs.len().saturating_mul(placeholders);
     let original = psbt.clone();
     Ok(Request::new(
         command(ins::SIGN_PSBT, data),
-        Some(Interpreter::new(store)),
+        Some(Interpreter::new(store).with_max_yields(max_yields)),
         move |_, yielded| {
             let mut verifier = Verifier::new(&view);
             let mut out = original;
@@ -303,7 +350,9 @@ pub fn sign_psbt(
     ))
 }
 
-/// SIGN_MESSAGE: a BIP-137 signature of `message` by the key at `path`, as base64.
+/// SIGN_MESSAGE: a BIP-137 signature of `message` by the key at `path`, as base64,
+/// its header set by the path's purpose (see [`crate::protocol::message`]; the app
+/// itself always answers a p2pkh header).
 ///
 /// # Errors
 /// `invalid-input` when the path is deeper than 8. The request fails with `protocol`
@@ -317,6 +366,7 @@ pub fn sign_message(path: &DerivationPath, message: &[u8]) -> Result<Request<Str
     let root = store.add_list(&chunks);
     data.extend_from_slice(&root);
     let msg_hash = message_hash(message);
+    let script = MessageScript::for_path(path);
     Ok(Request::new(
         command(ins::SIGN_MESSAGE, data),
         Some(Interpreter::new(store)),
@@ -326,7 +376,11 @@ pub fn sign_message(path: &DerivationPath, message: &[u8]) -> Result<Request<Str
             let secp = bitcoin::secp256k1::Secp256k1::verification_only();
             sig.recover_pubkey(&secp, msg_hash)
                 .map_err(|_| Error::protocol("message signature recovers no key"))?;
-            Ok(sig.to_base64())
+            let bytes = with_header(&data, script)?;
+            Ok(bitcoin::base64::Engine::encode(
+                &bitcoin::base64::engine::general_purpose::STANDARD,
+                bytes,
+            ))
         },
     ))
 }

@@ -28,11 +28,16 @@ const MAX_RESPONSE: usize = 255;
 const PROOF_HASHES_IN_FIRST_RESPONSE: usize = (MAX_RESPONSE - 32 - 1 - 1) / 32;
 
 /// Answers client commands and collects what the app yields.
+///
+/// What a device makes the host hold is bounded: yields by [`Interpreter::with_max_yields`]
+/// (what the request can need), and the GET_MORE_ELEMENTS queue by one answer (a new
+/// preimage or proof replaces what the device left undrained).
 #[derive(Debug, Default, Clone)]
 pub struct Interpreter {
     store: Store,
     queue: VecDeque<Vec<u8>>,
     yielded: Vec<Vec<u8>>,
+    max_yields: Option<usize>,
 }
 
 impl Interpreter {
@@ -42,7 +47,15 @@ impl Interpreter {
             store,
             queue: VecDeque::new(),
             yielded: Vec::new(),
+            max_yields: None,
         }
+    }
+
+    /// Accepts at most `max` YIELDs: a device that yields more is broken or hostile
+    /// (`protocol`), and the host keeps no more than this many values for it.
+    pub fn with_max_yields(mut self, max: usize) -> Self {
+        self.max_yields = Some(max);
+        self
     }
 
     /// What the app has yielded so far, in order.
@@ -66,6 +79,11 @@ impl Interpreter {
             .ok_or_else(|| Error::protocol("empty client command"))?;
         match code {
             CCMD_YIELD => {
+                if let Some(max) = self.max_yields.filter(|m| self.yielded.len() >= *m) {
+                    return Err(Error::protocol(format!(
+                        "the device yielded over {max} values, more than this request can need"
+                    )));
+                }
                 self.yielded.push(request.to_vec());
                 Ok(Vec::new())
             }
@@ -101,6 +119,7 @@ impl Interpreter {
         response.push(now as u8);
         let (first, rest) = preimage.split_at(now);
         response.extend_from_slice(first);
+        self.queue.clear();
         self.queue.extend(rest.iter().map(|b| vec![*b]));
         Ok(response)
     }
@@ -137,6 +156,7 @@ impl Interpreter {
         for hash in first {
             response.extend_from_slice(hash);
         }
+        self.queue.clear();
         self.queue.extend(rest.iter().map(|h| h.to_vec()));
         Ok(response)
     }
@@ -265,6 +285,31 @@ mod tests {
         req.extend_from_slice(&root);
         req.extend_from_slice(&leaf_hash(b"zz"));
         assert_eq!(it.execute(&req).unwrap(), vec![0, 0]);
+    }
+
+    #[test]
+    fn yields_are_capped_and_undrained_queues_do_not_pile_up() {
+        let long = vec![7u8; 600];
+        let (it, _) = interp_with(&[&long]);
+        let mut it = it.with_max_yields(2);
+        assert!(it.execute(&[CCMD_YIELD, 1]).is_ok());
+        assert!(it.execute(&[CCMD_YIELD, 2]).is_ok());
+        let e = it.execute(&[CCMD_YIELD, 3]).unwrap_err();
+        assert_eq!(e.code(), "protocol");
+        assert!(e.to_string().contains("over 2 values"), "{e}");
+        assert_eq!(it.yielded().len(), 2);
+        // Asking for the same long preimage again and again, never draining: the host
+        // holds one answer's rest, not one per request.
+        let mut req = vec![CCMD_GET_PREIMAGE, 0];
+        req.extend_from_slice(&leaf_hash(&long));
+        for _ in 0..100 {
+            it.execute(&req).unwrap();
+        }
+        assert_eq!(
+            it.queue.len(),
+            601 - 251,
+            "the leaf preimage: 0x00 and 600 bytes"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use bitcoin::secp256k1::{Message, Secp256k1};
 use bitcoin::{CompressedPublicKey, PublicKey};
 
 use crate::error::{Error, Result};
+use crate::protocol::message::MessageScript;
 use crate::protocol::trezor::btc::keys::{address_n, Coin};
 use crate::protocol::trezor::call::Call;
 use crate::protocol::trezor::messages::{
@@ -130,6 +131,17 @@ pub fn verify_message(address: &str, signature: &[u8], message: &[u8], coin: Coi
         coin_name: Some(coin.name().into()),
     };
     Call::simple(&request, |_: Success| Ok(()))
+}
+
+/// The input script type a Trezor signs a message at `path` with: the BIP-137 type of
+/// the path's purpose (see [`crate::protocol::message`]), so that both vendors give
+/// the same header (86' signs as p2pkh: firmware refuses taproot message signing).
+pub fn script_type_for(path: &DerivationPath) -> i32 {
+    match MessageScript::for_path(path) {
+        MessageScript::P2pkh => InputScriptType::SPENDADDRESS,
+        MessageScript::P2shP2wpkh => InputScriptType::SPENDP2SHWITNESS,
+        MessageScript::P2wpkh => InputScriptType::SPENDWITNESS,
+    }
 }
 
 /// Checks a BIP-137 signature on the host: it must recover a key whose address (of the

@@ -8,11 +8,13 @@ use bitcoin::bip32::{DerivationPath, Fingerprint};
 use bitcoin::blockdata::opcodes::all::OP_RETURN;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::hashes::Hash;
-use bitcoin::key::{CompressedPublicKey, Secp256k1, XOnlyPublicKey};
+use bitcoin::key::{Secp256k1, XOnlyPublicKey};
 use bitcoin::psbt::{Input, Output, Psbt};
 use bitcoin::{Script, ScriptBuf, Transaction, TxOut, Txid};
 
 use crate::error::{Error, Result};
+use crate::protocol::psbt::change::{self, SingleKey};
+use crate::protocol::psbt::sighash;
 use crate::protocol::trezor::btc::keys::{address_n, Coin};
 use crate::protocol::trezor::btc::multisig::{multisig_of, multisig_type};
 use crate::protocol::trezor::messages::{
@@ -175,40 +177,25 @@ fn op_return_data(spk: &Script) -> Option<Vec<u8>> {
     ins.next().is_none().then_some(data)
 }
 
-/// The change script type of an output of ours whose script matches the key, if any.
+/// The change script type of an output whose script is rebuilt from one of our keys
+/// alone (see [`change::single_key`]), if any.
 fn change_kind(output: &Output, spk: &Script, fpr: Fingerprint) -> Option<(i32, DerivationPath)> {
-    let secp = Secp256k1::verification_only();
-    for (key, (f, path)) in &output.bip32_derivation {
-        if *f != fpr {
-            continue;
-        }
-        let ck = CompressedPublicKey(*key);
-        if *spk == ScriptBuf::new_p2pkh(&ck.pubkey_hash()) {
-            return Some((OutputScriptType::PAYTOADDRESS, path.clone()));
-        }
-        if *spk == ScriptBuf::new_p2wpkh(&ck.wpubkey_hash()) {
-            return Some((OutputScriptType::PAYTOWITNESS, path.clone()));
-        }
-        if *spk == ScriptBuf::new_p2wpkh(&ck.wpubkey_hash()).to_p2sh() {
-            return Some((OutputScriptType::PAYTOP2SHWITNESS, path.clone()));
-        }
-    }
-    for (xonly, (leaves, (f, path))) in &output.tap_key_origins {
-        if *f == fpr && leaves.is_empty() && output.tap_tree.is_none() {
-            let expected = ScriptBuf::new_p2tr(&secp, *xonly, None);
-            if *spk == expected {
-                return Some((OutputScriptType::PAYTOTAPROOT, path.clone()));
-            }
-        }
-    }
-    None
+    let (kind, path) = change::single_key(output, spk, fpr)?;
+    let script_type = match kind {
+        SingleKey::P2pkh => OutputScriptType::PAYTOADDRESS,
+        SingleKey::P2wpkh => OutputScriptType::PAYTOWITNESS,
+        SingleKey::P2shP2wpkh => OutputScriptType::PAYTOP2SHWITNESS,
+        SingleKey::P2tr => OutputScriptType::PAYTOTAPROOT,
+    };
+    Some((script_type, path))
 }
 
 /// Builds the SignTx plan of `psbt` for the device whose master fingerprint is `fpr`.
 ///
 /// # Errors
-/// `unsupported` naming the input when an input is not ours or has a script a Trezor
-/// cannot sign; `invalid-input` naming the input or output when the PSBT lacks what
+/// `unsupported` naming the input when an input is not ours, has a script a Trezor
+/// cannot sign, or asks for another sighash than ALL / DEFAULT (the firmware signs no
+/// other); `invalid-input` naming the input or output when the PSBT lacks what
 /// signing needs (a utxo, the previous transaction of a non-taproot spend, scripts).
 pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> {
     let tx = &psbt.unsigned_tx;
@@ -217,6 +204,13 @@ pub fn build(psbt: &Psbt, fpr: Fingerprint, coin: Option<Coin>) -> Result<Plan> 
     let mut signers = Vec::new();
     let mut first_path = None;
     for (index, (txin, input)) in tx.input.iter().zip(&psbt.inputs).enumerate() {
+        if !sighash::is_default(psbt, index) {
+            return Err(Error::Unsupported(format!(
+                "input {index} asks for sighash {}: trezor firmware signs only sighash all \
+                 (default for taproot)",
+                sighash::name(psbt, index)
+            )));
+        }
         let out = utxo(index, psbt)?;
         let (script_type, multisig) = input_kind(index, input, &out.script_pubkey)?;
         let (path, signer) = if script_type == InputScriptType::SPENDTAPROOT {

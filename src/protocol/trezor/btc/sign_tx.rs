@@ -46,6 +46,32 @@ struct State {
     limit: usize,
     /// Signatures received so far.
     signed: usize,
+    /// Most bytes of `serialized_tx` this transaction can take.
+    serialized_budget: usize,
+}
+
+/// A signature is at most 73 bytes (DER with a sighash byte) or 65 (Schnorr).
+const MAX_SIGNATURE: usize = 73;
+
+/// About twice the largest size the signed transaction can have: each input with a
+/// scriptSig or witness of its keys and signatures, each output with its script.
+fn serialized_budget(plan: &Plan) -> usize {
+    let inputs: usize = plan
+        .inputs
+        .iter()
+        .map(|i| {
+            let keys = i.multisig.as_ref().map_or(1, |m| m.pubkeys.len().max(1));
+            // outpoint, sequence, script length; per key a signature and the key, for
+            // the scriptSig and the witness alike, and the script around them.
+            41 + 2 * (keys * (MAX_SIGNATURE + 34) + 16)
+        })
+        .sum();
+    let outputs: usize = plan
+        .outputs
+        .iter()
+        .map(|o| 9 + 43 + o.op_return_data.as_ref().map_or(0, Vec::len))
+        .sum();
+    2 * (16 + inputs + outputs)
 }
 
 impl State {
@@ -68,9 +94,23 @@ impl State {
     fn answer(&mut self, req: &TxRequest, events: &mut Events) -> Result<Option<(u16, Vec<u8>)>> {
         if let Some(s) = &req.serialized {
             if let Some(chunk) = &s.serialized_tx {
+                let total = self.result.serialized_tx.len().saturating_add(chunk.len());
+                if total > self.serialized_budget {
+                    return Err(Error::protocol(format!(
+                        "the trezor serialized over {} bytes, more than this transaction can \
+                         take",
+                        self.serialized_budget
+                    )));
+                }
                 self.result.serialized_tx.extend_from_slice(chunk);
             }
             if let Some(sig) = &s.signature {
+                if sig.len() > MAX_SIGNATURE {
+                    return Err(Error::protocol(format!(
+                        "a signature of {} bytes (at most {MAX_SIGNATURE})",
+                        sig.len()
+                    )));
+                }
                 let i = s
                     .signature_index
                     .ok_or_else(|| Error::protocol("signature without its input index"))?
@@ -187,7 +227,8 @@ impl State {
 ///
 /// The number of requests is capped well above what the firmware needs for this
 /// transaction, so a device that never finishes fails with `protocol` instead of
-/// looping forever.
+/// looping forever; so is what it can make the host hold: the serialized transaction
+/// (about twice its largest size) and each signature (73 bytes).
 pub fn sign_tx(plan: Plan) -> Call<SignTxResult> {
     let request = SignTx {
         outputs_count: plan.outputs.len() as u32,
@@ -210,6 +251,7 @@ pub fn sign_tx(plan: Plan) -> Call<SignTxResult> {
             signatures: vec![None; plan.inputs.len()],
             serialized_tx: Vec::new(),
         },
+        serialized_budget: serialized_budget(&plan),
         plan,
         requests: 0,
         limit,

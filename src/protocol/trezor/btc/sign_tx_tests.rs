@@ -223,3 +223,47 @@ fn requests_the_plan_cannot_answer_are_protocol_errors() {
         .unwrap_err();
     assert_eq!(e.code(), "protocol");
 }
+
+#[test]
+fn what_the_device_makes_the_host_hold_is_bounded() {
+    let (plan, _) = plan();
+    let budget = serialized_budget(&plan);
+    assert!(budget < 2_000, "{budget}");
+    let mut call = sign_tx(plan.clone());
+    call.start().unwrap();
+    let chunky = |n: usize| {
+        let mut r = request(request_type::TXINPUT, Some(0), None);
+        r.serialized = Some(TxRequestSerializedType {
+            serialized_tx: Some(vec![0; n]),
+            ..Default::default()
+        });
+        r
+    };
+    // Chunks of 500 bytes: accepted up to the budget, refused past it, long before the
+    // request cap (which alone would let ~100 chunks of up to 1 MiB through).
+    let mut accepted = 0;
+    let e = loop {
+        match feed(&mut call, &chunky(500)) {
+            Ok(_) => accepted += 1,
+            Err(e) => break e,
+        }
+        assert!(
+            accepted < 10,
+            "the serialized transaction grows without bound"
+        );
+    };
+    assert_eq!(e.code(), "protocol");
+    assert!(e.to_string().contains("serialized over"), "{e}");
+    assert_eq!(accepted, budget / 500);
+    // A signature longer than any DER or Schnorr signature.
+    let mut call = sign_tx(plan);
+    call.start().unwrap();
+    let mut r = request(request_type::TXINPUT, Some(0), None);
+    r.serialized = Some(TxRequestSerializedType {
+        signature_index: Some(0),
+        signature: Some(vec![0x30; 5000]),
+        ..Default::default()
+    });
+    let e = feed(&mut call, &r).unwrap_err();
+    assert!(e.to_string().contains("a signature of 5000 bytes"), "{e}");
+}

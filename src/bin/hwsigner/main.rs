@@ -80,7 +80,7 @@ enum Plan {
     /// Print a sample PSBT for a simulated wallet: its vendor and input count.
     Sample(Vendor, usize),
     /// One call on the selected device.
-    Device(Selection, Call),
+    Device(Selection, Box<Call>),
 }
 
 fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failure> {
@@ -121,7 +121,7 @@ fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failu
             let args = parse(command, rest, &spec)?;
             call::check_network(&args, globals.testnet)?;
             let call = Call::read(command, &args)?;
-            Ok(Plan::Device(selection, call))
+            Ok(Plan::Device(selection, Box::new(call)))
         }
     }
 }
@@ -158,7 +158,7 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         Plan::Sample(vendor, inputs) => {
             commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs)?
         }
-        Plan::Device(selection, call) => on_device(&selection, globals.testnet, call)?,
+        Plan::Device(selection, call) => on_device(&selection, globals.testnet, *call)?,
     };
     output.print(globals.json);
     Ok(())

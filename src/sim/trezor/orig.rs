@@ -376,7 +376,7 @@ pub fn verify_originals(run: &mut Run<'_>, origs: &[Orig], seed: &Seed) -> Step<
                 txi.script_sig.as_deref().unwrap_or_default(),
                 txi.witness.as_deref().unwrap_or_default(),
             )
-            .or_else(|e| Err(Outcome::Fail(e)))?;
+            .map_err(Outcome::Fail)?;
             if matches!(spend, Spend::Legacy(_)) {
                 for (k, (s, _)) in orig.inputs.iter().enumerate() {
                     if run.orig_input(&orig.hash, k as u32)? != *s {
@@ -390,7 +390,7 @@ pub fn verify_originals(run: &mut Run<'_>, origs: &[Orig], seed: &Seed) -> Step<
                 }
             }
             let d = digest(&spend, &tx, &prevouts, i, spk)?;
-            verify::check(seed, &spend, d).or_else(|e| Err(Outcome::Fail(e)))?;
+            verify::check(seed, &spend, d).map_err(Outcome::Fail)?;
         }
     }
     Ok(())

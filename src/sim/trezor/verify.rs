@@ -129,6 +129,8 @@ pub fn parse(script_pubkey: &[u8], script_sig: &[u8], witness: &[u8]) -> Result<
             .to_vec()
     };
     let program = spk.as_bytes();
+    // The witness program (or script hash) after the version and push bytes.
+    let tail = program.get(2..).unwrap_or_default();
     if spk.is_p2pkh() {
         if !items.is_empty() {
             return data_error("Unexpected witness.");
@@ -152,7 +154,7 @@ pub fn parse(script_pubkey: &[u8], script_sig: &[u8], witness: &[u8]) -> Result<
             return data_error("Unexpected scriptSig.");
         }
         let (script, sigs) = multisig(&items)?;
-        if sha256::Hash::hash(script.as_bytes()).as_byte_array()[..] != program[2..] {
+        if sha256::Hash::hash(script.as_bytes()).as_byte_array()[..] != *tail {
             return data_error("Invalid script hash");
         }
         return Ok(Spend::SegwitV0(script, sigs));
@@ -167,14 +169,13 @@ pub fn parse(script_pubkey: &[u8], script_sig: &[u8], witness: &[u8]) -> Result<
         if sig.len() != 64 {
             return data_error("Unsupported sighash type.");
         }
-        let key = XOnlyPublicKey::from_slice(&program[2..])
-            .or_else(|_| data_error("Invalid public key"))?;
+        let key = XOnlyPublicKey::from_slice(tail).or_else(|_| data_error("Invalid public key"))?;
         let sig =
             schnorr::Signature::from_slice(sig).or_else(|_| data_error("Invalid signature"))?;
         return Ok(Spend::Taproot(key, sig));
     }
     if spk.is_p2sh() {
-        let hash = &program[2..22];
+        let hash = program.get(2..22).unwrap_or_default();
         let script_sig_items = pushes(script_sig)?;
         if items.is_empty() {
             let (script, sigs) = multisig(&script_sig_items)?;
@@ -187,15 +188,16 @@ pub fn parse(script_pubkey: &[u8], script_sig: &[u8], witness: &[u8]) -> Result<
             return data_error("Invalid scriptSig.");
         };
         let inner_spk = Script::from_bytes(inner);
+        let inner_tail = inner.get(2..).unwrap_or_default();
         let spend = if inner_spk.is_p2wpkh() {
-            let sigs = single(&items, &inner[2..])?;
+            let sigs = single(&items, inner_tail)?;
             let code = ScriptBuf::new_p2pkh(&bitcoin::PubkeyHash::from_byte_array(
-                inner[2..].try_into().unwrap_or_default(),
+                inner_tail.try_into().unwrap_or_default(),
             ));
             Spend::SegwitV0(code, sigs)
         } else if inner_spk.is_p2wsh() {
             let (script, sigs) = multisig(&items)?;
-            if sha256::Hash::hash(script.as_bytes()).as_byte_array()[..] != inner[2..] {
+            if sha256::Hash::hash(script.as_bytes()).as_byte_array()[..] != *inner_tail {
                 return data_error("Invalid script hash");
             }
             Spend::SegwitV0(script, sigs)

@@ -400,3 +400,30 @@ fn only_inputs_of_ours_are_signed_and_a_ledger_refuses_replacements() {
     .unwrap_err();
     assert_eq!(e.code(), "unsupported", "{e}");
 }
+
+#[test]
+fn a_payjoin_finalizes_with_the_receivers_input_as_given() {
+    let case = case_named(
+        REPLACEMENT,
+        "test_signtx_replacement::test_p2wpkh_payjoin[no_fee_bump]",
+    );
+    let (raw, _, replaces) = features_psbt(&case);
+    let mut device = hwsigner::device::Device::Trezor(Trezor::new(Box::new(
+        TrezorSim::new(case_seed(&case), Confirm::Approve, Faults::none()).into_transport(),
+    )));
+    let signed = block_on(device.sign_psbt(
+        &raw,
+        &SignOptions {
+            network: Some(network(&case)),
+            replaces,
+            finalize: true,
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    // The extracted transaction is the firmware's, witnesses and all.
+    assert_eq!(
+        to_hex(&signed.serialized_transaction().unwrap()),
+        case["expected_serialized_tx"].as_str().unwrap()
+    );
+}

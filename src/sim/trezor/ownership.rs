@@ -106,7 +106,7 @@ pub fn verify_nonownership(
     let Some(script_sig) = proof.get(at..at.saturating_add(len)) else {
         return invalid();
     };
-    let witness = proof.get(at + len..).unwrap_or_default();
+    let witness = proof.get(at.saturating_add(len)..).unwrap_or_default();
     let mut footer = Vec::new();
     write_varint(&mut footer, script_pubkey.len() as u64);
     footer.extend_from_slice(script_pubkey);

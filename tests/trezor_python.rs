@@ -19,12 +19,30 @@ use trezor_support::*;
 
 /// Starts a simulator on a free UDP port in a thread; returns the port.
 fn start_sim() -> u16 {
+    start_sim_with(TrezorSim::with_test_seed)
+}
+
+/// The same with the simulator `make` builds (in the thread: it is not `Send`).
+fn start_sim_with(make: impl FnOnce() -> hwsigner::Result<TrezorSim> + Send + 'static) -> u16 {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = socket.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        let _ = serve_socket(&socket, TrezorSim::with_test_seed().unwrap());
+        let _ = serve_socket(&socket, make().unwrap());
     });
     port
+}
+
+/// The seed of the firmware's multisig-change tests ("alcohol woman abuse ...").
+fn alcohol_sim() -> hwsigner::Result<TrezorSim> {
+    let case = cases(trezor_support::features::MULTISIG_CHANGE)
+        .into_iter()
+        .find(|c| c.get("mnemonic").is_some())
+        .unwrap();
+    Ok(TrezorSim::new(
+        trezor_support::features::case_seed(&case),
+        hwsigner::sim::confirm::Confirm::Approve,
+        hwsigner::sim::fault::Faults::none(),
+    ))
 }
 
 #[test]
@@ -35,10 +53,12 @@ fn trezorlib_gets_the_vectors_from_the_simulator_over_udp() {
         return;
     }
     let port = start_sim();
+    let alcohol = start_sim_with(alcohol_sim);
     let out = Command::new(&python)
         .arg(root.join("tests/python/trezor_client.py"))
         .arg(port.to_string())
         .arg(root.join("tests/vectors/trezor"))
+        .arg(alcohol.to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -48,6 +68,20 @@ fn trezorlib_gets_the_vectors_from_the_simulator_over_udp() {
         "trezorlib failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("sign_tx: 18 of 18 match"), "{stdout}");
+    // External inputs, replacements and multisig change as the firmware's tests send
+    // them: trezorlib's own messages end where the firmware's tests do.
+    assert!(
+        stdout.contains("sign_tx_external.json: 13 of 13 as the firmware"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sign_tx_replacement.json: 14 of 14 as the firmware"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sign_tx_multisig_change.json: 6 of 6 as the firmware"),
+        "{stdout}"
+    );
     assert!(stdout.trim_end().ends_with("OK"), "{stdout}");
 }
 

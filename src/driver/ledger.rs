@@ -266,8 +266,16 @@ impl<T: Transport> Ledger<T> {
     /// # Errors
     /// `invalid-input` when no policy is given and none can be inferred, or an input
     /// asks for a sighash other than ALL / DEFAULT and that is not allowed;
+    /// `unsupported` for `replaces` (the app is not told of replaced transactions);
     /// `user-rejected`; `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
+        if !options.replaces.is_empty() {
+            return Err(Error::Unsupported(
+                "the ledger bitcoin app cannot be shown the transactions a psbt replaces \
+                 (replaces): sign it without them"
+                    .into(),
+            ));
+        }
         let total = psbt.inputs.len();
         let view = psbt.to_bitcoin()?;
         crate::protocol::psbt::sighash::check(&view, options.allow_non_default_sighash)?;

@@ -437,8 +437,13 @@ impl<T: Transport> Trezor<T> {
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
         let view = psbt.to_bitcoin()?;
         let fingerprint = self.known_fingerprint().await?;
-        let plan = plan::build(&view, fingerprint, options.network.map(Coin::from_network))?;
-        let total = plan.inputs.len();
+        let plan = plan::build_replacing(
+            &view,
+            fingerprint,
+            options.network.map(Coin::from_network),
+            &options.replaces,
+        )?;
+        let total = plan.signers.iter().flatten().count();
         self.status(Status::Signing { index: 0, total });
         let result = self.run(sign_tx::sign_tx(plan.clone())).await?;
         let signed = finish::finish(psbt, &view, &plan, result)?;

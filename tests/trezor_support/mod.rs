@@ -36,6 +36,8 @@ pub const SIGN_TX: &str = include_str!(concat!(
     "/tests/vectors/trezor/sign_tx.json"
 ));
 
+pub mod features;
+
 #[path = "../common/text.rs"]
 mod text;
 #[allow(unused_imports)]

@@ -84,7 +84,7 @@ enum Plan {
     /// Summarize a PSBT.
     Summary(args::Parsed),
     /// One call on the selected device.
-    Device(Selection, Call),
+    Device(Selection, Box<Call>),
 }
 
 fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failure> {
@@ -126,7 +126,7 @@ fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failu
             let args = parse(command, rest, &spec)?;
             call::check_network(&args, globals.testnet)?;
             let call = Call::read(command, &args)?;
-            Ok(Plan::Device(selection, call))
+            Ok(Plan::Device(selection, Box::new(call)))
         }
     }
 }
@@ -164,7 +164,7 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs)?
         }
         Plan::Summary(args) => summary::run(&args).map_err(|f| f.in_command(command))?,
-        Plan::Device(selection, call) => on_device(&selection, &globals, call)?,
+        Plan::Device(selection, call) => on_device(&selection, &globals, *call)?,
     };
     output.print(globals.json);
     Ok(())

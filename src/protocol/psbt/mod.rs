@@ -9,4 +9,4 @@ pub mod signing;
 pub mod summary;
 
 pub use raw::RawPsbt;
-pub use signing::{SignOptions, Signed};
+pub use signing::{Replaced, SignOptions, Signed};

@@ -1,6 +1,9 @@
 //! What a signing asks for ([`SignOptions`]) and what it gives back ([`Signed`]): one
 //! pair of types for every vendor and every front end.
 
+use std::collections::BTreeMap;
+
+use bitcoin::bip32::KeySource;
 use bitcoin::{Network, Transaction};
 
 use crate::protocol::ledger::btc::merkle::Hash32;
@@ -26,6 +29,47 @@ pub struct SignOptions {
     /// `invalid-input` otherwise; see [`crate::protocol::psbt::sighash`]). A Trezor
     /// refuses them whatever this says: its firmware signs only ALL.
     pub allow_non_default_sighash: bool,
+    /// The transactions this one replaces (BIP-125 fee bump, payjoin, meld), signed as
+    /// they were broadcast. A PSBT has no field for them. A Trezor is shown what
+    /// changed (fee, outputs) rather than a new transaction: every input of each
+    /// replaced transaction must be spent again, in the same order, and its outputs
+    /// are matched to the PSBT's by script. A Ledger cannot honour it and refuses.
+    pub replaces: Vec<Replaced>,
+}
+
+/// A transaction that a signing replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Replaced {
+    /// The replaced transaction, with its scriptSigs and witnesses.
+    pub tx: Transaction,
+    /// Its change outputs that the replacement drops (output index → key origin of
+    /// the single key the output pays to). Change the replacement keeps is known from
+    /// the PSBT's own outputs; any other dropped output is refused by the device.
+    pub dropped_change: BTreeMap<u32, KeySource>,
+}
+
+impl Replaced {
+    /// `tx`, replaced.
+    pub fn new(tx: Transaction) -> Self {
+        Replaced {
+            tx,
+            dropped_change: BTreeMap::new(),
+        }
+    }
+
+    /// Output `index` of the replaced transaction was change to `origin`, and the
+    /// replacement drops it.
+    pub fn with_dropped_change(mut self, index: u32, origin: KeySource) -> Self {
+        self.dropped_change.insert(index, origin);
+        self
+    }
+}
+
+impl From<Transaction> for Replaced {
+    fn from(tx: Transaction) -> Self {
+        Replaced::new(tx)
+    }
 }
 
 impl SignOptions {
@@ -44,6 +88,12 @@ impl SignOptions {
     /// Signs for `network`.
     pub fn with_network(mut self, network: Network) -> Self {
         self.network = Some(network);
+        self
+    }
+
+    /// Signs a replacement of `replaced` (call once per replaced transaction).
+    pub fn replacing(mut self, replaced: impl Into<Replaced>) -> Self {
+        self.replaces.push(replaced.into());
         self
     }
 }

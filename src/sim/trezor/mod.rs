@@ -9,15 +9,19 @@
 //! [`MemoryTransport`](crate::transport::memory::MemoryTransport); [`serve_udp`] serves it like the emulator.
 
 mod calls;
+mod change;
 mod firmware;
 pub mod keys;
 mod link;
+mod orig;
+mod ownership;
 mod scripts;
 pub mod sign_tx;
 mod stream;
 #[cfg(not(target_arch = "wasm32"))]
 mod udp;
 mod unlock;
+mod verify;
 
 pub use firmware::TrezorSim;
 #[cfg(not(target_arch = "wasm32"))]

@@ -5,11 +5,14 @@
 //! the beginning, consumes the answers received so far, and stops at the first
 //! question it has no answer for. Signing is deterministic (RFC6979, BIP-340 with zero
 //! aux), so every replay computes the same bytes. The order of requests and the
-//! `serialized` chunks follow the firmware (core `sign_tx/bitcoin.py`): inputs,
-//! outputs (confirmations), fee confirmation, each input again with its previous
-//! transaction (meta, inputs, outputs, extra data), then serialization: legacy
-//! inputs signed in place (re-streaming the transaction for each), outputs, segwit and
-//! taproot signatures with the witnesses, lock time, TXFINISHED.
+//! `serialized` chunks follow the firmware (core `sign_tx/bitcoin.py`): inputs (with
+//! the replaced transactions' inputs they name), a confirmation per replaced
+//! transaction, outputs (confirmations of payments; change, as the firmware tells it,
+//! is not shown), fee confirmation, each input again with its previous transaction
+//! (meta, inputs, outputs, extra data) and the check of already signed external
+//! inputs, the replaced transactions' signatures, then serialization: legacy inputs
+//! signed in place (re-streaming the transaction for each), external inputs as given,
+//! outputs, segwit and taproot signatures with the witnesses, lock time, TXFINISHED.
 
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::Message;
@@ -27,12 +30,18 @@ use crate::protocol::trezor::messages::{
 };
 use crate::sim::confirm::Prompt;
 use crate::sim::seed::Seed;
+use crate::sim::trezor::change::ChangeDetector;
 use crate::sim::trezor::keys::{self, path_of};
+use crate::sim::trezor::orig::{self, Orig, Totals};
+use crate::sim::trezor::ownership;
 use crate::sim::trezor::scripts::{self, multisig_input};
-use crate::sim::trezor::stream::{changed, fail, is_segwit, push, refuse, Run, Step, MAX_COUNT};
+use crate::sim::trezor::stream::{
+    changed, fail, is_segwit, process_error, push, refuse, Run, Step, MAX_COUNT,
+};
 pub use crate::sim::trezor::stream::{Answer, Outcome};
+use crate::sim::trezor::verify::{self, Spend};
 
-fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
+pub(super) fn output_script(seed: &Seed, coin: Coin, txo: &TxOutput) -> Step<ScriptBuf> {
     let st = txo.script_type.unwrap_or(OutputScriptType::PAYTOADDRESS);
     if st == OutputScriptType::PAYTOOPRETURN {
         if !txo.address_n.is_empty() || txo.address.is_some() {
@@ -106,6 +115,125 @@ pub fn replay(seed: &Seed, tx: &SignTx, answers: &[Answer], lies: Lies) -> Outco
     }
 }
 
+/// An input of the transaction being signed, as step 1 saw it.
+struct In {
+    txi: TxInput,
+    spk: ScriptBuf,
+    /// Not the device's (EXTERNAL).
+    external: bool,
+    /// External and already signed (scriptSig or witness given).
+    presigned: bool,
+    /// Has a witness (segwit or taproot, or a signed external input with a witness).
+    segwit: bool,
+}
+
+/// The scriptPubKey an input spends: given for an external input, derived from the
+/// seed for one of ours.
+pub(super) fn input_script(seed: &Seed, txi: &TxInput) -> Step<ScriptBuf> {
+    let st = txi.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
+    if st == InputScriptType::EXTERNAL {
+        return match &txi.script_pubkey {
+            Some(spk) => Ok(ScriptBuf::from_bytes(spk.clone())),
+            None => fail(failure::DATA_ERROR, "Missing script_pubkey field."),
+        };
+    }
+    if txi.address_n.is_empty() {
+        return fail(failure::DATA_ERROR, "Missing address_n field.");
+    }
+    keys::script_pubkey(seed, &path_of(&txi.address_n), st, txi.multisig.as_ref()).or_else(refuse)
+}
+
+fn non_empty(bytes: &Option<Vec<u8>>) -> bool {
+    bytes.as_ref().is_some_and(|b| !b.is_empty())
+}
+
+/// Step 1 for one input: its script, and for an external input the proof that it is
+/// not ours (a signature, checked in step 3, or a proof of ownership).
+fn process_input(seed: &Seed, txi: TxInput) -> Step<In> {
+    if txi.prev_hash.len() != 32 {
+        return fail(failure::DATA_ERROR, "Provided prev_hash is invalid.");
+    }
+    let st = txi.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
+    let external = st == InputScriptType::EXTERNAL;
+    if external && !txi.address_n.is_empty() {
+        return fail(
+            failure::DATA_ERROR,
+            "Input's address_n provided but not expected.",
+        );
+    }
+    let spk = input_script(seed, &txi)?;
+    let presigned = external && (non_empty(&txi.witness) || non_empty(&txi.script_sig));
+    if external {
+        match &txi.ownership_proof {
+            Some(proof) => ownership::verify_nonownership(
+                seed,
+                proof,
+                spk.as_bytes(),
+                txi.commitment_data.as_deref().unwrap_or_default(),
+            )
+            .or_else(refuse)?,
+            None if !presigned => {
+                return fail(failure::DATA_ERROR, "Unverified external input.");
+            }
+            None => {}
+        }
+    }
+    let segwit = if external {
+        non_empty(&txi.witness)
+    } else {
+        is_segwit(txi.script_type)
+    };
+    Ok(In {
+        txi,
+        spk,
+        external,
+        presigned,
+        segwit,
+    })
+}
+
+/// Streams the inputs and outputs of the transaction again (the legacy digest) and
+/// checks they did not change.
+fn restream(run: &mut Run<'_>, ins: &[In], outs: &[(TxOutput, ScriptBuf)]) -> Step<()> {
+    for (k, i) in ins.iter().enumerate() {
+        if run.input(k as u32)? != i.txi {
+            return changed();
+        }
+    }
+    for (k, (o, _)) in outs.iter().enumerate() {
+        if run.output(k as u32)? != *o {
+            return changed();
+        }
+    }
+    Ok(())
+}
+
+/// Step 3 for an already signed external input: its signature over this
+/// transaction.
+fn verify_presigned(
+    run: &mut Run<'_>,
+    i: usize,
+    ins: &[In],
+    outs: &[(TxOutput, ScriptBuf)],
+    unsigned: &Transaction,
+    prevouts: &[TxOut],
+) -> Step<()> {
+    let Some(input) = ins.get(i) else {
+        return changed();
+    };
+    let spend = verify::parse(
+        input.spk.as_bytes(),
+        input.txi.script_sig.as_deref().unwrap_or_default(),
+        input.txi.witness.as_deref().unwrap_or_default(),
+    )
+    .or_else(refuse)?;
+    if matches!(spend, Spend::Legacy(_)) {
+        restream(run, ins, outs)?;
+    }
+    let d = orig::digest(&spend, unsigned, prevouts, i, &input.spk)?;
+    verify::check(run.seed, &spend, d).or_else(refuse)
+}
+
 fn flow(run: &mut Run<'_>, tx: &SignTx, lies: Lies) -> Step<Outcome> {
     let seed = run.seed;
     let coin = keys::coin_of(tx.coin_name.as_deref()).or_else(refuse)?;
@@ -116,96 +244,143 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, lies: Lies) -> Step<Outcome> {
     {
         return fail(failure::DATA_ERROR, "Invalid number of inputs or outputs");
     }
-    // Step 1: inputs.
-    let mut inputs = Vec::new();
+    // Step 1: inputs, and the replaced transactions' inputs they name.
+    let mut ins: Vec<In> = Vec::new();
+    let mut origs: Vec<Orig> = Vec::new();
+    let mut change = ChangeDetector::default();
+    let mut totals = Totals::default();
     for i in 0..tx.inputs_count {
         let txi = run.input(i)?;
-        let st = txi.script_type.unwrap_or(InputScriptType::SPENDADDRESS);
-        if st == InputScriptType::EXTERNAL || txi.address_n.is_empty() {
-            return fail(failure::DATA_ERROR, "External inputs are not simulated");
+        let input = process_input(seed, txi)?;
+        if !input.external {
+            change.add_input(&input.txi);
         }
-        if txi.prev_hash.len() != 32 {
-            return fail(failure::DATA_ERROR, "Provided prev_hash is invalid.");
+        totals.add_input(&input.txi, input.external);
+        if input.txi.orig_hash.is_some() {
+            orig::process_input(run, &mut origs, &input.txi, &input.spk)?;
         }
-        let spk = keys::script_pubkey(seed, &path_of(&txi.address_n), st, txi.multisig.as_ref())
-            .or_else(refuse)?;
-        inputs.push((txi, spk));
+        ins.push(input);
     }
-    let taproot_only = inputs
+    for o in &mut origs {
+        if o.index != o.meta.inputs_count {
+            return process_error("Removal of original inputs is not supported.");
+        }
+        o.index = 0;
+    }
+    // Only external inputs and taproot ones of ours: no previous transactions.
+    let taproot_only = ins
         .iter()
-        .all(|(t, _)| t.script_type == Some(InputScriptType::SPENDTAPROOT));
-    let any_segwit = inputs.iter().any(|(t, _)| is_segwit(t.script_type));
+        .all(|i| i.external || i.txi.script_type == Some(InputScriptType::SPENDTAPROOT));
+    let any_segwit = ins.iter().any(|i| i.segwit);
+    for o in &origs {
+        let txid: String = o.hash.iter().map(|b| format!("{b:02x}")).collect();
+        run.button(
+            button::SIGN_TX,
+            Some(Prompt::SignTransaction(format!(
+                "replace transaction {txid}"
+            ))),
+        )?;
+    }
     // Step 2: outputs, confirming the external ones.
     let mut outputs = Vec::new();
     for j in 0..tx.outputs_count {
         let txo = run.output(j)?;
         let spk = output_script(seed, coin, &txo)?;
-        let is_change = !txo.address_n.is_empty();
-        if !is_change {
+        let is_change = change.is_change(&txo);
+        let orig_txo = match txo.orig_hash {
+            Some(_) => Some(orig::original_output(
+                run,
+                &mut origs,
+                &txo,
+                &spk,
+                is_change,
+                coin,
+                &mut totals,
+            )?),
+            None => None,
+        };
+        totals.total_out = totals.total_out.saturating_add(txo.amount);
+        if is_change {
+            totals.change_out = totals.change_out.saturating_add(txo.amount);
+        } else {
             let to = keys::address_of(&spk, coin).ok();
             let shown = to.clone().unwrap_or_else(|| "op_return".into());
-            run.button(
-                button::CONFIRM_OUTPUT,
-                Some(Prompt::SignTransaction(format!(
-                    "send {} sat to {shown}",
-                    txo.amount
-                ))),
-            )?;
-            // Core models show the amount on a second screen.
-            if to.is_some() {
-                run.button(button::CONFIRM_OUTPUT, None)?;
+            match &orig_txo {
+                Some(o) if txo.amount < o.amount => {
+                    run.button(
+                        button::CONFIRM_OUTPUT,
+                        Some(Prompt::SignTransaction(format!(
+                            "reduce the payment to {shown} from {} to {} sat",
+                            o.amount, txo.amount
+                        ))),
+                    )?;
+                    run.button(button::CONFIRM_OUTPUT, None)?;
+                }
+                Some(_) => {}
+                None => {
+                    if !origs.is_empty() && txo.script_type == Some(OutputScriptType::PAYTOOPRETURN)
+                    {
+                        return process_error(
+                            "Adding new OP_RETURN outputs in replacement transactions is not \
+                             supported.",
+                        );
+                    }
+                    run.button(
+                        button::CONFIRM_OUTPUT,
+                        Some(Prompt::SignTransaction(format!(
+                            "send {} sat to {shown}",
+                            txo.amount
+                        ))),
+                    )?;
+                    // Core models show the amount on a second screen.
+                    if to.is_some() {
+                        run.button(button::CONFIRM_OUTPUT, None)?;
+                    }
+                }
             }
         }
         outputs.push((txo, spk));
     }
-    let total_in: u64 = inputs
-        .iter()
-        .map(|(t, _)| t.amount)
-        .fold(0, u64::saturating_add);
-    let total_out: u64 = outputs
-        .iter()
-        .map(|(t, _)| t.amount)
-        .fold(0, u64::saturating_add);
-    if total_out > total_in {
+    orig::finish_outputs(run, &mut origs, coin, &mut totals)?;
+    if totals.total_out > totals.total_in {
         return fail(failure::NOT_ENOUGH_FUNDS, "Not enough funds");
     }
-    run.button(
-        button::SIGN_TX,
-        Some(Prompt::SignTransaction(format!(
-            "fee {} sat",
-            total_in - total_out
-        ))),
-    )?;
-    // Step 3: previous transactions.
-    if !taproot_only {
-        for (i, (orig, spk)) in inputs.iter().enumerate() {
-            let txi = run.input(i as u32)?;
-            if txi != *orig {
-                return changed();
-            }
-            let (amount, prev_spk) = run.prevtx_output(&txi.prev_hash, txi.prev_index)?;
-            if amount != txi.amount {
-                return fail(failure::DATA_ERROR, "Invalid amount specified");
-            }
-            if prev_spk != spk.as_bytes() {
-                return fail(failure::DATA_ERROR, "Input does not match scriptPubKey");
-            }
+    let fee = totals.total_in - totals.total_out;
+    let lock_time = tx.lock_time.unwrap_or(0);
+    if origs.is_empty() {
+        run.button(
+            button::SIGN_TX,
+            Some(Prompt::SignTransaction(format!("fee {fee} sat"))),
+        )?;
+    } else {
+        let sequences: Vec<u32> = ins
+            .iter()
+            .map(|i| i.txi.sequence.unwrap_or(0xffff_ffff))
+            .collect();
+        if orig::approve(&totals, &origs, lock_time, &sequences)? {
+            run.button(
+                button::SIGN_TX,
+                Some(Prompt::SignTransaction(format!(
+                    "fee {fee} sat (was {} sat)",
+                    i128::from(totals.orig_total_in) - i128::from(totals.orig_total_out)
+                ))),
+            )?;
         }
     }
-    // The unsigned transaction, for the sighashes.
+    // The unsigned transaction and the outputs it spends, for the sighashes.
     let unsigned = Transaction {
         version: transaction::Version(tx.version.unwrap_or(1) as i32),
-        lock_time: absolute::LockTime::from_consensus(tx.lock_time.unwrap_or(0)),
-        input: inputs
+        lock_time: absolute::LockTime::from_consensus(lock_time),
+        input: ins
             .iter()
-            .map(|(t, _)| {
+            .map(|i| {
                 let mut h = [0u8; 32];
-                h.copy_from_slice(&t.prev_hash);
+                h.copy_from_slice(&i.txi.prev_hash);
                 h.reverse();
                 TxIn {
-                    previous_output: OutPoint::new(Txid::from_byte_array(h), t.prev_index),
+                    previous_output: OutPoint::new(Txid::from_byte_array(h), i.txi.prev_index),
                     script_sig: ScriptBuf::new(),
-                    sequence: Sequence(t.sequence.unwrap_or(0xffff_ffff)),
+                    sequence: Sequence(i.txi.sequence.unwrap_or(0xffff_ffff)),
                     witness: Witness::new(),
                 }
             })
@@ -218,13 +393,37 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, lies: Lies) -> Step<Outcome> {
             })
             .collect(),
     };
-    let prevouts: Vec<TxOut> = inputs
+    let prevouts: Vec<TxOut> = ins
         .iter()
-        .map(|(t, spk)| TxOut {
-            value: Amount::from_sat(t.amount),
-            script_pubkey: spk.clone(),
+        .map(|i| TxOut {
+            value: Amount::from_sat(i.txi.amount),
+            script_pubkey: i.spk.clone(),
         })
         .collect();
+    // Step 3: previous transactions (unless only taproot inputs of ours), signed
+    // external inputs, replaced transactions.
+    for (i, input) in ins.iter().enumerate() {
+        if taproot_only && !input.presigned {
+            continue;
+        }
+        let txi = run.input(i as u32)?;
+        if txi != input.txi {
+            return changed();
+        }
+        if !taproot_only {
+            let (amount, prev_spk) = run.prevtx_output(&txi.prev_hash, txi.prev_index)?;
+            if amount != txi.amount {
+                return fail(failure::DATA_ERROR, "Invalid amount specified");
+            }
+            if prev_spk != input.spk.as_bytes() {
+                return fail(failure::DATA_ERROR, "Input does not match scriptPubKey");
+            }
+        }
+        if input.presigned {
+            verify_presigned(run, i, &ins, &outputs, &unsigned, &prevouts)?;
+        }
+    }
+    orig::verify_originals(run, &origs, seed)?;
     let secp = seed.secp();
     // Step 4: serialize inputs, signing the legacy ones.
     run.buf.extend_from_slice(&unsigned.version.0.to_le_bytes());
@@ -232,9 +431,22 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, lies: Lies) -> Step<Outcome> {
         run.buf.extend_from_slice(&[0, 1]);
     }
     write_varint(&mut run.buf, u64::from(tx.inputs_count));
-    for (i, (orig, spk)) in inputs.iter().enumerate() {
+    for (i, input) in ins.iter().enumerate() {
+        let orig = &input.txi;
+        if input.external {
+            let txi = run.input(i as u32)?;
+            if txi != *orig {
+                return changed();
+            }
+            write_input(
+                &mut run.buf,
+                orig,
+                orig.script_sig.as_deref().unwrap_or_default(),
+            );
+            continue;
+        }
         let path = signing_path(orig, lies.foreign_key);
-        if is_segwit(orig.script_type) {
+        if input.segwit {
             let txi = run.input(i as u32)?;
             if txi != *orig {
                 return changed();
@@ -256,22 +468,11 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, lies: Lies) -> Step<Outcome> {
             if taproot_only {
                 return changed();
             }
-            for k in 0..tx.inputs_count {
-                let txi = run.input(k)?;
-                if inputs.get(k as usize).map(|x| &x.0) != Some(&txi) {
-                    return changed();
-                }
-            }
-            for k in 0..tx.outputs_count {
-                let txo = run.output(k)?;
-                if outputs.get(k as usize).map(|x| &x.0) != Some(&txo) {
-                    return changed();
-                }
-            }
+            restream(run, &ins, &outputs)?;
             let sk = keys::secret(seed, &path).or_else(refuse)?;
             let pk = sk.public_key(secp);
             let ms = multisig_input(seed, orig)?;
-            let code = ms.as_ref().map_or(spk, |m| &m.script);
+            let code = ms.as_ref().map_or(&input.spk, |m| &m.script);
             let hash = SighashCache::new(&unsigned)
                 .legacy_signature_hash(i, code, EcdsaSighashType::All.to_u32())
                 .map_err(|_| Outcome::Fail((failure::PROCESS_ERROR, "Sighash failed".into())))?;
@@ -307,9 +508,21 @@ fn flow(run: &mut Run<'_>, tx: &SignTx, lies: Lies) -> Step<Outcome> {
     // Step 6: sign segwit inputs, write witnesses.
     if any_segwit {
         let mut cache = SighashCache::new(&unsigned);
-        for (i, (orig, _)) in inputs.iter().enumerate() {
-            if !is_segwit(orig.script_type) {
+        for (i, input) in ins.iter().enumerate() {
+            let orig = &input.txi;
+            if !input.segwit {
                 run.buf.push(0);
+                continue;
+            }
+            if input.external {
+                let txi = run.input(i as u32)?;
+                if txi != *orig {
+                    return changed();
+                }
+                match orig.witness.as_deref() {
+                    Some(w) if !w.is_empty() => run.buf.extend_from_slice(w),
+                    _ => run.buf.push(0),
+                }
                 continue;
             }
             let txi = run.input(i as u32)?;

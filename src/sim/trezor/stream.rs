@@ -127,6 +127,26 @@ impl Run<'_> {
             .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
     }
 
+    /// An input of the replaced transaction `hash` (TXORIGINPUT).
+    pub fn orig_input(&mut self, hash: &[u8], i: u32) -> Step<TxInput> {
+        let p = self.ask(request_type::TXORIGINPUT, Some(i), Some(hash), None)?;
+        TxAckInput::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .and_then(|w| w.input)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
+    /// An output of the replaced transaction `hash` (TXORIGOUTPUT).
+    pub fn orig_output(&mut self, hash: &[u8], i: u32) -> Step<TxOutput> {
+        let p = self.ask(request_type::TXORIGOUTPUT, Some(i), Some(hash), None)?;
+        TxAckOutput::decode(p.as_slice())
+            .ok()
+            .and_then(|a| a.tx)
+            .and_then(|w| w.output)
+            .map_or_else(|| fail(failure::DATA_ERROR, "Failed to decode message"), Ok)
+    }
+
     pub fn meta(&mut self, hash: &[u8]) -> Step<PrevTx> {
         let p = self.ask(request_type::TXMETA, None, Some(hash), None)?;
         TxAckPrevMeta::decode(p.as_slice())
@@ -220,6 +240,10 @@ impl Run<'_> {
         }
         spent.map_or_else(changed, Ok)
     }
+}
+
+pub fn process_error<T>(text: &str) -> Step<T> {
+    fail(failure::PROCESS_ERROR, text)
 }
 
 pub fn is_segwit(t: Option<i32>) -> bool {

@@ -26,11 +26,16 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
     let mut signed = raw.clone();
     let mut signatures = Vec::new();
     for (index, signer) in plan.signers.iter().enumerate() {
-        let bytes = result
-            .signatures
-            .get(index)
-            .and_then(|s| s.as_deref())
-            .ok_or_else(|| lie(index, "no signature"))?;
+        let given = result.signatures.get(index).and_then(|s| s.as_deref());
+        let Some(signer) = signer else {
+            // An external input: the device does not sign it, and the PSBT keeps what
+            // it has for it.
+            if given.is_some() {
+                return Err(lie(index, "a signature for an input it does not own"));
+            }
+            continue;
+        };
+        let bytes = given.ok_or_else(|| lie(index, "no signature"))?;
         let sig = match signer {
             Signer::Ecdsa(pubkey) => {
                 let signature = bitcoin::secp256k1::ecdsa::Signature::from_der(bytes)

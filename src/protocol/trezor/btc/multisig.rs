@@ -1,8 +1,11 @@
 //! Multisig descriptions for GetAddress and change: `m` of the keys at one path below
 //! each account xpub, in the given order (`multi`) or sorted (`sortedmulti`).
 
-use bitcoin::bip32::{ChildNumber, Xpub};
+use std::collections::BTreeMap;
+
+use bitcoin::bip32::{ChildNumber, KeySource, Xpub};
 use bitcoin::blockdata::script::Instruction;
+use bitcoin::key::Secp256k1;
 use bitcoin::Script;
 
 use crate::error::{Error, Result};
@@ -113,4 +116,94 @@ pub fn multisig_type(m: u32, keys: &[bitcoin::PublicKey]) -> MultisigRedeemScrip
         address_n: Vec::new(),
         pubkeys_order: Some(MultisigPubkeysOrder::PRESERVED),
     }
+}
+
+/// A multisig script described by the account xpubs its keys are derived from (the
+/// PSBT's global xpubs and the keys' BIP-32 origins): what lets the device tell change
+/// back to the same multisig wallet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XpubMultisig {
+    /// The firmware's description.
+    pub message: MultisigRedeemScriptType,
+    /// The cosigners' xpubs, in script order.
+    pub xpubs: Vec<Xpub>,
+    /// The same path below every xpub (`None` when the keys use different paths).
+    pub path: Option<Vec<u32>>,
+}
+
+impl XpubMultisig {
+    /// The wallet: the threshold and the cosigners' xpubs as a set.
+    pub fn wallet(&self) -> (u32, Vec<Xpub>) {
+        let mut xpubs = self.xpubs.clone();
+        xpubs.sort();
+        xpubs.dedup();
+        (self.message.m, xpubs)
+    }
+}
+
+/// Rebuilds the `m`-of-`keys` multisig from `xpubs` (xpub → origin) and the keys'
+/// `origins` (key → origin): each key must be derived, by unhardened steps, from an
+/// xpub whose origin is a prefix of the key's. `None` when a key has no such xpub.
+pub fn from_xpubs(
+    m: u32,
+    keys: &[bitcoin::PublicKey],
+    origins: &BTreeMap<bitcoin::secp256k1::PublicKey, KeySource>,
+    xpubs: &BTreeMap<Xpub, KeySource>,
+) -> Option<XpubMultisig> {
+    let secp = Secp256k1::verification_only();
+    let mut found = Vec::new();
+    for key in keys {
+        let (fingerprint, path) = origins.get(&key.inner)?;
+        let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
+        let hit = xpubs.iter().find_map(|(xpub, (f, prefix))| {
+            let prefix: Vec<ChildNumber> = prefix.into_iter().copied().collect();
+            if f != fingerprint || !steps.starts_with(&prefix) {
+                return None;
+            }
+            let rest = steps.get(prefix.len()..)?;
+            if rest.iter().any(ChildNumber::is_hardened) {
+                return None;
+            }
+            let child = xpub.derive_pub(&secp, &rest).ok()?;
+            (child.public_key == key.inner).then(|| {
+                (
+                    *xpub,
+                    rest.iter().map(|c| u32::from(*c)).collect::<Vec<u32>>(),
+                )
+            })
+        })?;
+        found.push(hit);
+    }
+    let first = found.first()?.1.clone();
+    let same_path = found.iter().all(|(_, p)| *p == first);
+    let message = if same_path {
+        MultisigRedeemScriptType {
+            pubkeys: Vec::new(),
+            signatures: vec![Vec::new(); found.len()],
+            m,
+            nodes: found.iter().map(|(x, _)| node_of(x)).collect(),
+            address_n: first.clone(),
+            pubkeys_order: Some(MultisigPubkeysOrder::PRESERVED),
+        }
+    } else {
+        MultisigRedeemScriptType {
+            pubkeys: found
+                .iter()
+                .map(|(x, p)| HdNodePathType {
+                    node: Some(node_of(x)),
+                    address_n: p.clone(),
+                })
+                .collect(),
+            signatures: vec![Vec::new(); found.len()],
+            m,
+            nodes: Vec::new(),
+            address_n: Vec::new(),
+            pubkeys_order: Some(MultisigPubkeysOrder::PRESERVED),
+        }
+    };
+    Some(XpubMultisig {
+        message,
+        xpubs: found.iter().map(|(x, _)| *x).collect(),
+        path: same_path.then_some(first),
+    })
 }

@@ -6,7 +6,7 @@ use bitcoin::{Transaction, Txid};
 
 use crate::error::{Error, Result};
 use crate::protocol::machine::{Events, Status};
-use crate::protocol::trezor::btc::plan::Plan;
+use crate::protocol::trezor::btc::plan::{OrigTx, Plan};
 use crate::protocol::trezor::call::{unexpected, Call, Next};
 use crate::protocol::trezor::messages::{
     self as msg, request_type, types, PrevInput, PrevOutput, PrevTx, SignTx, TxAckInput,
@@ -74,19 +74,33 @@ fn serialized_budget(plan: &Plan) -> usize {
     2 * (16 + inputs + outputs)
 }
 
+fn txid_of(hash: &[u8]) -> Result<Txid> {
+    let mut h: [u8; 32] = hash.try_into().map_err(|_| {
+        Error::protocol(format!(
+            "tx_hash of {} bytes where 32 were expected",
+            hash.len()
+        ))
+    })?;
+    h.reverse();
+    Ok(Txid::from_byte_array(h))
+}
+
 impl State {
     fn prev(&self, hash: &[u8]) -> Result<&Transaction> {
-        let mut h: [u8; 32] = hash.try_into().map_err(|_| {
-            Error::protocol(format!(
-                "tx_hash of {} bytes where 32 were expected",
-                hash.len()
-            ))
-        })?;
-        h.reverse();
-        let txid = Txid::from_byte_array(h);
+        let txid = txid_of(hash)?;
         self.plan.prev_txs.get(&txid).ok_or_else(|| {
             Error::protocol(format!(
                 "the trezor asks for previous transaction {txid}, which no input spends"
+            ))
+        })
+    }
+
+    fn orig(&self, hash: &[u8]) -> Result<&OrigTx> {
+        let txid = txid_of(hash)?;
+        self.plan.orig_txs.get(&txid).ok_or_else(|| {
+            Error::protocol(format!(
+                "the trezor asks for replaced transaction {txid}, which this one does not \
+                 replace"
             ))
         })
     }
@@ -124,7 +138,7 @@ impl State {
                     self.signed = signed;
                     events.push(Status::Signing {
                         index: signed,
-                        total: self.result.signatures.len(),
+                        total: self.plan.signers.iter().flatten().count(),
                     });
                 }
             }
@@ -153,14 +167,42 @@ impl State {
                 })
             }
             (request_type::TXMETA, Some(hash)) => {
-                let tx = self.prev(&hash)?;
-                msg::encode(&TxAckPrevMeta {
-                    tx: Some(PrevTx {
+                let meta = match self.prev(&hash) {
+                    Ok(tx) => PrevTx {
                         version: tx.version.0 as u32,
                         lock_time: tx.lock_time.to_consensus_u32(),
                         inputs_count: tx.input.len() as u32,
                         outputs_count: tx.output.len() as u32,
                         extra_data_len: None,
+                    },
+                    Err(e) => {
+                        let orig = self.orig(&hash).map_err(|_| e)?;
+                        PrevTx {
+                            version: orig.version,
+                            lock_time: orig.lock_time,
+                            inputs_count: orig.inputs.len() as u32,
+                            outputs_count: orig.outputs.len() as u32,
+                            extra_data_len: None,
+                        }
+                    }
+                };
+                msg::encode(&TxAckPrevMeta { tx: Some(meta) })
+            }
+            (request_type::TXORIGINPUT, Some(hash)) => {
+                let orig = self.orig(&hash)?;
+                let i = index_of(req, orig.inputs.len(), "replaced input")?;
+                msg::encode(&TxAckInput {
+                    tx: Some(TxAckInputWrapper {
+                        input: orig.inputs.get(i).cloned(),
+                    }),
+                })
+            }
+            (request_type::TXORIGOUTPUT, Some(hash)) => {
+                let orig = self.orig(&hash)?;
+                let i = index_of(req, orig.outputs.len(), "replaced output")?;
+                msg::encode(&TxAckOutput {
+                    tx: Some(TxAckOutputWrapper {
+                        output: orig.outputs.get(i).cloned(),
                     }),
                 })
             }
@@ -244,6 +286,11 @@ pub fn sign_tx(plan: Plan) -> Call<SignTxResult> {
         .prev_txs
         .values()
         .map(|t| t.input.len() + t.output.len() + 2)
+        .chain(
+            plan.orig_txs
+                .values()
+                .map(|t| 2 * (t.inputs.len() + t.outputs.len()) + 2),
+        )
         .sum();
     let limit = 64 + 8 * n + 2 * n * n + 2 * prev * plan.inputs.len().max(1);
     let mut state = State {

@@ -41,7 +41,12 @@ fn plan() -> (Plan, Vec<u8>) {
             ..Default::default()
         }],
         prev_txs,
-        signers: Vec::new(),
+        signers: vec![Some(crate::protocol::trezor::btc::plan::Signer::Ecdsa(
+            "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+                .parse()
+                .unwrap(),
+        ))],
+        orig_txs: BTreeMap::new(),
     };
     (plan, hash)
 }

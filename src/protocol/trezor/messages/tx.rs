@@ -106,7 +106,8 @@ pub struct TxInput {
     /// Previous output index.
     #[prost(uint32, required, tag = "3")]
     pub prev_index: u32,
-    /// Only for external inputs.
+    /// The scriptSig of a signed external input or of an input of a replaced
+    /// transaction.
     #[prost(bytes = "vec", optional, tag = "4")]
     pub script_sig: Option<Vec<u8>>,
     /// Sequence.
@@ -121,9 +122,22 @@ pub struct TxInput {
     /// The amount spent.
     #[prost(uint64, required, tag = "8")]
     pub amount: u64,
-    /// Only for external inputs.
+    /// The serialized witness (item count, then items) of a signed external input or
+    /// of an input of a replaced transaction.
     #[prost(bytes = "vec", optional, tag = "13")]
     pub witness: Option<Vec<u8>>,
+    /// A SLIP-19 proof of ownership of an external input.
+    #[prost(bytes = "vec", optional, tag = "14")]
+    pub ownership_proof: Option<Vec<u8>>,
+    /// The data the ownership proof commits to.
+    #[prost(bytes = "vec", optional, tag = "15")]
+    pub commitment_data: Option<Vec<u8>>,
+    /// The replaced transaction (RBF) that spends this input too (display order).
+    #[prost(bytes = "vec", optional, tag = "16")]
+    pub orig_hash: Option<Vec<u8>>,
+    /// This input's index in the replaced transaction.
+    #[prost(uint32, optional, tag = "17")]
+    pub orig_index: Option<u32>,
     /// Only for external inputs.
     #[prost(bytes = "vec", optional, tag = "19")]
     pub script_pubkey: Option<Vec<u8>>,
@@ -150,6 +164,12 @@ pub struct TxOutput {
     /// OP_RETURN data.
     #[prost(bytes = "vec", optional, tag = "6")]
     pub op_return_data: Option<Vec<u8>>,
+    /// The replaced transaction (RBF) that has this output too (display order).
+    #[prost(bytes = "vec", optional, tag = "10")]
+    pub orig_hash: Option<Vec<u8>>,
+    /// This output's index in the replaced transaction.
+    #[prost(uint32, optional, tag = "11")]
+    pub orig_index: Option<u32>,
 }
 
 /// A previous transaction's header.

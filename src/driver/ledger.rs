@@ -117,14 +117,45 @@ impl<T: Transport> Ledger<T> {
         }
     }
 
-    /// Drives `request` to its end.
+    /// Drives `request` to its end, first getting back in step if a reply was given up
+    /// on (see [`Ledger::resync`]).
     ///
     /// # Errors
     /// Whatever the exchange or the request reports.
     pub async fn run<R>(&mut self, request: Request<R>) -> Result<R> {
+        if self.link.take_dirty() {
+            self.resync().await?;
+        }
         let result = crate::driver::drive(&mut self.link, &mut self.hooks, request).await;
         self.forget_on_disconnect(&result);
         result
+    }
+
+    /// Gets back in step after a reply was given up on. A late reply would pass the
+    /// channel and sequence checks of the old channel, so the link moves to a new
+    /// channel (the device answers on the channel it is asked on) and whatever arrived
+    /// is dropped (a Speculos socket reconnects). A command the app left waiting for a
+    /// client command's answer ends at the next command (0xb007): a harmless one
+    /// (GET_MASTER_FINGERPRINT) takes that, whatever it answers.
+    ///
+    /// # Errors
+    /// Transport errors, and `timeout` when the device is still busy (the next call
+    /// tries again).
+    pub async fn resync(&mut self) -> Result<()> {
+        self.link.transport().resync().await?;
+        let codec = self.link.codec_mut();
+        codec.channel = match codec.channel.wrapping_add(1) {
+            0 => 1,
+            c => c,
+        };
+        let sync = client::get_master_fingerprint();
+        match crate::driver::drive(&mut self.link, &mut self.hooks, sync).await {
+            Err(e @ (Error::Timeout { .. } | Error::Disconnected | Error::Transport(_))) => {
+                self.link.mark_dirty();
+                Err(e)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The open app and its version (`BOLOS` for the dashboard).

@@ -7,7 +7,7 @@
 use futures::future::LocalBoxFuture;
 
 use crate::driver::abort::AbortHandle;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::protocol::codec::{Codec, Reassemble};
 use crate::transport::{Packets, Transport};
 
@@ -55,12 +55,35 @@ impl<T: Transport, C: Codec> Exchange for Link<T, C> {
 pub struct Link<T, C> {
     transport: T,
     codec: C,
+    /// A reply was given up on (time-out): it may still arrive, and must not be read
+    /// as the answer to a later message. The vendor's driver resyncs before the next
+    /// call ([`Link::take_dirty`]).
+    dirty: bool,
 }
 
 impl<T: Transport, C: Codec> Link<T, C> {
     /// `transport` framed with `codec`.
     pub fn new(transport: T, codec: C) -> Self {
-        Link { transport, codec }
+        Link {
+            transport,
+            codec,
+            dirty: false,
+        }
+    }
+
+    /// The codec, to change its framing (a new Ledger channel after a time-out).
+    pub fn codec_mut(&mut self) -> &mut C {
+        &mut self.codec
+    }
+
+    /// Whether a reply was given up on since the last call, clearing the mark.
+    pub fn take_dirty(&mut self) -> bool {
+        core::mem::take(&mut self.dirty)
+    }
+
+    /// Marks the link out of step (a resync that itself timed out).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
     }
 
     /// The transport underneath.
@@ -88,6 +111,26 @@ impl<T: Transport, C: Codec> Link<T, C> {
     ) -> Result<C::Message> {
         self.transport.discard_pending();
         self.send(message).await?;
+        let reply = self.receive(timeout_ms, abort).await;
+        if matches!(reply, Err(Error::Timeout { .. })) {
+            self.dirty = true;
+        }
+        reply
+    }
+
+    /// Reads one message, waiting at most `timeout_ms` for each packet (no abort).
+    ///
+    /// # Errors
+    /// Transport errors, and `protocol` for a badly framed message.
+    pub async fn recv_message(&mut self, timeout_ms: u32) -> Result<C::Message> {
+        self.receive(timeout_ms, None).await
+    }
+
+    async fn receive(
+        &mut self,
+        timeout_ms: u32,
+        abort: Option<&AbortHandle>,
+    ) -> Result<C::Message> {
         let mut abort = abort.filter(|a| !a.requested() && self.codec.cancel().is_some());
         let mut decoder = self.codec.decoder();
         loop {

@@ -26,6 +26,9 @@ use crate::transport::Transport;
 
 pub use crate::driver::prompts::DEFAULT_TIMEOUT_MS;
 
+/// At most this many messages are dropped while getting back in step.
+pub const RESYNC_MESSAGES: usize = 64;
+
 /// A Trezor (One, T, Safe 3, Safe 5) speaking codec v1.
 pub struct Trezor<T: Transport> {
     link: Link<T, TrezorCodec>,
@@ -33,6 +36,8 @@ pub struct Trezor<T: Transport> {
     info: Option<DeviceInfo>,
     session_id: Option<Vec<u8>>,
     interrupted: bool,
+    /// Resyncs so far (each pings with its own text).
+    syncs: u32,
     /// The master fingerprint of the session it was read in (it depends on the
     /// passphrase), so that each signing does not ask again.
     session_fingerprint: Option<(Vec<u8>, Fingerprint)>,
@@ -57,6 +62,7 @@ impl<T: Transport> Trezor<T> {
             session_id: None,
             session_fingerprint: None,
             interrupted: false,
+            syncs: 0,
         }
     }
 
@@ -112,6 +118,9 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Whatever the exchange, the call or a handler reports.
     pub async fn run<R: 'static>(&mut self, call: Call<R>) -> Result<R> {
+        if self.link.take_dirty() {
+            self.resync().await?;
+        }
         let on_device = self.info.as_ref().is_some_and(|i| i.passphrase_on_device);
         let call = call.with_passphrase_on_device(on_device);
         let result = crate::driver::drive(&mut self.link, &mut self.hooks, call).await;
@@ -119,6 +128,58 @@ impl<T: Transport> Trezor<T> {
             self.interrupted = true;
         }
         result
+    }
+
+    /// Gets back in step after a reply was given up on: codec v1 has no request ids, so
+    /// a late reply would be read as the answer to the next call. Whatever arrived is
+    /// dropped, `Cancel` takes the device off any screen, and a `Ping` with a text of
+    /// this resync's own must come back: every message before its `Success` is
+    /// dropped (at most [`RESYNC_MESSAGES`]). The session is initialized again by the
+    /// next call.
+    ///
+    /// # Errors
+    /// Transport errors; `timeout` when the device does not answer (the next call
+    /// tries again); `protocol` when it never comes back in step.
+    pub async fn resync(&mut self) -> Result<()> {
+        self.link.transport().resync().await?;
+        self.syncs = self.syncs.wrapping_add(1);
+        let token = format!("hwsigner resync {}", self.syncs);
+        let timeout = self.hooks.timeout_ms;
+        let sent = async {
+            self.link.send(&msg::encode(&Cancel {})).await?;
+            self.link
+                .send(&msg::encode(&Ping {
+                    message: Some(token.clone()),
+                    button_protection: None,
+                }))
+                .await
+        }
+        .await;
+        if let Err(e) = sent {
+            self.link.mark_dirty();
+            return Err(e);
+        }
+        self.interrupted = true;
+        for _ in 0..RESYNC_MESSAGES {
+            match self.link.recv_message(timeout).await {
+                Ok((ty, payload)) if ty == msg::types::SUCCESS => {
+                    let echo = msg::decode::<Success>(&payload).ok().and_then(|s| s.message);
+                    if echo.as_deref() == Some(token.as_str()) {
+                        return Ok(());
+                    }
+                }
+                Ok(_) | Err(Error::Protocol(_)) => {}
+                Err(e) => {
+                    self.link.mark_dirty();
+                    return Err(e);
+                }
+            }
+        }
+        self.link.mark_dirty();
+        Err(Error::protocol(format!(
+            "the trezor sent {RESYNC_MESSAGES} messages after a time-out without coming back \
+             in step"
+        )))
     }
 
     /// Starts the session (or resumes the one this driver had): Initialize, then

@@ -51,6 +51,11 @@ pub enum Fault {
     DisconnectAfter(usize),
     /// Answer only after the caller's time-out (never, in memory).
     NoAnswer,
+    /// Answer the first request after the faults are set late, after the caller's
+    /// time-out: its reply is held back and sent just before the reply to the next
+    /// request, whether the faults are still on or not (a late reply the host must
+    /// not take for the next one).
+    LateReply,
 }
 
 /// The faults switched on in one simulated device.

@@ -79,6 +79,18 @@ pub trait Transport {
     /// earlier, failed call), so that it cannot be taken for the next reply.
     fn discard_pending(&mut self) {}
 
+    /// Gets back in step after a reply was given up on (a time-out): what is already
+    /// there is dropped, and a link that can tell a late reply from the next one no
+    /// other way starts afresh (the Speculos socket reconnects). The protocols resync
+    /// on top of this (a new Ledger channel, a Trezor Ping that must come back).
+    ///
+    /// # Errors
+    /// `disconnected` or `transport` when the link cannot be made again.
+    fn resync(&mut self) -> LocalBoxFuture<'_, Result<()>> {
+        self.discard_pending();
+        Box::pin(async { Ok(()) })
+    }
+
     /// Finds the device again after it re-enumerated on USB (a Ledger opening or
     /// quitting an app), waiting at most `timeout_ms`. Links that never re-enumerate
     /// succeed at once.
@@ -114,6 +126,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn discard_pending(&mut self) {
         (**self).discard_pending()
+    }
+    fn resync(&mut self) -> LocalBoxFuture<'_, Result<()>> {
+        (**self).resync()
     }
     fn close(&mut self) -> LocalBoxFuture<'_, Result<()>> {
         (**self).close()

@@ -23,6 +23,7 @@ fn identity() -> Identity {
 
 /// A transport that hands whole APDUs to `sim`.
 pub fn apdu_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
+    let mut held: Vec<Vec<u8>> = Vec::new();
     MemoryTransport::new(Packets::Messages, identity(), move |apdu: &[u8]| {
         let mut s = sim.borrow_mut();
         if let Some(k) = s.context().faults.disconnect_after() {
@@ -33,7 +34,15 @@ pub fn apdu_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
         if s.context().faults.has(Fault::NoAnswer) {
             return Ok(vec![]);
         }
-        Ok(vec![s.apdu(apdu)])
+        let late = s.context().faults.has(Fault::LateReply) && s.exchanges_since_faults() == 0;
+        let reply = s.apdu(apdu);
+        if late {
+            held.push(reply);
+            return Ok(vec![]);
+        }
+        let mut out = core::mem::take(&mut held);
+        out.push(reply);
+        Ok(out)
     })
 }
 
@@ -41,6 +50,8 @@ pub fn apdu_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
 /// applies the link-level faults to the reply packets.
 pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
     let mut decoder: Option<(u16, Decoder)> = None;
+    // A reply held back by `LateReply`, sent before the next one.
+    let mut held: Vec<Vec<u8>> = Vec::new();
     MemoryTransport::new(Packets::Reports64, identity(), move |packet: &[u8]| {
         let channel = match packet {
             [a, b, ..] => u16::from_be_bytes([*a, *b]),
@@ -67,6 +78,7 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
         if faults.has(Fault::NoAnswer) {
             return Ok(vec![]);
         }
+        let late = faults.has(Fault::LateReply) && s.exchanges_since_faults() == 0;
         let mut reply = s.apdu(&apdu);
         if faults.has(Fault::GarbageMessage) {
             reply = vec![0xde, 0xad];
@@ -108,7 +120,12 @@ pub fn hid_transport(sim: Rc<RefCell<SimLedger>>) -> MemoryTransport {
             }
             out.push(p.to_vec());
         }
-        Ok(out)
+        if late {
+            held = out;
+            return Ok(vec![]);
+        }
+        held.append(&mut out);
+        Ok(core::mem::take(&mut held))
     })
 }
 

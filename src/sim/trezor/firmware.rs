@@ -68,6 +68,8 @@ pub struct TrezorSim {
     pub(super) matrix_rng: u64,
     pub(super) pin_failures: u32,
     pub(super) delay_ms: u64,
+    /// Packets held back by `Fault::LateReply`, sent before the next reply.
+    pub(super) late: Vec<Vec<u8>>,
 }
 
 pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
@@ -110,6 +112,7 @@ impl TrezorSim {
             matrix_rng: 0x9e37_79b9_7f4a_7c15,
             pin_failures: 0,
             delay_ms: 0,
+            late: Vec::new(),
         }
     }
 

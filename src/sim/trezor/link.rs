@@ -39,8 +39,16 @@ impl TrezorSim {
         if self.faults.has(Fault::NoAnswer) {
             return Ok(Vec::new());
         }
+        let late = self.faults.has(Fault::LateReply)
+            && self.exchanges.saturating_sub(self.faults_at) == 1;
         let replies = self.handle_message(message.0, &message.1);
-        self.frame(replies)
+        let mut packets = self.frame(replies)?;
+        if late {
+            self.late = packets;
+            return Ok(Vec::new());
+        }
+        self.late.append(&mut packets);
+        Ok(core::mem::take(&mut self.late))
     }
 
     fn frame(&mut self, replies: Vec<(u16, Vec<u8>)>) -> Result<Vec<Vec<u8>>> {

@@ -203,6 +203,18 @@ impl Transport for HidapiTransport {
         })
     }
 
+    fn discard_pending(&mut self) {
+        // Reports already queued by the OS: read with time-out 0 until none is left
+        // (bounded, in case the device keeps sending).
+        let mut buf = [0u8; 64];
+        for _ in 0..4096 {
+            match self.device.read_timeout(&mut buf, 0) {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            }
+        }
+    }
+
     fn reconnect(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<()>> {
         Box::pin(async move {
             let deadline = Instant::now() + Duration::from_millis(u64::from(timeout_ms));

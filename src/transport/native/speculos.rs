@@ -100,4 +100,14 @@ impl Transport for SpeculosTransport {
     fn recv(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
         Box::pin(async move { self.read_reply(timeout_ms) })
     }
+
+    fn resync(&mut self) -> LocalBoxFuture<'_, Result<()>> {
+        // The socket carries no request ids: a late reply would be read as the next
+        // one. A new connection leaves it behind.
+        Box::pin(async move {
+            let fresh = SpeculosTransport::connect(&self.addr.to_string())?;
+            *self = fresh;
+            Ok(())
+        })
+    }
 }

@@ -112,6 +112,19 @@ impl Transport for UdpTransport {
         })
     }
 
+    fn discard_pending(&mut self) {
+        // Datagrams already received: dropped (bounded).
+        if self.socket.set_nonblocking(true).is_ok() {
+            let mut buf = [0u8; 64];
+            for _ in 0..4096 {
+                if self.socket.recv(&mut buf).is_err() {
+                    break;
+                }
+            }
+            let _ = self.socket.set_nonblocking(false);
+        }
+    }
+
     fn recv(&mut self, timeout_ms: u32) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
         Box::pin(async move {
             self.socket

@@ -242,6 +242,23 @@ impl Transport for UsbTransport {
         })
     }
 
+    fn discard_pending(&mut self) {
+        // A read still submitted belongs to a reply given up on: its packet, whenever it
+        // comes, is stale. Cancel it and take it back (drained, not read).
+        if !self.gone && self.input.pending() > 0 {
+            self.input.cancel_all();
+            while self.input.pending() > 0 {
+                if self
+                    .input
+                    .wait_next_complete(Duration::from_millis(200))
+                    .is_none()
+                {
+                    break;
+                }
+            }
+        }
+    }
+
     fn close(&mut self) -> LocalBoxFuture<'_, Result<()>> {
         Box::pin(async move {
             // Pending reads are cancelled; the interface is released when the

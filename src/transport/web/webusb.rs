@@ -155,6 +155,9 @@ pub async fn request_trezor() -> Result<UsbDevice> {
     }
 }
 
+/// How long a resync waits for the late packet of a transfer given up on.
+const LATE_DATA_WAIT_MS: u32 = 50;
+
 /// An open Trezor over WebUSB.
 pub struct WebUsbTransport {
     device: UsbDevice,
@@ -408,6 +411,22 @@ impl Transport for WebUsbTransport {
                     "transferin ended with status {other}"
                 ))),
             }
+        })
+    }
+
+    fn resync(&mut self) -> LocalBoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            // A transferIn given up on is still queued: the packet it brings is late.
+            // Wait a moment for it and drop it; one still not done stays queued (the
+            // protocol's own resync drops what it brings).
+            if let Some(pending) = self.reading.take() {
+                match self.race(JsFuture::from(pending.clone()), LATE_DATA_WAIT_MS).await {
+                    Ok(_) => {}
+                    Err((Error::Disconnected, _)) => return Err(Error::Disconnected),
+                    Err((_, _)) => self.reading = Some(pending),
+                }
+            }
+            Ok(())
         })
     }
 

@@ -12,6 +12,7 @@ use bitcoin::bip32::DerivationPath;
 use futures::executor::block_on;
 use hwsigner::driver::ledger::{Ledger, SignOptions};
 use hwsigner::protocol::psbt::raw;
+use hwsigner::protocol::psbt::signature::InputSignature;
 use hwsigner::sim::ledger::serve::apdu_transport;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::transport::memory::MemoryTransport;
@@ -57,32 +58,146 @@ fn recorded_results_come_out_of_the_simulator() {
     );
 }
 
+/// The signatures the real app yielded in a recording: `(input, key, signature)` as on
+/// the wire (YIELD `0x10 | varint input | key length | key | signature`, where the key of
+/// a tapscript signature is the x-only key followed by the leaf hash).
+fn recorded_yields(case: &serde_json::Value) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+    common::exchanges(case)
+        .into_iter()
+        .filter_map(|(_, reply)| {
+            let body = reply.strip_suffix(&[0xe0, 0x00])?.strip_prefix(&[0x10])?;
+            // The recordings have fewer than 0xfd inputs: one-byte varints.
+            let (&input, rest) = body.split_first()?;
+            let (&len, rest) = rest.split_first()?;
+            let (key, sig) = rest.split_at(usize::from(len));
+            Some((usize::from(input), key.to_vec(), sig.to_vec()))
+        })
+        .collect()
+}
+
+/// A signature the simulator yielded, in the wire form of [`recorded_yields`].
+fn wire_form(index: usize, sig: &InputSignature) -> (usize, Vec<u8>, Vec<u8>) {
+    match sig {
+        InputSignature::Ecdsa { pubkey, sig } => (index, pubkey.to_bytes(), sig.to_vec()),
+        InputSignature::TapKey { key, sig } => (index, key.serialize().to_vec(), sig.to_vec()),
+        InputSignature::TapScript { key, leaf, sig } => {
+            let mut k = key.serialize().to_vec();
+            k.extend_from_slice(leaf.as_ref());
+            (index, k, sig.to_vec())
+        }
+    }
+}
+
+/// Verifies `sig` on input `index` of `psbt` with rust-bitcoin's secp256k1, over the
+/// sighash that miniscript computes from the PSBT: nothing of hwsigner's is used.
+fn verify_outside(psbt: &bitcoin::psbt::Psbt, index: usize, sig: &InputSignature) {
+    let secp = bitcoin::secp256k1::Secp256k1::verification_only();
+    let mut cache = bitcoin::sighash::SighashCache::new(&psbt.unsigned_tx);
+    let leaf = match sig {
+        InputSignature::TapScript { leaf, .. } => Some(*leaf),
+        _ => None,
+    };
+    let msg = psbt
+        .sighash_msg(index, &mut cache, leaf)
+        .unwrap_or_else(|e| panic!("input {index}: {e}"))
+        .to_secp_msg();
+    let verified = match sig {
+        InputSignature::Ecdsa { pubkey, sig } => {
+            secp.verify_ecdsa(&msg, &sig.signature, &pubkey.inner)
+        }
+        InputSignature::TapKey { key, sig } | InputSignature::TapScript { key, sig, .. } => {
+            secp.verify_schnorr(&sig.signature, &msg, key)
+        }
+    };
+    verified.unwrap_or_else(|e| panic!("input {index}: {sig:?} does not verify: {e}"));
+}
+
+/// Every signature a PSBT holds, in the wire form of [`recorded_yields`], sorted.
+fn psbt_signatures(psbt: &bitcoin::psbt::Psbt) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (index, input) in psbt.inputs.iter().enumerate() {
+        for (pubkey, sig) in &input.partial_sigs {
+            out.push(wire_form(
+                index,
+                &InputSignature::Ecdsa {
+                    pubkey: *pubkey,
+                    sig: *sig,
+                },
+            ));
+        }
+        // No recording spends a taproot key path.
+        assert!(input.tap_key_sig.is_none(), "input {index}");
+        for ((key, leaf), sig) in &input.tap_script_sigs {
+            out.push(wire_form(
+                index,
+                &InputSignature::TapScript {
+                    key: *key,
+                    leaf: *leaf,
+                    sig: *sig,
+                },
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
 #[test]
 fn recorded_psbts_are_signed_and_every_signature_verifies() {
+    let mut ecdsa_compared = 0;
     for case in common::cases(common::SIGN_PSBT) {
+        let name = case["name"].as_str().unwrap().to_string();
         let mut dev = sim_ledger(SimLedgerOptions::default());
-        let psbt = raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
+        let text = case["psbt"].as_str().unwrap();
+        let psbt = raw::decode(text.as_bytes()).unwrap();
         let hmac = case["hmac"]
             .as_str()
             .map(|h| common::hex(h).try_into().unwrap());
         let opts = SignOptions {
             policy: Some((common::policy_of(&case), hmac)),
         };
-        let signed = block_on(dev.sign_psbt(&psbt, &opts))
-            .unwrap_or_else(|e| panic!("{:?}: {e}", case["name"]));
-        assert!(!signed.signatures.is_empty(), "{:?}", case["name"]);
-        // ECDSA is deterministic (RFC 6979): recorded ECDSA signatures must match.
-        for want in case["sigs"].as_array().unwrap() {
-            let sig = want["sig"].as_str().unwrap();
-            if sig.len() == 128 || sig.len() == 130 {
-                continue; // Schnorr: the device randomizes its nonce.
-            }
-            assert!(signed
-                .signatures
-                .iter()
-                .any(|(_, s)| format!("{s:?}").contains(&sig[..16])));
+        let signed =
+            block_on(dev.sign_psbt(&psbt, &opts)).unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        let recorded = recorded_yields(&case);
+        assert_eq!(recorded.len(), 1, "{name:?}: one signature recorded");
+        let got: Vec<_> = signed
+            .signatures
+            .iter()
+            .map(|(i, s)| wire_form(*i, s))
+            .collect();
+        let view = bitcoin::psbt::Psbt::from_str(text).unwrap();
+        for (index, sig) in &signed.signatures {
+            verify_outside(&view, *index, sig);
         }
+        let schnorr = recorded[0].2.len() <= 65;
+        if schnorr {
+            // BIP-340 signatures carry the signer's aux randomness: the same input, key
+            // and leaf, and a signature that verifies (above).
+            let strip = |v: &[(usize, Vec<u8>, Vec<u8>)]| {
+                v.iter()
+                    .map(|(i, k, s)| (*i, k.clone(), s.len()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(strip(&got), strip(&recorded), "{name:?}");
+        } else {
+            // ECDSA is deterministic (RFC 6979): the app's own bytes.
+            assert_eq!(got, recorded, "{name:?}");
+            ecdsa_compared += 1;
+        }
+        // The signed PSBT carries exactly these signatures, where they belong.
+        assert!(psbt_signatures(&view).is_empty(), "{name:?}");
+        let mut got = got;
+        got.sort();
+        assert_eq!(
+            psbt_signatures(&signed.psbt.to_bitcoin().unwrap()),
+            got,
+            "{name:?}"
+        );
     }
+    assert_eq!(
+        ecdsa_compared, 2,
+        "sh(wpkh) and Liana carry ECDSA signatures"
+    );
 }
 
 #[test]

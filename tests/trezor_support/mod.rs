@@ -36,6 +36,8 @@ pub const SIGN_TX: &str = include_str!(concat!(
     "/../shared/trezor-vectors/sign_tx.json"
 ));
 
+#[path = "../common/known.rs"]
+pub mod known;
 #[path = "../common/text.rs"]
 mod text;
 #[allow(unused_imports)]

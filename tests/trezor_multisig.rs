@@ -122,7 +122,6 @@ fn multisig_psbt(kind: &str) -> (RawPsbt, bitcoin::PublicKey) {
 fn multisig_inputs_are_signed_and_verified() {
     for kind in ["p2sh", "p2wsh", "p2sh-p2wsh"] {
         let (raw, ours) = multisig_psbt(kind);
-        let before = raw.serialize();
         let mut t = sim_trezor();
         let signed = block_on(t.sign_psbt(
             &raw,
@@ -131,7 +130,6 @@ fn multisig_inputs_are_signed_and_verified() {
             },
         ))
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
-        assert_eq!(raw.serialize(), before);
         let view = signed.psbt.to_bitcoin().unwrap();
         let sigs = &view.inputs[0].partial_sigs;
         assert_eq!(sigs.len(), 1, "{kind}");

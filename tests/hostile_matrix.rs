@@ -11,10 +11,12 @@
 //!
 //! Every cell: the healthy operation works; with the fault on it gives the expected
 //! outcome of the tables below (an error code, or `ok` where the fault does not touch
-//! that operation); it returns (a hang guard bounds the whole run), does not panic,
-//! leaves the caller's PSBT as it was; and once the fault is cleared, the same
-//! operation on the same `Device` succeeds. The matrix is printed (run with
-//! `--nocapture`), then every cell is asserted.
+//! that operation: then the value it returns, fingerprint, key, address, registration,
+//! signed PSBT and transaction, or signature, must be the healthy run's, or the cell
+//! reads `lie`); it returns (a hang guard bounds the whole run) and does not panic; and
+//! once the fault is cleared, the same operation on the same `Device` gives the healthy
+//! value again. The matrix is printed (run with `--nocapture`), then every cell is
+//! asserted.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use futures::executor::block_on;
 use hwsigner::device::{AddressRequest, AddressSource, Device, SignOptions, Vendor};
+use hwsigner::protocol::bytes::to_hex;
 use hwsigner::protocol::path;
 use hwsigner::protocol::policy::WalletPolicy;
 use hwsigner::protocol::psbt::raw::RawPsbt;
@@ -267,66 +270,76 @@ fn rig(vendor: Vendor) -> Rig {
     }
 }
 
-/// Runs `op` once; `Err` carries the error code. Panics when the caller's PSBT changed.
-fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
+/// Runs `op` once: what it returned, as text (every part of it), or the error code.
+fn run(r: &mut Rig, op: Op) -> Result<String, &'static str> {
     let signing_path = path::parse("m/84'/1'/0'/0/0").unwrap();
     let result = block_on(async {
         match op {
-            Op::Fingerprint => r.dev.master_fingerprint().await.map(drop),
+            Op::Fingerprint => r.dev.master_fingerprint().await.map(|f| f.to_string()),
             Op::Xpub => r
                 .dev
                 .xpub(&path::parse("m/84'/1'/0'").unwrap(), false)
                 .await
-                .map(drop),
-            Op::Address => r
-                .dev
-                .address(&AddressRequest {
-                    source: AddressSource::Descriptor(r.address_descriptor.clone()),
-                    change: false,
-                    index: 3,
-                    display: false,
-                })
-                .await
-                .map(drop),
-            Op::Register => match r.vendor {
-                Vendor::Ledger => r.dev.register_policy(&r.multisig).await.map(drop),
-                Vendor::Trezor => r
-                    .dev
+                .map(|x| x.to_string()),
+            Op::Address => {
+                r.dev
                     .address(&AddressRequest {
-                        source: AddressSource::Descriptor(r.multisig_descriptor.clone()),
+                        source: AddressSource::Descriptor(r.address_descriptor.clone()),
                         change: false,
-                        index: 2,
-                        display: true,
+                        index: 3,
+                        display: false,
                     })
                     .await
-                    .map(drop),
-            },
-            Op::SignPsbt => {
-                let before = r.psbt.serialize();
-                let result = r
-                    .dev
-                    .sign_psbt(
-                        &r.psbt,
-                        &SignOptions {
-                            policy: Some((r.wpkh.clone(), None)),
-                            finalize: true,
-                        },
-                    )
-                    .await;
-                assert_eq!(r.psbt.serialize(), before, "the caller's psbt changed");
-                result.map(drop)
             }
-            Op::SignMessage => r
+            Op::Register => match r.vendor {
+                Vendor::Ledger => r
+                    .dev
+                    .register_policy(&r.multisig)
+                    .await
+                    .map(|g| format!("{} {}", to_hex(&g.id), to_hex(&g.hmac))),
+                Vendor::Trezor => {
+                    r.dev
+                        .address(&AddressRequest {
+                            source: AddressSource::Descriptor(r.multisig_descriptor.clone()),
+                            change: false,
+                            index: 2,
+                            display: true,
+                        })
+                        .await
+                }
+            },
+            Op::SignPsbt => r
                 .dev
-                .sign_message(&signing_path, b"hostile input never breaks it")
+                .sign_psbt(
+                    &r.psbt,
+                    &SignOptions {
+                        policy: Some((r.wpkh.clone(), None)),
+                        finalize: true,
+                    },
+                )
                 .await
-                .map(drop),
+                .map(|s| {
+                    format!(
+                        "{} {:?} {}",
+                        to_hex(&s.psbt.serialize()),
+                        s.signatures,
+                        s.transaction
+                            .map(|tx| to_hex(&bitcoin::consensus::serialize(&tx)))
+                            .unwrap_or_default()
+                    )
+                }),
+            Op::SignMessage => {
+                r.dev
+                    .sign_message(&signing_path, b"hostile input never breaks it")
+                    .await
+            }
         }
     });
     result.map_err(|e| e.code())
 }
 
-/// What one cell gave: the outcome with the fault on, and whether every check held.
+/// What one cell gave: the outcome with the fault on (`lie` for a value other than the
+/// healthy run's), and whether every check held.
 struct Cell {
     got: String,
     passed: bool,
@@ -336,16 +349,22 @@ struct Cell {
 fn cell(vendor: Vendor, fault: Fault, op: Op, expected: &str) -> Cell {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut r = rig(vendor);
-        run(&mut r, op).map_err(|e| format!("healthy {op:?} failed: {e}"))?;
+        let healthy = run(&mut r, op).map_err(|e| format!("healthy {op:?} failed: {e}"))?;
         (r.set_faults)(Faults(vec![fault]));
         let got = match run(&mut r, op) {
-            Ok(()) => "ok",
+            Ok(value) if value == healthy => "ok",
+            Ok(_) => "lie",
             Err(code) => code,
         };
         (r.set_faults)(Faults::none());
-        let after = run(&mut r, op)
-            .err()
-            .map(|e| format!("with the fault cleared, {op:?} failed: {e}"));
+        let after = match run(&mut r, op) {
+            Ok(value) if value == healthy => None,
+            Ok(value) => Some(format!(
+                "with the fault cleared, {op:?} gave {value} where the healthy run gave \
+                 {healthy}"
+            )),
+            Err(e) => Some(format!("with the fault cleared, {op:?} failed: {e}")),
+        };
         Ok::<_, String>((got, after))
     }));
     match outcome {

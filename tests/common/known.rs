@@ -17,6 +17,7 @@ pub const SPECULOS_44_0_0_0_1_MAIN: &str = "xpub6GnNWkuKTn5pCyQo8P7Nrihkb5pVc7dZ
 pub const SPECULOS_84_0_0_MAIN: &str = "xpub6DUYn4moKgHkK2d7bXX3mHTPb6XQwRVFRMdZ6ZwLS5u3nonGVpJiFeZiQkHutwdFqxKP75jex8gvVm7ed4euYeDtMnoiF1Cz1z4CeBJYWin";
 pub const TREZOR_84_1_0: &str = "tpubDCZB6sR48s4T5Cr8qHUYSZEFCQMMHRg8AoVKVmvcAP5bRw7ArDKeoNwKAJujV3xCPkBvXH5ejSgbgyN6kREmF7sMd41NdbuHa8n1DZNxSMg";
 pub const TREZOR_48_1_0_2: &str = "tpubDEGquuorgFNbDrg8vepq1HnaV2mgQu9TcSBgBYfXw4AX8VMgkWqvkxHNuJmiah8iVnA3Hgj4cSvaGAXEnq814yC6hMEreckLsd7zyLL3o76";
+pub const SPECULOS_WPKH_0_0: &str = "tb1qzdr7s2sr0dwmkwx033r4nujzk86u0cy6fmzfjk";
 pub const SPECULOS_WPKH_0_3: &str = "tb1qxvvwqnawdsf2ljcqn35u64l9kfgy4e45v3uamu";
 pub const SPECULOS_WPKH_0_4: &str = "tb1q738p97ezlrkwy3sz7umrpu62037x95leext42g";
 pub const TREZOR_WPKH_0_3: &str = "tb1qtxe2hdle9he8hc2xds7yl2m8zutjksv02jf0er";

@@ -59,6 +59,7 @@ const("TREZOR_84_1_0", ext(T, "m/84h/1h/0h"))
 const("TREZOR_48_1_0_2", ext(T, "m/48h/1h/0h/2h"))
 
 me, other = key(S, "m/84h/1h/0h"), key(T, "m/84h/1h/0h")
+const("SPECULOS_WPKH_0_0", address("wpkh(%s/0/*)" % me, 0))
 const("SPECULOS_WPKH_0_3", address("wpkh(%s/0/*)" % me, 3))
 const("SPECULOS_WPKH_0_4", address("wpkh(%s/0/*)" % me, 4))
 const("TREZOR_WPKH_0_3", address("wpkh(%s/0/*)" % other, 3))

@@ -4,8 +4,11 @@
 //
 //   1. bundle size: pkg/ (wasm + JS glue) next to Ledger's browser stack
 //      (@ledgerhq/hw-transport-webhid + ledger-bitcoin@0.3.0) bundled here by esbuild
-//   2. Chromium (same page): start-up, then Ledger signing host cost, hwsigner (release
-//      wasm) vs ledger-bitcoin, alternating runs against one simulated Ledger
+//   2. Chromium (same page): start-up, then Ledger signing, hwsigner (release wasm) vs
+//      ledger-bitcoin, in rotating rounds against one simulated Ledger: total time, and
+//      host time = total - the simulator's time measured alone on a replay of the
+//      (byte-identical) APDU trace, the same figure for both clients; medians with
+//      min/max. Then, in a fresh page, the first 1-input runs of each, one by one.
 //   3. native: hwsigner against the simulated Ledger in memory (examples/bench.rs)
 //   4. Trezor: hwsigner vs trezorlib against the simulated Trezor on UDP
 //
@@ -82,6 +85,22 @@ async function browser() {
       startup[who] = {};
       for (const k of ["loadMs", "firstCallMs", "totalMs"]) startup[who][k] = median(cold.map((c) => c[who][k]));
     }
+    log("first 1-input runs in fresh pages");
+    const firstRuns = [];
+    for (let i = 0; i < 5; i++) {
+      const fresh = await open("first-runs");
+      await fresh.evaluate(() => window.bench.setup());
+      firstRuns.push(await fresh.evaluate(() => window.bench.firstRuns({ inputs: 1, rounds: 12 })));
+      await fresh.close();
+    }
+    log("the previous method's 1-input case in fresh pages");
+    const previous = [];
+    for (let i = 0; i < 5; i++) {
+      const fresh = await open("previous-method");
+      await fresh.evaluate(() => window.bench.setup());
+      previous.push(await fresh.evaluate(() => window.bench.previousMethod({ inputs: 1, runs: 5 })));
+      await fresh.close();
+    }
     const page = await open("signing");
     await page.evaluate(() => window.bench.setup());
     const signing = [];
@@ -98,7 +117,7 @@ async function browser() {
     }
     const version = chromium.version();
     if (problems.length) throw new Error(`the bench page failed:\n${problems.join("\n")}`);
-    return { chromium: version, startup, signing };
+    return { chromium: version, startup, signing, firstRuns, previous };
   } finally {
     await chromium.close();
     server.close();
@@ -129,28 +148,97 @@ function table(title, head, rows) {
   return [`\n${title}`, line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
+/** `median [min-max]` of a spread. */
+const fs3 = (x, d = 2) => `${f(x.median, d)} [${f(x.min, d)}-${f(x.max, d)}]`;
+
 function report(r) {
   const out = [];
-  const ledgerRows = r.chromium.signing
-    .filter((c) => c.official)
-    .map((c) => {
-      const nat = r.native.find((n) => n.inputs === c.inputs && n.script === c.script);
-      return [
-        `${c.inputs} ${c.script}`,
-        f(c.hwsigner.hostMs),
-        f(c.official.hostMs),
-        f(c.hwsigner.hostMs / c.official.hostMs),
-        f(nat?.hwsignerNative.hostMs),
-        `${c.hwsigner.apdus} / ${c.official.apdus}`,
-        `${c.hwsigner.bytesOut}+${c.hwsigner.bytesIn} / ${c.official.bytesOut}+${c.official.bytesIn}`,
-        f(c.hwsigner.simMs, 1),
-      ];
-    });
+  const cases = r.chromium.signing.filter((c) => c.official);
   out.push(
     table(
-      "Ledger signing, host ms (median; simulator time subtracted), Chromium, same page",
-      ["inputs", "hwsigner", "ledger-bitcoin", "ratio", "native", "APDUs hw/official", "bytes out+in hw / official", "sim ms"],
-      ledgerRows,
+      "Ledger signing in Chromium, same page: TOTAL ms (client + simulator), median [min-max]",
+      ["inputs", "hwsigner", "ledger-bitcoin", "ratio", "APDUs (same exchanges)", "of them CONTINUE, P2 1 / 0", "bytes out+in"],
+      cases.map((c) => [
+        `${c.inputs} ${c.script}`,
+        fs3(c.hwsigner.totalMs),
+        fs3(c.official.totalMs),
+        f(c.hwsigner.totalMs.median / c.official.totalMs.median),
+        c.apdus,
+        c.continueP2Differs,
+        `${c.hwsigner.bytesOut}+${c.hwsigner.bytesIn}`,
+      ]),
+    ),
+  );
+  out.push(
+    table(
+      "Ledger signing: HOST ms = total - simulator alone on the replayed trace (same figure for both), median [min-max]",
+      ["inputs", "sim alone (replay)", "hwsigner host", "ledger-bitcoin host", "ratio", "hwsigner native host"],
+      cases.map((c) => {
+        const nat = r.native.find((n) => n.inputs === c.inputs && n.script === c.script);
+        return [
+          `${c.inputs} ${c.script}`,
+          fs3(c.simMs),
+          fs3(c.hwsigner.hostMs),
+          fs3(c.official.hostMs),
+          f(c.hwsigner.hostMs.median / c.official.hostMs.median),
+          nat ? fs3(nat.hwsignerNative.hostMs, 3) : "-",
+        ];
+      }),
+    ),
+  );
+  out.push(
+    table(
+      "Diagnostic: the simulator's time metered inside each client's runs (median [min-max]) and its longest single answer",
+      ["inputs", "sim alone", "inside hwsigner runs", "longest", "inside ledger-bitcoin runs", "longest"],
+      cases.map((c) => [
+        `${c.inputs} ${c.script}`,
+        fs3(c.simMs),
+        fs3(c.hwsigner.simInRunMs),
+        f(c.hwsigner.simInRunMaxExchangeMs),
+        fs3(c.official.simInRunMs),
+        f(c.official.simInRunMaxExchangeMs),
+      ]),
+    ),
+  );
+  const pages = r.chromium.firstRuns;
+  const at = (i, pick) => median(pages.map(pick(i)));
+  // Replays follow each client's run in the order they ran (see firstRuns in page.mjs).
+  const replayOf = (p, i, who) => p.replay[2 * i + ((i % 2 === 0) === (who === "hwsigner") ? 0 : 1)];
+  out.push(
+    table(
+      `The first ${pages[0].hwsigner.length} 1-input signings of each client after setup in a fresh page, ` +
+        `median over ${pages.length} pages (ms): total, the simulator's time inside the run, its longest single ` +
+        "answer, and the same trace replayed right after",
+      ["run", "hwsigner total", "sim inside", "longest", "replay", "ledger-bitcoin total", "sim inside", "longest", "replay"],
+      pages[0].hwsigner.map((_, i) => [
+        i + 1,
+        f(at(i, (i) => (p) => p.hwsigner[i].totalMs)),
+        f(at(i, (i) => (p) => p.hwsigner[i].simInRunMs)),
+        f(at(i, (i) => (p) => p.hwsigner[i].simMaxExchangeMs)),
+        f(at(i, (i) => (p) => replayOf(p, i, "hwsigner"))),
+        f(at(i, (i) => (p) => p.official[i].totalMs)),
+        f(at(i, (i) => (p) => p.official[i].simInRunMs)),
+        f(at(i, (i) => (p) => p.official[i].simMaxExchangeMs)),
+        f(at(i, (i) => (p) => replayOf(p, i, "official"))),
+      ]),
+    ),
+  );
+  out.push(
+    table(
+      "The previous method (until 2026-11-27), reproduced in 5 fresh pages: 1 input right after setup, one " +
+        "untimed run each, 5 alternating runs, host = total - the simulator's time inside the client's own runs (medians, ms)",
+      ["page", "hwsigner total", "sim inside", "host", "longest answer", "ledger-bitcoin total", "sim inside", "host", "longest answer"],
+      r.chromium.previous.map((p, i) => [
+        i + 1,
+        f(p.hwsigner.totalMs),
+        f(p.hwsigner.simMs),
+        f(p.hwsigner.hostMs),
+        f(p.hwsigner.simMaxExchangeMs),
+        f(p.official.totalMs),
+        f(p.official.simMs),
+        f(p.official.hostMs),
+        f(p.official.simMaxExchangeMs),
+      ]),
     ),
   );
   out.push(
@@ -163,8 +251,8 @@ function report(r) {
           `${c.inputs} ${c.script}`,
           `${c.hwsigner.reportsOut}+${c.hwsigner.reportsIn}`,
           reports,
-          f((100 * c.hwsigner.hostMs) / reports, 1),
-          c.official ? f((100 * c.official.hostMs) / reports, 1) : "-",
+          f((100 * c.hwsigner.hostMs.median) / reports, 1),
+          c.official ? f((100 * c.official.hostMs.median) / reports, 1) : "-",
         ];
       }),
     ),
@@ -210,7 +298,8 @@ function report(r) {
       [10, 100, 500].map((n) => {
         const c = r.chromium.signing.find((x) => x.inputs === n && x.script === "wpkh");
         const nat = r.native.find((x) => x.inputs === n && x.script === "wpkh");
-        return [n, f(c.hwsigner.hostMs), f(c.hwsigner.hostMs / n, 3), f(nat.hwsignerNative.hostMs), f(nat.hwsignerNative.hostMs / n, 4)];
+        const natHost = nat.hwsignerNative.hostMs.median;
+        return [n, f(c.hwsigner.hostMs.median), f(c.hwsigner.hostMs.median / n, 3), f(natHost, 3), f(natHost / n, 4)];
       }),
     ),
   );

@@ -2,7 +2,10 @@
 //!
 //! - `bench ledger RUNS`: hwsigner signing PSBTs of 1, 10, 50, 100 and 500 wpkh inputs
 //!   and 10 tr inputs against the simulated Ledger in memory (whole APDUs, zero
-//!   latency). The simulator's own time is measured around each APDU and subtracted.
+//!   latency). Host time is each run's total minus the simulator's time metered around
+//!   each APDU in that run (natively nothing else shares the simulator's code, so this
+//!   is exact, and it follows the load of the machine run by run); the simulator alone
+//!   on a replay of the recorded trace is reported beside it.
 //! - `bench trezor RUNS PYTHON SCRIPT`: the simulated Trezor on UDP (as the emulator),
 //!   signed with by hwsigner and then by Trezor's Python client (`SCRIPT`, run with
 //!   `PYTHON`) for 1, 10, 50 and 100 wpkh inputs. The server counts messages and its
@@ -72,7 +75,15 @@ fn thread_cpu_ms() -> f64 {
     }
 }
 
-/// `runs` timed signings after one warm-up; medians of total and host time.
+/// Median, min and max.
+fn spread(xs: &[f64]) -> Value {
+    let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    json!({ "median": median(xs.to_vec()), "min": min, "max": max })
+}
+
+/// `runs` timed signings after one warm-up; medians of total and host time (total
+/// minus the simulator's time metered inside each run), with their spread.
 fn timed(
     runs: usize,
     mut sign: impl FnMut() -> Result<(), Failure>,
@@ -93,8 +104,10 @@ fn timed(
         cpu.push(c1 - c0);
     }
     Ok(json!({
-        "totalMs": median(total),
-        "hostMs": median(host),
+        "totalMs": median(total.clone()),
+        "hostMs": median(host.clone()),
+        "total": spread(&total),
+        "host": spread(&host),
         "hostCpuMs": median(cpu),
         "simMs": median(sim),
         "requests": last.requests,
@@ -104,14 +117,34 @@ fn timed(
     }))
 }
 
+/// An APDU trace: each APDU with the simulator's reply.
+type Trace = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The simulator alone: the same (warm) simulator answers `trace` back to back, with no
+/// client in between; the ms it took. Its replies must be the recorded ones.
+fn replay(sim: &RefCell<SimLedger>, trace: &Trace) -> Result<f64, Failure> {
+    let mut sim = sim.borrow_mut();
+    let t0 = Instant::now();
+    let replies: Vec<Vec<u8>> = trace.iter().map(|(apdu, _)| sim.apdu(apdu)).collect();
+    let elapsed = ms(t0.elapsed());
+    if replies.iter().zip(trace).any(|(r, (_, want))| r != want) {
+        return Err("the replayed simulator answered otherwise than recorded".into());
+    }
+    Ok(elapsed)
+}
+
 fn ledger(runs: usize) -> Result<Value, Failure> {
     let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "")?;
     let sim = Rc::new(RefCell::new(SimLedger::new(SimLedgerOptions::default())));
     let meter = Rc::new(RefCell::new(Meter::default()));
-    let (s, m) = (sim.clone(), meter.clone());
+    let recording: Rc<RefCell<Option<Trace>>> = Rc::new(RefCell::new(None));
+    let (s, m, rec) = (sim.clone(), meter.clone(), recording.clone());
     let link = MemoryTransport::new(Packets::Messages, Identity::default(), move |apdu| {
         let t0 = Instant::now();
         let reply = s.borrow_mut().apdu(apdu);
+        if let Some(trace) = rec.borrow_mut().as_mut() {
+            trace.push((apdu.to_vec(), reply.clone()));
+        }
         let mut m = m.borrow_mut();
         m.sim += t0.elapsed();
         m.requests += 1;
@@ -141,22 +174,51 @@ fn ledger(runs: usize) -> Result<Value, Failure> {
         let policy = standard_policy(&seed, script, true)?;
         let psbt = RawPsbt::parse(&funded_psbt(&policy, inputs)?.serialize())?;
         let options = SignOptions::default();
-        let result = timed(
-            runs,
-            || {
-                let signed = block_on(device.sign_psbt(&psbt, &options))?;
-                if signed.signatures.len() != inputs {
-                    return Err(format!(
-                        "{} signatures for {inputs} inputs",
-                        signed.signatures.len()
-                    )
-                    .into());
+        let mut sign = || -> Result<(), Failure> {
+            let signed = block_on(device.sign_psbt(&psbt, &options))?;
+            if signed.signatures.len() != inputs {
+                return Err(
+                    format!("{} signatures for {inputs} inputs", signed.signatures.len()).into(),
+                );
+            }
+            Ok(())
+        };
+        // One signing to fill the per-connection caches, one recorded, one replay to
+        // warm up; then rounds of a timed signing and a timed replay, in turn first.
+        sign()?;
+        *recording.borrow_mut() = Some(Vec::new());
+        sign()?;
+        let trace = recording.borrow_mut().take().unwrap_or_default();
+        replay(&sim, &trace)?;
+        let (mut total, mut alone, mut inside) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..runs {
+            for step in [round % 2, 1 - round % 2] {
+                if step == 0 {
+                    read(true);
+                    let t0 = Instant::now();
+                    sign()?;
+                    total.push(ms(t0.elapsed()));
+                    inside.push(ms(read(false).sim));
+                } else {
+                    alone.push(replay(&sim, &trace)?);
                 }
-                Ok(())
+            }
+        }
+        let host: Vec<f64> = total.iter().zip(&inside).map(|(t, s)| t - s).collect();
+        let last = read(false);
+        cases.push(json!({
+            "inputs": inputs,
+            "script": script,
+            "simAloneMs": spread(&alone),
+            "hwsignerNative": {
+                "totalMs": spread(&total),
+                "hostMs": spread(&host),
+                "simInRunMs": spread(&inside),
+                "requests": last.requests,
+                "bytesOut": last.bytes_out,
+                "bytesIn": last.bytes_in,
             },
-            &read,
-        )?;
-        cases.push(json!({ "inputs": inputs, "script": script, "hwsignerNative": result }));
+        }));
     }
     Ok(json!({ "ledgerNative": cases }))
 }

@@ -1,7 +1,10 @@
 //! Fuzz entry points: one function per decoder that reads untrusted bytes (from a
-//! device, a caller or a host). Each calls the real code and ignores the result; none
-//! may panic. Used by the cargo-fuzz targets in `fuzz/` and by
-//! `tests/fuzz_regressions.rs`.
+//! device, a caller or a host). Each calls the real code; none may panic. Where a
+//! result is defined, it must also round-trip: what a decoder accepts, encoded again
+//! and decoded, is the same (framing, APDU replies, Trezor messages, PSBTs, paths), and
+//! every Merkle proof of a tree leads to the tree's root (and not with another leaf).
+//! A broken property panics through [`holds`], so the fuzzer reports it like a crash.
+//! Used by the cargo-fuzz targets in `fuzz/` and by `tests/fuzz_regressions.rs`.
 
 use crate::protocol::ledger::btc::interpreter::Interpreter;
 use crate::protocol::ledger::btc::merkle::{self, Hash32, MerkleTree};
@@ -11,6 +14,17 @@ use crate::protocol::policy::WalletPolicy;
 use crate::protocol::trezor::btc::{keys, message, Coin};
 use crate::protocol::trezor::call::Call;
 use crate::protocol::trezor::messages::{self as msg, InputScriptType};
+
+/// A property every input must keep; a broken one panics, which the fuzzer reports.
+#[allow(
+    clippy::panic,
+    reason = "a fuzz target reports a broken property by panicking"
+)]
+fn holds(ok: bool, property: &str) {
+    if !ok {
+        panic!("fuzz property broken: {property}");
+    }
+}
 
 /// Splits `data` into length-prefixed records (one length byte, then that many bytes;
 /// the last record takes what is left).
@@ -26,19 +40,35 @@ fn records(data: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-/// Ledger HID framing: `data` as 64-byte reports into one decoder.
+/// Ledger HID framing: `data` as 64-byte reports into one decoder; every message it
+/// gives, framed again, decodes to itself.
 pub fn ledger_framing(data: &[u8]) {
-    let mut decoder = crate::protocol::ledger::framing::Decoder::new(0x0101);
+    use crate::protocol::ledger::framing::{encode, Decoder};
+    let mut decoder = Decoder::new(0x0101);
     for chunk in data.chunks(64) {
-        if let Ok(Some(_)) = decoder.push(chunk) {
-            decoder = crate::protocol::ledger::framing::Decoder::new(0x0101);
+        if let Ok(Some(message)) = decoder.push(chunk) {
+            decoder = Decoder::new(0x0101);
+            let again = encode(0x0101, &message).map(|reports| {
+                let mut d = Decoder::new(0x0101);
+                reports.iter().map(|r| d.push(r)).last()
+            });
+            holds(
+                matches!(again, Ok(Some(Ok(Some(ref m)))) if *m == message),
+                "ledger framing: a decoded message, encoded again, decodes to itself",
+            );
         }
     }
 }
 
-/// A Ledger APDU reply.
+/// A Ledger APDU reply: data and status word are the reply, split.
 pub fn apdu_response(data: &[u8]) {
     if let Ok(r) = crate::protocol::ledger::apdu::Response::parse(data) {
+        let mut again = r.data.clone();
+        again.extend_from_slice(&r.sw.to_be_bytes());
+        holds(
+            again == data,
+            "apdu reply: data and status word are the reply",
+        );
         let _ = r.ok();
     }
 }
@@ -76,21 +106,48 @@ pub fn merkle_proof(data: &[u8]) {
     let proof: Vec<Hash32> = hashes.collect();
     let _ = merkle::root_from_proof(size, index, leaf, &proof);
     let tree = MerkleTree::from_elements(&records(rest));
-    if let Some(p) = tree.proof(index) {
-        if let Some(l) = tree.leaf(index) {
-            let _ = merkle::root_from_proof(tree.len(), index, l, &p);
-        }
+    if let (Some(p), Some(l)) = (tree.proof(index), tree.leaf(index)) {
+        holds(
+            merkle::root_from_proof(tree.len(), index, l, &p) == Some(tree.root()),
+            "merkle: the proof of a leaf leads to the tree's root",
+        );
+        let mut other = l;
+        other[0] ^= 1;
+        holds(
+            merkle::root_from_proof(tree.len(), index, other, &p) != Some(tree.root()),
+            "merkle: the proof with another leaf does not lead to the tree's root",
+        );
+        let found = tree.index_of(&l);
+        holds(
+            found.and_then(|i| tree.leaf(i)) == Some(l),
+            "merkle: a leaf of the tree is found where it is",
+        );
     }
     let _ = tree.index_of(&leaf);
 }
 
-/// Trezor codec v1: `data` as 64-byte packets into one decoder, and as one message.
+/// Trezor codec v1: `data` as 64-byte packets into one decoder, and as one message;
+/// whatever either gives, encoded again, decodes to itself.
 pub fn trezor_framing(data: &[u8]) {
-    let _ = crate::protocol::trezor::framing::decode_message(data);
-    let mut decoder = crate::protocol::trezor::framing::Decoder::new();
+    use crate::protocol::trezor::framing::{decode_message, encode, encode_message, Decoder};
+    if let Ok((ty, payload)) = decode_message(data) {
+        holds(
+            encode_message(ty, &payload).ok().as_deref() == Some(data),
+            "trezor message link: a decoded message, encoded again, is the same bytes",
+        );
+    }
+    let mut decoder = Decoder::new();
     for chunk in data.chunks(64) {
-        if let Ok(Some(_)) = decoder.push(chunk) {
-            decoder = crate::protocol::trezor::framing::Decoder::new();
+        if let Ok(Some((ty, payload))) = decoder.push(chunk) {
+            decoder = Decoder::new();
+            let again = encode(ty, &payload).map(|packets| {
+                let mut d = Decoder::new();
+                packets.iter().map(|p| d.push(p)).last()
+            });
+            holds(
+                matches!(again, Ok(Some(Ok(Some((t, ref p))))) if t == ty && *p == payload),
+                "trezor framing: a decoded message, encoded again, decodes to itself",
+            );
         }
     }
 }
@@ -128,7 +185,13 @@ fn feed<T: 'static>(mut call: Call<T>, data: &[u8]) {
 pub fn trezor_messages(data: &[u8]) {
     let _ = msg::decode::<msg::Success>(data);
     let _ = msg::decode::<msg::Failure>(data);
-    let _ = msg::decode::<msg::PublicKey>(data);
+    if let Ok(key) = msg::decode::<msg::PublicKey>(data) {
+        let (_, again) = msg::encode(&key);
+        holds(
+            msg::decode::<msg::PublicKey>(&again).ok() == Some(key),
+            "trezor messages: a decoded publickey, encoded again, decodes to itself",
+        );
+    }
     let _ = msg::decode::<msg::PinMatrixRequest>(data);
     let _ = msg::decode::<msg::TxRequest>(data);
     let _ = msg::decode::<msg::ButtonRequest>(data);
@@ -163,7 +226,7 @@ pub fn trezor_messages(data: &[u8]) {
 }
 
 /// A PSBT (v0 or v2): parsed, converted to `bitcoin`'s type and to v2 maps, its sighash
-/// types checked and its summary made.
+/// types checked and its summary made; what parses, serialized again, parses to itself.
 pub fn psbt(data: &[u8]) {
     if let Ok(raw) = crate::protocol::psbt::raw::decode(data) {
         if let Ok(view) = raw.to_bitcoin() {
@@ -175,7 +238,11 @@ pub fn psbt(data: &[u8]) {
         let _ = crate::protocol::psbt::summary::summarize(&raw, Some(fpr));
         let _ = raw.to_v2_maps();
         let _ = raw.unsigned_tx();
-        let _ = raw.serialize();
+        let again = crate::protocol::psbt::raw::RawPsbt::parse(&raw.serialize());
+        holds(
+            again.ok() == Some(raw),
+            "psbt: a parsed psbt, serialized again, parses to itself",
+        );
     }
 }
 
@@ -202,7 +269,11 @@ pub fn policy(data: &[u8]) {
 pub fn path(data: &[u8]) {
     if let Ok(text) = core::str::from_utf8(data) {
         if let Ok(p) = crate::protocol::path::parse(text) {
-            let _ = crate::protocol::path::format(&p);
+            let again = crate::protocol::path::parse(&crate::protocol::path::format(&p));
+            holds(
+                again.ok() == Some(p),
+                "path: a parsed path, formatted again, parses to itself",
+            );
         }
         let _ = crate::protocol::path::parse_any(text);
     }

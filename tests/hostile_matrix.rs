@@ -11,10 +11,13 @@
 //!
 //! Every cell: the healthy operation works; with the fault on it gives the expected
 //! outcome of the tables below (an error code, or `ok` where the fault does not touch
-//! that operation); it returns (a hang guard bounds the whole run), does not panic,
-//! leaves the caller's PSBT as it was; and once the fault is cleared, the same
-//! operation on the same `Device` succeeds. The matrix is printed (run with
-//! `--nocapture`), then every cell is asserted.
+//! that operation: then the value it returns, fingerprint, key, address, registration,
+//! signed PSBT and transaction, or signature, must be the healthy run's, or the cell
+//! reads `lie`); it returns (a hang guard bounds the whole run) and does not panic; and
+//! once the fault is cleared, another operation and then the same one on the same
+//! `Device` give the healthy values again (a late or stale reply of the faulty call must
+//! not pass for either). The matrix is printed (run with `--nocapture`), then every cell is
+//! asserted.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -27,6 +30,7 @@ use std::time::Duration;
 
 use futures::executor::block_on;
 use hwsigner::device::{AddressRequest, AddressSource, Device, SignOptions, Vendor};
+use hwsigner::protocol::bytes::to_hex;
 use hwsigner::protocol::path;
 use hwsigner::protocol::policy::WalletPolicy;
 use hwsigner::protocol::psbt::raw::RawPsbt;
@@ -39,7 +43,7 @@ use hwsigner::sim::trezor::TrezorSim;
 use hwsigner::transport::Transport;
 
 /// The rows: every fault (parameterised ones at their first packet or exchange).
-const FAULTS: [Fault; 17] = [
+const FAULTS: [Fault; 18] = [
     Fault::DropPacket(0),
     Fault::DuplicatePacket(0),
     Fault::WrongChannel,
@@ -57,10 +61,11 @@ const FAULTS: [Fault; 17] = [
     Fault::EndlessLoop,
     Fault::DisconnectAfter(1),
     Fault::NoAnswer,
+    Fault::LateReply,
 ];
 
 /// The columns.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
     Fingerprint,
     Xpub,
@@ -121,8 +126,11 @@ const X: &str = "disconnected";
 ///   loop (signing).
 /// - Disconnected after the first exchange: `ok` for the fingerprint (done by then),
 ///   `disconnected` for every longer call.
+/// - A late reply (the first answer held past the time-out and sent before the next
+///   one): `timeout`, and then neither another call nor the same one again may take
+///   it for their answer (the host moves to a new HID channel and syncs).
 #[rustfmt::skip]
-const LEDGER: [[&str; 6]; 17] = [
+const LEDGER: [[&str; 6]; 18] = [
     // fingerprint xpub  address register sign psbt sign msg
     [T,  P,  T,  T,  T,  T],  // DropPacket(0)
     [OK, P,  OK, P,  P,  P],  // DuplicatePacket(0)
@@ -141,6 +149,7 @@ const LEDGER: [[&str; 6]; 17] = [
     [OK, OK, OK, OK, P,  OK], // EndlessLoop
     [OK, X,  X,  X,  X,  X],  // DisconnectAfter(1)
     [T,  T,  T,  T,  T,  T],  // NoAnswer
+    [T,  T,  T,  T,  T,  T],  // LateReply
 ];
 
 /// Expected outcomes on the Trezor, as [`LEDGER`]. Codec v1 has no channel and no
@@ -170,8 +179,11 @@ const LEDGER: [[&str; 6]; 17] = [
 /// - Disconnected after the first exchange: `ok` for the one-exchange fingerprint,
 ///   xpub (the fingerprint is known for the session) and address, `disconnected`
 ///   otherwise.
+/// - A late reply: `timeout`; codec v1 has no request ids, so the host sends Cancel
+///   and a Ping of its own and drops everything before its answer: another call and
+///   the same one again give the healthy values.
 #[rustfmt::skip]
-const TREZOR: [[&str; 6]; 17] = [
+const TREZOR: [[&str; 6]; 18] = [
     // fingerprint xpub  address register sign psbt sign msg
     [P,  P,  T,  P,  T,  T],  // DropPacket(0)
     [P,  P,  OK, P,  P,  P],  // DuplicatePacket(0)
@@ -190,6 +202,7 @@ const TREZOR: [[&str; 6]; 17] = [
     [OK, OK, OK, OK, P,  OK], // EndlessLoop
     [OK, OK, OK, X,  X,  X],  // DisconnectAfter(1)
     [T,  T,  T,  T,  T,  T],  // NoAnswer
+    [T,  T,  T,  T,  T,  T],  // LateReply
 ];
 
 /// Sets the faults of the simulator behind a rig's `Device`.
@@ -269,89 +282,119 @@ fn rig(vendor: Vendor) -> Rig {
     }
 }
 
-/// Runs `op` once; `Err` carries the error code. Panics when the caller's PSBT changed.
-fn run(r: &mut Rig, op: Op) -> Result<(), &'static str> {
+/// Runs `op` once: what it returned, as text (every part of it), or the error code.
+fn run(r: &mut Rig, op: Op) -> Result<String, &'static str> {
     let signing_path = path::parse("m/84'/1'/0'/0/0").unwrap();
     let result = block_on(async {
         match op {
-            Op::Fingerprint => r.dev.master_fingerprint().await.map(drop),
+            Op::Fingerprint => r.dev.master_fingerprint().await.map(|f| f.to_string()),
             Op::Xpub => r
                 .dev
                 .xpub(&path::parse("m/84'/1'/0'").unwrap(), false)
                 .await
-                .map(drop),
-            Op::Address => r
-                .dev
-                .address(&AddressRequest {
-                    source: AddressSource::Descriptor(r.address_descriptor.clone()),
-                    change: false,
-                    index: 3,
-                    display: false,
-                    allow_unverified: false,
-                })
-                .await
-                .map(drop),
-            Op::Register => match r.vendor {
-                Vendor::Ledger => r.dev.register_policy(&r.multisig).await.map(drop),
-                Vendor::Trezor => r
-                    .dev
+                .map(|x| x.to_string()),
+            Op::Address => {
+                r.dev
                     .address(&AddressRequest {
-                        source: AddressSource::Descriptor(r.multisig_descriptor.clone()),
+                        source: AddressSource::Descriptor(r.address_descriptor.clone()),
                         change: false,
-                        index: 2,
-                        display: true,
+                        index: 3,
+                        display: false,
                         allow_unverified: false,
                     })
                     .await
-                    .map(drop),
+            }
+            Op::Register => match r.vendor {
+                Vendor::Ledger => r
+                    .dev
+                    .register_policy(&r.multisig)
+                    .await
+                    .map(|g| format!("{} {}", to_hex(&g.id), to_hex(&g.hmac))),
+                Vendor::Trezor => {
+                    r.dev
+                        .address(&AddressRequest {
+                            source: AddressSource::Descriptor(r.multisig_descriptor.clone()),
+                            change: false,
+                            index: 2,
+                            display: true,
+                            allow_unverified: false,
+                        })
+                        .await
+                }
                 other => unreachable!("the matrix covers ledger and trezor, not {other:?}"),
             },
-            Op::SignPsbt => {
-                let before = r.psbt.serialize();
-                let result = r
-                    .dev
-                    .sign_psbt(
-                        &r.psbt,
-                        &SignOptions {
-                            policy: Some((r.wpkh.clone(), None)),
-                            finalize: true,
-                            ..Default::default()
-                        },
-                    )
-                    .await;
-                assert_eq!(r.psbt.serialize(), before, "the caller's psbt changed");
-                result.map(drop)
-            }
-            Op::SignMessage => r
+            Op::SignPsbt => r
                 .dev
-                .sign_message(&signing_path, b"hostile input never breaks it")
+                .sign_psbt(
+                    &r.psbt,
+                    &SignOptions {
+                        policy: Some((r.wpkh.clone(), None)),
+                        finalize: true,
+                        ..Default::default()
+                    },
+                )
                 .await
-                .map(drop),
+                .map(|s| {
+                    format!(
+                        "{} {:?} {}",
+                        to_hex(&s.psbt.serialize()),
+                        s.signatures,
+                        s.transaction
+                            .map(|tx| to_hex(&bitcoin::consensus::serialize(&tx)))
+                            .unwrap_or_default()
+                    )
+                }),
+            Op::SignMessage => {
+                r.dev
+                    .sign_message(&signing_path, b"hostile input never breaks it")
+                    .await
+            }
         }
     });
     result.map_err(|e| e.code())
 }
 
-/// What one cell gave: the outcome with the fault on, and whether every check held.
+/// What one cell gave: the outcome with the fault on (`lie` for a value other than the
+/// healthy run's), and whether every check held.
 struct Cell {
     got: String,
     passed: bool,
     why: Option<String>,
 }
 
+/// Another operation than `op`, run first once the fault is cleared: what a late or
+/// stale reply of the faulty call must not pass for.
+fn another(op: Op) -> Op {
+    let i = OPS.iter().position(|o| *o == op).unwrap_or(0);
+    OPS[(i + 1) % OPS.len()]
+}
+
 fn cell(vendor: Vendor, fault: Fault, op: Op, expected: &str) -> Cell {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut r = rig(vendor);
-        run(&mut r, op).map_err(|e| format!("healthy {op:?} failed: {e}"))?;
+        let next = another(op);
+        let healthy = run(&mut r, op).map_err(|e| format!("healthy {op:?} failed: {e}"))?;
+        let healthy_next =
+            run(&mut r, next).map_err(|e| format!("healthy {next:?} failed: {e}"))?;
         (r.set_faults)(Faults(vec![fault]));
         let got = match run(&mut r, op) {
-            Ok(()) => "ok",
+            Ok(value) if value == healthy => "ok",
+            Ok(_) => "lie",
             Err(code) => code,
         };
         (r.set_faults)(Faults::none());
-        let after = run(&mut r, op)
-            .err()
-            .map(|e| format!("with the fault cleared, {op:?} failed: {e}"));
+        // Another call first, then the same one again: each gives the healthy value.
+        let mut after = None;
+        for (o, want) in [(next, &healthy_next), (op, &healthy)] {
+            after = after.or(match run(&mut r, o) {
+                Ok(value) if value == *want => None,
+                Ok(value) => Some(format!(
+                    "with the fault cleared, {o:?} gave {value} where the healthy run gave \
+                     {want}"
+                )),
+                Err(e) => Some(format!("with the fault cleared, {o:?} failed: {e}")),
+            });
+        }
         Ok::<_, String>((got, after))
     }));
     match outcome {
@@ -380,7 +423,7 @@ fn cell(vendor: Vendor, fault: Fault, op: Op, expected: &str) -> Cell {
 }
 
 /// Runs and prints one vendor's matrix; returns the failed cells.
-fn matrix(vendor: Vendor, table: &[[&str; 6]; 17], now: &Mutex<String>) -> Vec<String> {
+fn matrix(vendor: Vendor, table: &[[&str; 6]; 18], now: &Mutex<String>) -> Vec<String> {
     let mut failures = Vec::new();
     let mut lines = vec![format!(
         "{:<26}|{}| pass",

@@ -76,7 +76,7 @@ fn without_derivations_for_the_device_the_error_says_what_to_do() {
 }
 
 #[test]
-fn a_signature_that_does_not_verify_is_refused_and_the_psbt_is_untouched() {
+fn a_signature_that_does_not_verify_is_refused() {
     let mut case = sign_psbt_case(0);
     // Flip one byte inside the yielded DER signature (the YIELD client command).
     let lines = case["exchanges"].as_array_mut().unwrap();
@@ -90,7 +90,6 @@ fn a_signature_that_does_not_verify_is_refused_and_the_psbt_is_untouched() {
     lines[y] = serde_json::Value::String(format!("{}{}{}", &line[..at], flipped, &line[at + 1..]));
     let (mut dev, _) = common::replay_device(common::exchanges(&case));
     let psbt = raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
-    let before = psbt.serialize();
     let opts = SignOptions {
         policy: Some((common::policy_of(&case), None)),
         ..Default::default()
@@ -98,7 +97,6 @@ fn a_signature_that_does_not_verify_is_refused_and_the_psbt_is_untouched() {
     let err = block_on(dev.sign_psbt(&psbt, &opts)).unwrap_err();
     assert_eq!(err.code(), "protocol");
     assert!(err.to_string().contains("input 0"), "{err}");
-    assert_eq!(psbt.serialize(), before);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Fault injection: each misbehaviour of the simulated Ledger gives the right typed
-//! error, without a panic or a hang, leaves the caller's PSBT as it was, and the next
-//! call succeeds once the device behaves again.
+//! error, without a panic or a hang, and the next call succeeds once the device behaves
+//! again. (The caller's PSBT is only borrowed: nothing to check there.)
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -86,21 +86,17 @@ fn run(r: &mut Rig, op: Op) -> Result<(), Error> {
                 .await
                 .map(drop),
             Op::Register => r.dev.register_policy(&r.multisig).await.map(drop),
-            Op::SignPsbt => {
-                let before = r.psbt.serialize();
-                let result = r
-                    .dev
-                    .sign_psbt(
-                        &r.psbt,
-                        &SignOptions {
-                            policy: Some((r.wpkh.clone(), None)),
-                            ..Default::default()
-                        },
-                    )
-                    .await;
-                assert_eq!(r.psbt.serialize(), before, "the caller's psbt changed");
-                result.map(drop)
-            }
+            Op::SignPsbt => r
+                .dev
+                .sign_psbt(
+                    &r.psbt,
+                    &SignOptions {
+                        policy: Some((r.wpkh.clone(), None)),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map(drop),
             Op::SignMessage => r.dev.sign_message(&path, b"hello").await.map(drop),
         }
     })

@@ -41,16 +41,14 @@ fn sign(t: &mut Trezor<MemoryTransport>) -> Result<Vec<u8>, Error> {
         .find(|c| c["name"] == CASE)
         .unwrap();
     let (raw, _) = psbt_of(&c);
-    let before = raw.serialize();
-    let signed = block_on(t.sign_psbt(
+    block_on(t.sign_psbt(
         &raw,
         &SignOptions {
             network: Some(coin(&c).network()),
             ..Default::default()
         },
-    ));
-    assert_eq!(raw.serialize(), before, "the caller's psbt changed");
-    signed.map(|s| s.serialized_transaction().unwrap())
+    ))
+    .map(|s| s.serialized_transaction().unwrap())
 }
 
 fn sweep() -> Result<usize, String> {

@@ -6,7 +6,7 @@ mod trezor_support;
 
 use bitcoin::bip32::Fingerprint;
 use hwsigner::protocol::machine::{Machine, Step};
-use hwsigner::protocol::trezor::btc::{keys, message, plan, sign_tx, Coin};
+use hwsigner::protocol::trezor::btc::{finish, keys, message, plan, sign_tx, Coin};
 use hwsigner::protocol::trezor::call::Call;
 use hwsigner::protocol::trezor::framing::Decoder;
 use hwsigner::protocol::trezor::messages::{types, InputScriptType};
@@ -141,10 +141,12 @@ fn mutated_real_replies_never_panic_signing() {
         .into_iter()
         .find(|c| c["name"] == "test_signtx_mixed_inputs::test_non_segwit_segwit_inputs")
         .unwrap();
-    let (_, psbt) = psbt_of(&case);
+    let (raw, psbt) = psbt_of(&case);
+    let expected_tx = case["expected_serialized_tx"].as_str().unwrap();
     let fpr = Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]);
     let p = plan::build(&psbt, fpr, None).unwrap();
-    let mut outcomes = [0usize; 2];
+    // (signed as the firmware does, caught in the call, caught when finishing)
+    let mut outcomes = [0usize; 3];
     for _ in 0..40 {
         let mut sim = TrezorSim::with_test_seed().unwrap();
         let mut call = sign_tx::sign_tx(p.clone());
@@ -174,7 +176,22 @@ fn mutated_real_replies_never_panic_signing() {
             }
         };
         match result {
-            Some(Ok(_)) => outcomes[0] += 1,
+            // What the call returns is checked as the driver does: every signature
+            // against its sighash, the transaction against the PSBT's. It ends as the
+            // firmware's own transaction, or as a typed error.
+            Some(Ok(r)) => match finish::finish(&raw, &psbt, &p, r) {
+                Ok(signed) => {
+                    assert_eq!(
+                        to_hex(&signed.serialized_transaction().unwrap()),
+                        expected_tx
+                    );
+                    outcomes[0] += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e.code(), "protocol", "{e}");
+                    outcomes[2] += 1;
+                }
+            },
             Some(Err(e)) => {
                 assert!(CODES.contains(&e.code()), "{e}");
                 outcomes[1] += 1;
@@ -182,8 +199,56 @@ fn mutated_real_replies_never_panic_signing() {
             None => {}
         }
     }
+    // The seed gives runs of each kind.
     assert!(
-        outcomes[1] > 0,
-        "some mutations must be caught: {outcomes:?}"
+        outcomes.iter().all(|n| *n > 0),
+        "some runs sign, some mutations are caught in the call, some when finishing: \
+         {outcomes:?}"
     );
+}
+
+#[test]
+fn a_serialized_transaction_with_changed_script_data_is_refused() {
+    use bitcoin::consensus::{deserialize, serialize};
+    use futures::executor::block_on;
+    let case = cases(SIGN_TX)
+        .into_iter()
+        .find(|c| c["name"] == "test_signtx_mixed_inputs::test_non_segwit_segwit_inputs")
+        .unwrap();
+    let (raw, psbt) = psbt_of(&case);
+    let fpr = Fingerprint::from([0x5c, 0x9e, 0x22, 0x8d]);
+    let p = plan::build(&psbt, fpr, None).unwrap();
+    let mut t = sim_trezor();
+    let result = block_on(t.run(sign_tx::sign_tx(p.clone()))).unwrap();
+    let signed = finish::finish(&raw, &psbt, &p, result.clone()).unwrap();
+    assert_eq!(
+        to_hex(&signed.serialized_transaction().unwrap()),
+        case["expected_serialized_tx"].as_str().unwrap()
+    );
+    // Input 0 is p2pkh (scriptSig: signature, key), input 1 p2wpkh (witness: same).
+    let tx: bitcoin::Transaction = deserialize(&result.serialized_tx).unwrap();
+    let mut changed = Vec::new();
+    let mut key_in_script_sig = tx.clone();
+    let mut bytes = key_in_script_sig.input[0].script_sig.to_bytes();
+    *bytes.last_mut().unwrap() ^= 1;
+    key_in_script_sig.input[0].script_sig = bitcoin::ScriptBuf::from_bytes(bytes);
+    changed.push((0, key_in_script_sig));
+    let mut key_in_witness = tx.clone();
+    let mut items: Vec<Vec<u8>> = key_in_witness.input[1].witness.to_vec();
+    *items[1].last_mut().unwrap() ^= 1;
+    key_in_witness.input[1].witness = bitcoin::Witness::from_slice(&items);
+    changed.push((1, key_in_witness));
+    let mut extra_item = tx.clone();
+    extra_item.input[1].witness.push([0x51]);
+    changed.push((1, extra_item));
+    let mut no_signature = tx;
+    no_signature.input[1].witness = bitcoin::Witness::new();
+    changed.push((1, no_signature));
+    for (input, tx) in changed {
+        let mut lie = result.clone();
+        lie.serialized_tx = serialize(&tx);
+        let e = finish::finish(&raw, &psbt, &p, lie).unwrap_err();
+        assert_eq!(e.code(), "protocol", "{e}");
+        assert!(e.to_string().contains(&format!("input {input}:")), "{e}");
+    }
 }

@@ -1,5 +1,7 @@
 //! Multisig PSBTs (p2sh, p2wsh, p2sh-p2wsh, 2 of 3 with one key on the device) signed
-//! through the full SignTx flow against the simulator; every signature is verified.
+//! through the full SignTx flow against the simulator; every signature is verified
+//! outside the crate (miniscript's sighash of the caller's PSBT, secp256k1), and the
+//! device's transaction carries it where the script type puts it.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod trezor_support;
@@ -10,6 +12,7 @@ use bitcoin::bip32::Fingerprint;
 use bitcoin::consensus::deserialize;
 use bitcoin::key::Secp256k1;
 use bitcoin::psbt::Psbt;
+use bitcoin::sighash::{EcdsaSighashType, SighashCache};
 use bitcoin::{
     absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness,
 };
@@ -18,6 +21,7 @@ use hwsigner::device::SignOptions;
 use hwsigner::protocol::psbt::RawPsbt;
 use hwsigner::protocol::trezor::btc::Coin;
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC};
+use miniscript::psbt::PsbtExt;
 use trezor_support::*;
 
 fn multisig_psbt(kind: &str) -> (RawPsbt, bitcoin::PublicKey) {
@@ -122,7 +126,6 @@ fn multisig_psbt(kind: &str) -> (RawPsbt, bitcoin::PublicKey) {
 fn multisig_inputs_are_signed_and_verified() {
     for kind in ["p2sh", "p2wsh", "p2sh-p2wsh"] {
         let (raw, ours) = multisig_psbt(kind);
-        let before = raw.serialize();
         let mut t = sim_trezor();
         let signed = block_on(t.sign_psbt(
             &raw,
@@ -132,12 +135,25 @@ fn multisig_inputs_are_signed_and_verified() {
             },
         ))
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
-        assert_eq!(raw.serialize(), before);
         let view = signed.psbt.to_bitcoin().unwrap();
         let sigs = &view.inputs[0].partial_sigs;
         assert_eq!(sigs.len(), 1, "{kind}");
         assert!(sigs.contains_key(&ours), "{kind}");
+        // The signature verifies over the sighash of the PSBT the caller gave.
+        let given = Psbt::deserialize(&raw.serialize()).unwrap();
+        let msg = given
+            .sighash_msg(0, &mut SighashCache::new(&given.unsigned_tx), None)
+            .unwrap()
+            .to_secp_msg();
+        assert_eq!(sigs[&ours].sighash_type, EcdsaSighashType::All, "{kind}");
+        Secp256k1::verification_only()
+            .verify_ecdsa(&msg, &sigs[&ours].signature, &ours.inner)
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
         let tx: Transaction = deserialize(&signed.serialized_transaction().unwrap()).unwrap();
+        let mut bare = tx.clone();
+        bare.input[0].script_sig = ScriptBuf::new();
+        bare.input[0].witness = Witness::new();
+        assert_eq!(bare, given.unsigned_tx, "{kind}: the device's transaction");
         let sig = sigs[&ours].to_vec();
         if kind == "p2sh" {
             // OP_0 <sig> <redeem script>

@@ -14,9 +14,9 @@ use hwsigner::sim::seed::TREZOR_TEST_MNEMONIC;
 use hwsigner::sim::trezor::{pin_positions, Model, TrezorSim};
 use trezor_support::*;
 
-/// Master fingerprints of the "all" x 12 seed, computed outside this crate (python
-/// `mnemonic` + `cryptography`, BIP-32 from the BIP-39 seed).
-const FPR_TREZOR_PASSPHRASE: &str = "4b854ccf";
+/// The "all" x 12 seed's master fingerprint with the passphrase "TREZOR" (computed
+/// outside this crate, `tests/common/known.rs`).
+const FPR_TREZOR_PASSPHRASE: &str = known::TREZOR_FPR_PASSPHRASE_TREZOR;
 
 type Shared = Rc<RefCell<TrezorSim>>;
 
@@ -167,6 +167,12 @@ fn the_passphrase_is_asked_once_per_session_and_forgotten_on_close_and_lock() {
     block_on(dev.as_trezor().unwrap().init()).unwrap();
     block_on(dev.master_fingerprint()).unwrap();
     assert_eq!(asked.borrow().len(), 2);
+    // Signing in the passphrase wallet is refused by the host: the PSBT's keys are the
+    // standard wallet's, so no input is this wallet's.
+    let case = cases(SIGN_TX).into_iter().next().unwrap();
+    let (raw, _) = psbt_of(&case);
+    let e = block_on(dev.sign_psbt(&raw, &Default::default())).unwrap_err();
+    assert_eq!(e.code(), "unsupported", "{e}");
     // Closing ends the session: the next connection asks for the passphrase again,
     // but not for the pin (the device stays unlocked until it is locked or unplugged).
     block_on(dev.close()).unwrap();

@@ -189,7 +189,6 @@ fn all_18_sign_tx_runs_match_the_firmware_byte_for_byte() {
     for case in &cases {
         let name = case["name"].as_str().unwrap();
         let (raw, psbt) = psbt_of(case);
-        let before = raw.serialize();
         let mut t: Trezor<_> = sim_trezor();
         let options = SignOptions {
             network: Some(coin(case).network()),
@@ -230,7 +229,6 @@ fn all_18_sign_tx_runs_match_the_firmware_byte_for_byte() {
             }
             Err(e) => failures.push(format!("{name}: {e}")),
         }
-        assert_eq!(raw.serialize(), before, "{name}: the caller's psbt changed");
     }
     assert!(
         failures.is_empty(),

@@ -154,14 +154,12 @@ async fn webhid_disconnect_mid_exchange_is_disconnected() {
     ledger.set_timeout_ms(5_000);
     let psbt =
         hwsigner::protocol::psbt::raw::decode(case["psbt"].as_str().unwrap().as_bytes()).unwrap();
-    let before = psbt.serialize();
     let opts = hwsigner::device::SignOptions {
         policy: Some((common::policy_of(&case), None)),
         ..Default::default()
     };
     let err = ledger.sign_psbt(&psbt, &opts).await.unwrap_err();
     assert_eq!(err.code(), "disconnected", "{err}");
-    assert_eq!(psbt.serialize(), before);
     // The transport stays failed rather than hanging.
     assert_eq!(
         ledger
@@ -449,19 +447,11 @@ async fn a_hundred_concurrent_calls_complete_in_order() {
         promises.push(JsFuture::from(p));
     }
     let results = futures::future::join_all(promises).await;
-    let seed = hwsigner::sim::seed::Seed::from_mnemonic(hwsigner::sim::seed::SPECULOS_MNEMONIC, "")
-        .unwrap();
     for (i, r) in results.into_iter().enumerate() {
         let got = r.unwrap().as_string().unwrap();
         if i % 2 == 0 {
-            let path = hwsigner::protocol::path::parse(&format!("m/84'/1'/{i}'")).unwrap();
-            assert_eq!(
-                got,
-                seed.xpub(&path, bitcoin::NetworkKind::Test)
-                    .unwrap()
-                    .to_string(),
-                "call {i}"
-            );
+            // m/84'/1'/{i}'
+            assert_eq!(got, common::known::SPECULOS_84_1_EVEN[i / 2], "call {i}");
         } else {
             assert_eq!(got, "f5acc2fd", "call {i}");
         }

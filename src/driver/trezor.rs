@@ -163,7 +163,9 @@ impl<T: Transport> Trezor<T> {
         for _ in 0..RESYNC_MESSAGES {
             match self.link.recv_message(timeout).await {
                 Ok((ty, payload)) if ty == msg::types::SUCCESS => {
-                    let echo = msg::decode::<Success>(&payload).ok().and_then(|s| s.message);
+                    let echo = msg::decode::<Success>(&payload)
+                        .ok()
+                        .and_then(|s| s.message);
                     if echo.as_deref() == Some(token.as_str()) {
                         return Ok(());
                     }

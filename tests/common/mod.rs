@@ -17,6 +17,7 @@ use hwsigner::{Error, Result};
 use serde_json::Value;
 
 pub mod fund;
+pub mod known;
 mod text;
 #[allow(unused_imports)]
 pub use text::{cases, hex, to_hex};
@@ -219,13 +220,11 @@ pub async fn run_case<T: Transport>(dev: &mut Ledger<T>, file: &str, case: &Valu
                 let policy = policy_of(case);
                 let hmac = hmac_of(case);
                 let psbt = raw::decode(case["psbt"].as_str().unwrap().as_bytes())?;
-                let before = psbt.clone();
                 let opts = hwsigner::device::SignOptions {
                     policy: Some((policy, hmac)),
                     ..Default::default()
                 };
                 let signed = dev.sign_psbt(&psbt, &opts).await?;
-                check_eq(&format!("{:?}", psbt), &format!("{:?}", before))?;
                 check_signed(case, &signed)
             }
             other => panic!("unknown vector file {other}"),

@@ -38,6 +38,8 @@ pub const SIGN_TX: &str = include_str!(concat!(
 
 pub mod features;
 
+#[path = "../common/known.rs"]
+pub mod known;
 #[path = "../common/text.rs"]
 mod text;
 #[allow(unused_imports)]

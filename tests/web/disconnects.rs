@@ -61,8 +61,7 @@ async fn ledger_sign(
     policy: &WalletPolicy,
     psbt: &RawPsbt,
 ) -> Result<RawPsbt, hwsigner::Error> {
-    let before = psbt.serialize();
-    let r = ledger
+    ledger
         .sign_psbt(
             psbt,
             &SignOptions {
@@ -71,9 +70,7 @@ async fn ledger_sign(
             },
         )
         .await
-        .map(|s| s.psbt);
-    assert_eq!(psbt.serialize(), before, "the caller's psbt changed");
-    r
+        .map(|s| s.psbt)
 }
 
 #[wasm_bindgen_test]
@@ -167,13 +164,9 @@ async fn picked_trezor() -> Device {
 }
 
 async fn trezor_sign(dev: &mut Device, psbt: &RawPsbt) -> Result<Vec<u8>, hwsigner::Error> {
-    let before = psbt.serialize();
-    let r = dev
-        .sign_psbt(psbt, &SignOptions::default())
+    dev.sign_psbt(psbt, &SignOptions::default())
         .await
-        .map(|s| s.psbt.serialize());
-    assert_eq!(psbt.serialize(), before, "the caller's psbt changed");
-    r
+        .map(|s| s.psbt.serialize())
 }
 
 #[wasm_bindgen_test]

@@ -130,10 +130,7 @@ pub async fn read_policy(link: &HostLink, serialized: &[u8]) -> SimResult<Wallet
     if n_keys == 0 || n_keys > 32 {
         return Err(SW_INCORRECT_DATA);
     }
-    let mut keys = Vec::with_capacity(n_keys);
-    for i in 0..n_keys {
-        keys.push(String::from_utf8(link.element(&keys_root, n_keys, i).await?).map_err(bad)?);
-    }
+    let keys = fetch_keys(link, &keys_root, n_keys).await?;
     let template = String::from_utf8(template).map_err(bad)?;
     let mut policy = WalletPolicy::new(&name, &template, keys).map_err(bad)?;
     policy.version = version;
@@ -142,12 +139,38 @@ pub async fn read_policy(link: &HostLink, serialized: &[u8]) -> SimResult<Wallet
     Ok(policy)
 }
 
+/// Every key of a committed list, in order.
+async fn fetch_keys(link: &HostLink, root: &Hash32, n: usize) -> SimResult<Vec<String>> {
+    let mut keys = Vec::with_capacity(n);
+    for i in 0..n {
+        keys.push(String::from_utf8(link.element(root, n, i).await?).map_err(bad)?);
+    }
+    Ok(keys)
+}
+
+/// Fetches the keys of `policy` again, as the app does where it reads them a second time
+/// (the keys must be the ones read before).
+async fn fetch_keys_again(link: &HostLink, policy: &WalletPolicy) -> SimResult<()> {
+    let keys: Vec<Vec<u8>> = policy.keys.iter().map(|k| k.as_bytes().to_vec()).collect();
+    let root = crate::protocol::ledger::btc::merkle::MerkleTree::from_elements(&keys).root();
+    if fetch_keys(link, &root, keys.len()).await? == policy.keys {
+        Ok(())
+    } else {
+        Err(SW_INCORRECT_DATA)
+    }
+}
+
 async fn register_wallet(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimResult<Vec<u8>> {
     let mut r = Reader::new(data, "register_wallet");
     let len = usize::try_from(r.varint("policy length").map_err(bad)?).map_err(bad)?;
     let serialized = r.bytes(len, "policy").map_err(bad)?.to_vec();
     r.finish().map_err(bad)?;
+    // As the app: a v2 policy's keys are read once to check the policy is sane, then
+    // once more to show each to the user.
     let policy = read_policy(link, &serialized).await?;
+    if policy.version == PolicyVersion::V2 {
+        fetch_keys_again(link, &policy).await?;
+    }
     if policy.name.is_empty()
         || !(0..policy.keys.len()).any(|i| ctx.our_key_origin(&policy, i).is_some())
     {
@@ -236,6 +259,11 @@ async fn wallet_address(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimRe
     let serialized = link.preimage(&wallet_id).await?;
     let policy = read_policy(link, &serialized).await?;
     authorize(ctx, &policy, &wallet_id, &hmac)?;
+    // As the app: a standard policy's key is read to check it is this device's, then
+    // again to derive the address.
+    if hmac == NO_HMAC {
+        fetch_keys_again(link, &policy).await?;
+    }
     let address = if ctx.faults.has(Fault::ForeignPubkey) {
         foreign_address(ctx)?
     } else {

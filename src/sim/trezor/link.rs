@@ -39,8 +39,8 @@ impl TrezorSim {
         if self.faults.has(Fault::NoAnswer) {
             return Ok(Vec::new());
         }
-        let late = self.faults.has(Fault::LateReply)
-            && self.exchanges.saturating_sub(self.faults_at) == 1;
+        let late =
+            self.faults.has(Fault::LateReply) && self.exchanges.saturating_sub(self.faults_at) == 1;
         let replies = self.handle_message(message.0, &message.1);
         let mut packets = self.frame(replies)?;
         if late {

@@ -420,7 +420,10 @@ impl Transport for WebUsbTransport {
             // Wait a moment for it and drop it; one still not done stays queued (the
             // protocol's own resync drops what it brings).
             if let Some(pending) = self.reading.take() {
-                match self.race(JsFuture::from(pending.clone()), LATE_DATA_WAIT_MS).await {
+                match self
+                    .race(JsFuture::from(pending.clone()), LATE_DATA_WAIT_MS)
+                    .await
+                {
                     Ok(_) => {}
                     Err((Error::Disconnected, _)) => return Err(Error::Disconnected),
                     Err((_, _)) => self.reading = Some(pending),

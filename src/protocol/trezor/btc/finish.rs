@@ -1,9 +1,10 @@
 //! After SignTx: every signature is verified against its sighash and put into a new
 //! PSBT; the device's serialized transaction is checked to be the PSBT's transaction.
 
+use bitcoin::blockdata::script::Instruction;
 use bitcoin::consensus::deserialize;
 use bitcoin::psbt::Psbt;
-use bitcoin::{ecdsa, taproot, EcdsaSighashType, TapSighashType, Transaction};
+use bitcoin::{ecdsa, taproot, CompressedPublicKey, EcdsaSighashType, TapSighashType, Transaction};
 
 use crate::error::{Error, Result};
 use crate::protocol::psbt::raw::RawPsbt;
@@ -69,9 +70,26 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
             format!("the trezor's serialized transaction does not parse: {e}").to_lowercase(),
         )
     })?;
-    // Compared without scriptSigs and witnesses, which signing fills in.
+    // What signing filled in holds only the verified signatures and what the PSBT gives;
+    // then the rest is compared without it.
     let mut tx = device_tx.clone();
-    for input in &mut tx.input {
+    for (index, input) in tx.input.iter_mut().enumerate() {
+        let spent = psbt.inputs.get(index);
+        match (spent, signatures.iter().find(|(i, _)| *i == index)) {
+            (Some(spent), Some((_, sig))) => check_filled_in(index, spent, sig, input)?,
+            // An external input goes out with exactly what the PSBT gives for it.
+            (Some(spent), None) => {
+                let script_sig = spent.final_script_sig.clone().unwrap_or_default();
+                let witness = spent.final_script_witness.clone().unwrap_or_default();
+                if input.script_sig != script_sig || input.witness != witness {
+                    return Err(lie(
+                        index,
+                        "another scriptsig or witness than the psbt gives for this external input",
+                    ));
+                }
+            }
+            (None, _) => {}
+        }
         input.script_sig = bitcoin::ScriptBuf::new();
         input.witness = bitcoin::Witness::new();
     }
@@ -85,4 +103,53 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
         signatures,
         transaction: Some(device_tx),
     })
+}
+
+/// Checks that the scriptSig (push-only) and witness of a signed input are made of the
+/// verified signature and what the PSBT gives (its keys, partial signatures, redeem and
+/// witness scripts, the P2WPKH program of the signing key, the empty push of multisig):
+/// a byte the device changed there would otherwise go out with the transaction.
+fn check_filled_in(
+    index: usize,
+    spent: &bitcoin::psbt::Input,
+    sig: &InputSignature,
+    input: &bitcoin::TxIn,
+) -> Result<()> {
+    let ours = match sig {
+        InputSignature::Ecdsa { sig, .. } => sig.to_vec(),
+        InputSignature::TapKey { sig, .. } | InputSignature::TapScript { sig, .. } => sig.to_vec(),
+    };
+    let mut given: Vec<Vec<u8>> = vec![Vec::new(), ours.clone()];
+    given.extend(
+        spent
+            .bip32_derivation
+            .keys()
+            .map(|k| k.serialize().to_vec()),
+    );
+    given.extend(spent.partial_sigs.values().map(|s| s.to_vec()));
+    given.extend(spent.redeem_script.iter().map(|s| s.to_bytes()));
+    given.extend(spent.witness_script.iter().map(|s| s.to_bytes()));
+    if let InputSignature::Ecdsa { pubkey, .. } = sig {
+        if let Ok(key) = CompressedPublicKey::try_from(*pubkey) {
+            given.push(bitcoin::ScriptBuf::new_p2wpkh(&key.wpubkey_hash()).to_bytes());
+        }
+    }
+    let mut filled = Vec::new();
+    for instruction in input.script_sig.instructions() {
+        match instruction {
+            Ok(Instruction::PushBytes(b)) => filled.push(b.as_bytes().to_vec()),
+            _ => return Err(lie(index, "a scriptsig that is not push-only")),
+        }
+    }
+    filled.extend(input.witness.iter().map(<[u8]>::to_vec));
+    if !filled.contains(&ours) {
+        return Err(lie(index, "a transaction without its signature"));
+    }
+    if filled.iter().any(|b| !given.contains(b)) {
+        return Err(lie(
+            index,
+            "a transaction whose scriptsig or witness holds bytes the psbt does not give",
+        ));
+    }
+    Ok(())
 }

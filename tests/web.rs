@@ -9,6 +9,8 @@ mod common;
 mod disconnects;
 #[path = "web/exchange.rs"]
 mod exchange;
+#[path = "web/memory.rs"]
+mod memory;
 #[path = "web/reconnect.rs"]
 mod reconnect;
 #[path = "web/trezor_one_hid.rs"]

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::protocol::path::parse as parse_path;
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw;
+use crate::transport::web::browser::Listener;
 use crate::wasm::queue::CallQueue;
 
 use super::errors::{parse_hex, to_js_error};
@@ -264,20 +265,20 @@ impl JsDevice {
             match signal {
                 None => result.await,
                 Some(signal) => {
-                    let abort = Promise::new(&mut |resolve, _| {
-                        let options = Object::new();
-                        set(&options, "once", true);
-                        if let Ok(add) =
-                            Reflect::get(&signal, &JsValue::from_str("addEventListener"))
-                                .and_then(|f| f.dyn_into::<Function>())
-                        {
-                            let _ =
-                                add.call3(&signal, &JsValue::from_str("abort"), &resolve, &options);
+                    // A listener removed when the call ends (dropped here), whichever
+                    // way it ends: nothing of a finished call stays on the signal.
+                    let (abort_tx, abort_rx) = futures::channel::oneshot::channel::<()>();
+                    let mut abort_tx = Some(abort_tx);
+                    let listener = Listener::new(&signal, "abort", move |_| {
+                        if let Some(t) = abort_tx.take() {
+                            let _ = t.send(());
                         }
                     });
-                    let abort = wasm_bindgen_futures::JsFuture::from(abort);
+                    let Ok(_listener) = listener else {
+                        return result.await;
+                    };
                     futures::pin_mut!(result);
-                    match futures::future::select(result, abort).await {
+                    match futures::future::select(result, abort_rx).await {
                         futures::future::Either::Left((r, _)) => r,
                         futures::future::Either::Right(_) => {
                             if running_then.get() == id {

@@ -9,6 +9,8 @@
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
@@ -24,19 +26,34 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
+/// What a timer's callback and its future share.
+#[derive(Debug, Default)]
+struct Fired {
+    done: bool,
+    waker: Option<core::task::Waker>,
+}
+
 /// A timer: resolves after its time; dropped before, it is cleared, so that time-outs
-/// raced against every reply do not pile up in the browser.
+/// raced against every reply do not pile up in the browser. It owns its callback (no
+/// promise): a cleared timer leaves nothing behind, where a promise that never settles
+/// would keep a `JsFuture`'s state, its two closures and the waker alive for good.
 #[derive(Debug)]
 pub struct Sleep {
     id: JsValue,
-    done: JsFuture,
+    fired: Rc<RefCell<Fired>>,
+    _callback: Closure<dyn FnMut()>,
 }
 
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.done).poll(cx).map(|_| ())
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut fired = self.fired.borrow_mut();
+        if fired.done {
+            return Poll::Ready(());
+        }
+        fired.waker = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 
@@ -49,13 +66,23 @@ impl Drop for Sleep {
 /// Resolves after `ms` milliseconds.
 pub fn sleep_ms(ms: u32) -> Sleep {
     let ms = i32::try_from(ms).unwrap_or(i32::MAX);
-    let mut id = JsValue::UNDEFINED;
-    let promise = Promise::new(&mut |resolve, _| {
-        id = set_timeout(&resolve, ms);
+    let fired = Rc::new(RefCell::new(Fired::default()));
+    let shared = fired.clone();
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        let waker = {
+            let mut f = shared.borrow_mut();
+            f.done = true;
+            f.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
     });
+    let id = set_timeout(callback.as_ref().unchecked_ref(), ms);
     Sleep {
         id,
-        done: JsFuture::from(promise),
+        fired,
+        _callback: callback,
     }
 }
 

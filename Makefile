@@ -44,12 +44,19 @@ check: setup-native
 build: setup
 	@if [[ "$$(command -v wasm-opt)" != "$(BINARYEN_BIN)/wasm-opt" ]]; then \
 	  echo "build: wasm-opt resolves to '$$(command -v wasm-opt)', expected $(BINARYEN_BIN)/wasm-opt" >&2; exit 1; fi
-	$(WASM_PACK) build --release --target web --out-dir pkg --out-name hwsigner
+	$(WASM_PACK) build --release --target web --out-dir pkg --out-name hwsigner -- --no-default-features
+	$(WASM_PACK) build --release --target web --out-dir pkg/simulator --out-name hwsigner_sim -- --no-default-features --features sim-entry
+	rm -f pkg/simulator/package.json pkg/simulator/README.md pkg/simulator/.gitignore
+	cp pkg-template/simulator.js pkg-template/simulator.d.ts pkg/
+	@# wasm-bindgen declares `[Symbol.dispose]()` on every class, which only type-checks
+	@# with lib esnext; `free()` stays (the JS keeps Symbol.dispose where it exists).
+	sed -i '/\[Symbol\.dispose\](): void;/d' pkg/hwsigner.d.ts pkg/simulator/hwsigner_sim.d.ts
 	node -e '$(FILL_PACKAGE_JSON)' pkg-template/package.json "$(CRATE_VERSION)" pkg/package.json
 	cp pkg-template/README.md pkg/README.md
-	@for f in hwsigner.js hwsigner_bg.wasm hwsigner.d.ts hwsigner_bg.wasm.d.ts package.json README.md; do \
+	@for f in hwsigner.js hwsigner_bg.wasm hwsigner.d.ts hwsigner_bg.wasm.d.ts package.json README.md \
+	  simulator.js simulator.d.ts simulator/hwsigner_sim.js simulator/hwsigner_sim_bg.wasm simulator/hwsigner_sim.d.ts; do \
 	  [[ -s pkg/$$f ]] || { echo "build: pkg/$$f missing" >&2; exit 1; }; done
-	@echo "build: pkg/ ready (hwsigner $(CRATE_VERSION), $$(stat -c %s pkg/hwsigner_bg.wasm) bytes wasm)"
+	@echo "build: pkg/ ready (hwsigner $(CRATE_VERSION), $$(stat -c %s pkg/hwsigner_bg.wasm) bytes wasm, simulator $$(stat -c %s pkg/simulator/hwsigner_sim_bg.wasm))"
 
 test: setup
 	cargo fmt --all -- --check

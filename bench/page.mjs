@@ -5,6 +5,7 @@
 // bytes are counted at the same point. run.mjs drives this through `window.bench`.
 // Both are imported on demand, so that `startup()` can time a cold start of each.
 let hwsigner;
+let simulator; // the hwsigner/simulator entry (SimulatedLedgerLink, samplePsbt)
 let ledger;
 
 /** 64-byte HID reports for `n` bytes of APDU or reply (Ledger framing: 5-byte header,
@@ -65,7 +66,9 @@ async function startup() {
   hwsigner = await import("../pkg/hwsigner.js");
   await hwsigner.default();
   const initMs = performance.now() - t0;
-  link = new hwsigner.SimulatedLedgerLink();
+  simulator = await import("../pkg/simulator.js");
+  await simulator.default();
+  link = new simulator.SimulatedLedgerLink();
   const mh = meter(link);
   t0 = performance.now();
   await hwsigner.ledgerFromExchange(mh.exchange).masterFingerprint();
@@ -85,9 +88,10 @@ async function startup() {
 
 async function setup() {
   hwsigner = await import("../pkg/hwsigner.js");
+  simulator = await import("../pkg/simulator.js");
   ledger = await import("./dist/official.js");
-  await hwsigner.default();
-  link = new hwsigner.SimulatedLedgerLink();
+  await simulator.default();
+  link = new simulator.SimulatedLedgerLink();
   meters = { hwsigner: meter(link), official: meter(link) };
   hw = hwsigner.ledgerFromExchange(meters.hwsigner.exchange);
   official = ledger.officialClient(meters.official.exchange);
@@ -176,7 +180,7 @@ async function traceOf(clients, psbt, script, inputs) {
  *  rotates from round to round. The simulator's time is the replay's median, and that
  *  same figure is subtracted from every client's total: host = total - replay. */
 async function signing({ inputs, script = "wpkh", runs = 5, warmup = 3, clients = ["hwsigner", "official"] }) {
-  const psbt = hwsigner.samplePsbt("ledger", inputs, script);
+  const psbt = simulator.samplePsbt("ledger", inputs, script);
   // A first run each: hwsigner reads the fingerprint and account key it infers the
   // policy from once per connection (on the first signing, in setup's case).
   for (const c of clients) await signOnce(c, psbt, script, inputs);
@@ -214,7 +218,7 @@ async function signing({ inputs, script = "wpkh", runs = 5, warmup = 3, clients 
  *  signings of each client, one after the other, each followed by a replay of its
  *  trace: how each figure settles as the engine warms up. */
 async function firstRuns({ inputs = 1, script = "wpkh", rounds = 12 }) {
-  const psbt = hwsigner.samplePsbt("ledger", inputs, script);
+  const psbt = simulator.samplePsbt("ledger", inputs, script);
   const out = { inputs, script, hwsigner: [], official: [], replay: [] };
   for (let r = 0; r < rounds; r++) {
     for (const c of r % 2 ? ["official", "hwsigner"] : ["hwsigner", "official"]) {
@@ -233,7 +237,7 @@ async function firstRuns({ inputs = 1, script = "wpkh", rounds = 12 }) {
  *  alternating timed runs; host = total - the simulator's time metered inside that
  *  client's own runs. */
 async function previousMethod({ inputs = 1, script = "wpkh", runs = 5 }) {
-  const psbt = hwsigner.samplePsbt("ledger", inputs, script);
+  const psbt = simulator.samplePsbt("ledger", inputs, script);
   const clients = ["hwsigner", "official"];
   for (const c of clients) await signOnce(c, psbt, script, inputs);
   const samples = { hwsigner: [], official: [] };
@@ -253,5 +257,25 @@ async function previousMethod({ inputs = 1, script = "wpkh", runs = 5 }) {
   return out;
 }
 
-window.bench = { startup, setup, signing, firstRuns, previousMethod };
+/** Memory: the wasm module's linear memory (bytes) before and after `calls` message
+ *  signings and `signings` signings of an `inputs`-input PSBT, each call with an
+ *  AbortSignal, after a warm-up. Linear memory never shrinks, so growth shows any leak
+ *  that outgrows the allocator's free lists; tests/web/memory.rs counts live blocks. */
+async function memory({ calls = 1000, signings = 20, inputs = 100 }) {
+  const mem = (await hwsigner.default()).memory;
+  const bytes = () => mem.buffer.byteLength;
+  const { signal } = new AbortController();
+  const call = () => hw.signMessage("m/84'/1'/0'/0/0", "hello", { signal });
+  for (let i = 0; i < 50; i++) await call();
+  const callsBefore = bytes();
+  for (let i = 0; i < calls; i++) await call();
+  const callsAfter = bytes();
+  const psbt = simulator.samplePsbt("ledger", inputs, "wpkh");
+  await hw.signPsbt(psbt, { signal });
+  const signBefore = bytes();
+  for (let i = 1; i < signings; i++) await hw.signPsbt(psbt, { signal });
+  return { calls, callsBefore, callsAfter, signings, inputs, signBefore, signAfter: bytes() };
+}
+
+window.bench = { startup, setup, signing, firstRuns, previousMethod, memory };
 document.getElementById("state").textContent = "ready";

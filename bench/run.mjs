@@ -24,6 +24,10 @@ import { launchChromium, serveDir, watchPage } from "../tests/js/harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
+// Ledger's legacy browser stack (@ledgerhq/hw-app-btc with hw-transport-webhid and the
+// polyfills it needs), as measured for issue 14; not rebuilt here (its dependency tree
+// is not installed by the bench).
+const LEGACY_HW_APP_BTC = { gzip: 142727, date: "2026-12-01" };
 const RUNS = Math.max(5, Number(process.env.RUNS || 5));
 const started = Date.now();
 const log = (s) => console.error(`bench: ${s} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
@@ -115,9 +119,11 @@ async function browser() {
       log(`signing ${inputs} ${script} input(s) in chromium`);
       signing.push(await page.evaluate((c) => window.bench.signing(c), { inputs, script, runs: RUNS, clients }));
     }
+    log("memory: 1000 calls and 20 signings of 100 inputs in one page");
+    const memory = await page.evaluate(() => window.bench.memory({ calls: 1000, signings: 20, inputs: 100 }));
     const version = chromium.version();
     if (problems.length) throw new Error(`the bench page failed:\n${problems.join("\n")}`);
-    return { chromium: version, startup, signing, firstRuns, previous };
+    return { chromium: version, startup, signing, firstRuns, previous, memory };
   } finally {
     await chromium.close();
     server.close();
@@ -277,11 +283,22 @@ function report(r) {
     ),
   );
   const b = r.bundle;
+  const row = (label, x) => [label, `${x.raw} (${kb(x.raw)})`, `${x.gzip} (${kb(x.gzip)})`];
   out.push(
     table("Bundle size", ["bundle", "raw", "gzip -9"], [
-      ["hwsigner (pkg: wasm + JS glue)", `${b.hwsigner.raw} (${kb(b.hwsigner.raw)})`, `${b.hwsigner.gzip} (${kb(b.hwsigner.gzip)})`],
-      ["Ledger: hw-transport-webhid + ledger-bitcoin (esbuild, minified, polyfills)", `${b.official.raw} (${kb(b.official.raw)})`, `${b.official.gzip} (${kb(b.official.gzip)})`],
+      row("hwsigner (default entry: wasm + JS glue)", b.hwsigner),
+      row("hwsigner/simulator (its own wasm + JS glue + simulator.js)", b.simulator),
+      row("Ledger: hw-transport-webhid + ledger-bitcoin (esbuild, minified, polyfills)", b.official),
+      [`Ledger legacy: hw-app-btc stack (measured ${LEGACY_HW_APP_BTC.date})`, "-", `${LEGACY_HW_APP_BTC.gzip} (${kb(LEGACY_HW_APP_BTC.gzip)})`],
       ["ratio hwsigner / Ledger", f(b.hwsigner.raw / b.official.raw), f(b.hwsigner.gzip / b.official.gzip)],
+      ["ratio hwsigner / hw-app-btc", "-", f(b.hwsigner.gzip / LEGACY_HW_APP_BTC.gzip)],
+    ]),
+  );
+  const m = r.chromium.memory;
+  out.push(
+    table("Memory in Chromium: the wasm linear memory, after warm-up", ["run", "before (bytes)", "after (bytes)", "growth"], [
+      [`${m.calls} signMessage calls (each with an AbortSignal)`, m.callsBefore, m.callsAfter, m.callsAfter - m.callsBefore],
+      [`${m.signings} signings of ${m.inputs} inputs`, m.signBefore, m.signAfter, m.signAfter - m.signBefore],
     ]),
   );
   const s = r.chromium.startup;
@@ -320,6 +337,11 @@ function machine() {
 log("bundling Ledger's browser stack with esbuild");
 const bundle = {
   hwsigner: sizes([join(root, "pkg/hwsigner_bg.wasm"), join(root, "pkg/hwsigner.js")]),
+  simulator: sizes([
+    join(root, "pkg/simulator/hwsigner_sim_bg.wasm"),
+    join(root, "pkg/simulator/hwsigner_sim.js"),
+    join(root, "pkg/simulator.js"),
+  ]),
   official: await bundleOfficial(),
 };
 const chromium = await browser();

@@ -1,6 +1,7 @@
 // hwsigner demo: plain ES module, no build step. Serve the repo root (`make demo`) and
 // open /www/ so that ../pkg/hwsigner.js (built by `make build`) resolves.
-import init, { requestDevice, listDevices, simulatedDevice, onDeviceChange } from "../pkg/hwsigner.js";
+import init, { requestDevice, listDevices, onDeviceChange } from "../pkg/hwsigner.js";
+import initSimulator, { simulatedDevice } from "../pkg/simulator.js";
 import { showSummary, loadSample, sign } from "./psbt.js";
 
 const $ = (id) => document.getElementById(id);
@@ -263,6 +264,7 @@ $("path").addEventListener("keydown", (e) => {
 
 try {
   await init();
+  await initSimulator();
   $("simulate").disabled = false;
   $("simulate-trezor").disabled = false;
   $("connect-trezor").disabled = !("usb" in navigator);

@@ -1,5 +1,6 @@
 // The demo's PSBT panel: summary before signing, signing with progress, results.
-import { psbtSummary, samplePsbt } from "../pkg/hwsigner.js";
+import { psbtSummary } from "../pkg/hwsigner.js";
+import { samplePsbt } from "../pkg/simulator.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -29,7 +29,9 @@ async fn open_usb(device: web_sys::UsbDevice) -> Result<JsDevice, Error> {
 /// else the Ledger picker; a browser shows one picker per call, WebHID or WebUSB).
 #[wasm_bindgen(js_name = requestDevice)]
 pub async fn request_device(
-    #[wasm_bindgen(unchecked_param_type = "RequestDeviceOptions")] options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "RequestDeviceOptions")] options: Option<
+        JsValue,
+    >,
 ) -> Result<JsDevice, JsValue> {
     let options = options.filter(JsValue::is_object);
     let field = |k: &str| {

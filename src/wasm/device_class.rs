@@ -43,8 +43,6 @@ pub struct JsDevice {
     vendor: &'static str,
     on_status: Rc<RefCell<Option<Function>>>,
     handlers: JsHandlers,
-    #[cfg(feature = "simulator")]
-    simulator: Option<super::sim_gate::SimulatorControl>,
 }
 
 pub(super) fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
@@ -182,17 +180,7 @@ impl JsDevice {
             vendor,
             on_status,
             handlers,
-            #[cfg(feature = "simulator")]
-            simulator: None,
         }
-    }
-
-    /// A simulated device whose buttons the page presses through `control`.
-    #[cfg(feature = "simulator")]
-    pub fn with_simulator(device: Device, control: super::sim_gate::SimulatorControl) -> Self {
-        let mut d = Self::new(device);
-        d.simulator = Some(control);
-        d
     }
 
     /// Runs `f` on the device in its turn, as a promise.
@@ -304,13 +292,6 @@ fn signal_of(options: &Option<JsValue>) -> Option<JsValue> {
 
 #[wasm_bindgen(js_class = Device)]
 impl JsDevice {
-    /// For a simulated device made with `approve: "manual"`: its Approve / Reject buttons.
-    #[cfg(feature = "simulator")]
-    #[wasm_bindgen(getter)]
-    pub fn simulator(&self) -> Option<super::sim_gate::SimulatorControl> {
-        self.simulator.clone()
-    }
-
     /// `"ledger"` or `"trezor"`.
     #[wasm_bindgen(getter, unchecked_return_type = "Vendor")]
     pub fn vendor(&self) -> String {
@@ -413,7 +394,7 @@ impl JsDevice {
     pub fn xpub(
         &self,
         path: String,
-        #[wasm_bindgen(unchecked_param_type = "XpubOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "XpubOptions")] options: Option<JsValue>,
     ) -> Promise {
         let signal = signal_of(&options);
         self.call_with(signal, move |mut d| async move {
@@ -498,7 +479,7 @@ impl JsDevice {
     pub fn sign_psbt(
         &self,
         psbt_base64: String,
-        #[wasm_bindgen(unchecked_param_type = "SignPsbtOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SignPsbtOptions")] options: Option<JsValue>,
     ) -> Promise {
         let signal = signal_of(&options);
         self.call_with(signal, move |mut d| async move {
@@ -532,7 +513,7 @@ impl JsDevice {
         &self,
         path: String,
         message: String,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: Option<JsValue>,
     ) -> Promise {
         let signal = signal_of(&options);
         self.call_with(signal, move |mut d| async move {

@@ -21,6 +21,7 @@ pub fn to_js_error(e: Error) -> JsValue {
     js.into()
 }
 
+#[cfg(not(feature = "sim-entry"))]
 /// Parses hex text.
 ///
 /// # Errors

@@ -1,34 +1,49 @@
 //! The JavaScript API of the npm package: device classes, status events, and errors as
 //! `Error` objects with a stable `code`.
+//!
+//! Two wasm modules are built from here. The default entry (`hwsigner`) is everything
+//! but [`sim`]; the simulator entry (`hwsigner/simulator`, cargo feature `sim-entry`)
+//! is [`sim`] alone, and reaches the default entry's devices through
+//! `ledgerFromExchange` and `trezorFromLink`. A build with `simulator` but without
+//! `sim-entry` (the browser tests) has both.
 
+#[cfg(not(feature = "sim-entry"))]
 mod connect;
+#[cfg(not(feature = "sim-entry"))]
 mod device_class;
 mod errors;
+#[cfg(not(feature = "sim-entry"))]
 mod events;
+#[cfg(not(feature = "sim-entry"))]
 mod exchange;
+#[cfg(not(feature = "sim-entry"))]
 mod prompts;
+#[cfg(not(feature = "sim-entry"))]
 mod psbt;
+#[cfg(not(feature = "sim-entry"))]
 pub mod queue;
 #[cfg(feature = "simulator")]
-mod sim_gate;
-#[cfg(feature = "simulator")]
-mod simulated;
-#[cfg(feature = "simulator")]
-mod simulated_link;
+pub mod sim;
+#[cfg(not(feature = "sim-entry"))]
 mod types;
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(not(feature = "sim-entry"))]
 pub use connect::{list_devices, request_device};
+#[cfg(not(feature = "sim-entry"))]
 pub use device_class::JsDevice;
 pub use errors::to_js_error;
+#[cfg(not(feature = "sim-entry"))]
 pub use events::on_device_change;
-pub use exchange::ledger_from_exchange;
+#[cfg(not(feature = "sim-entry"))]
+pub use exchange::{ledger_from_exchange, trezor_from_link};
+#[cfg(not(feature = "sim-entry"))]
 pub use psbt::psbt_summary;
+#[cfg(all(feature = "simulator", not(feature = "sim-entry")))]
+pub use sim::simulated_device;
 #[cfg(feature = "simulator")]
-pub use simulated::{sample_psbt, simulated_device};
-#[cfg(feature = "simulator")]
-pub use simulated_link::SimulatedLedgerLink;
+pub use sim::{sample_psbt, SimulatedLedgerLink, Simulator};
 
 /// The package version.
 #[wasm_bindgen]
@@ -36,6 +51,7 @@ pub fn version() -> String {
     crate::VERSION.to_string()
 }
 
+#[cfg(not(feature = "sim-entry"))]
 /// The 64-byte HID reports (as hex, concatenated) that carry `apdu_hex` to a Ledger.
 ///
 /// # Errors
@@ -54,6 +70,7 @@ pub fn ledger_frame(apdu_hex: &str) -> Result<String, JsValue> {
         .collect())
 }
 
+#[cfg(not(feature = "sim-entry"))]
 /// Finalizes a signed PSBT (base64): resolves to `{psbt, tx}` (base64, hex).
 ///
 /// # Errors

@@ -40,7 +40,7 @@ fn amount(a: Option<u64>) -> JsValue {
 pub fn psbt_summary(
     psbt_base64: &str,
     fingerprint: Option<String>,
-    #[wasm_bindgen(unchecked_param_type = "WalletPolicy")] policy: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "WalletPolicy")] policy: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let inner = || -> crate::Result<JsValue> {
         let psbt = raw::decode(psbt_base64.as_bytes())?;

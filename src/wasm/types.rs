@@ -116,26 +116,18 @@ export interface RequestDeviceOptions {
   onStatus?: (status: Status) => void;
 }
 
-export interface SimulatedDeviceOptions {
-  vendor?: Vendor;
-  /** BIP-39 mnemonic (default: Speculos' seed for Ledger, "all" x12 for Trezor). */
-  mnemonic?: string;
-  /** The same as `mnemonic`. */
-  seed?: string;
-  /** Ledger: "Bitcoin Test" (default) or "Bitcoin". */
-  testnet?: boolean;
-  /** The simulated user: approve all (default), refuse all, ask a function, or
-   *  "manual": the page presses the device's buttons with `device.simulator`. */
-  approve?: boolean | ((prompt: string) => boolean) | "manual";
-  /** Trezor: "t" (default; PIN and passphrase on its screen) or "one" (PIN on the
-   *  host's scrambled matrix, read with `device.simulator.pinMatrix`). */
-  model?: "one" | "t";
-  /** Trezor: protect it with this PIN (digits 1-9). */
-  pin?: string;
-  /** Trezor: passphrase protection (a new session asks for one). */
-  passphrase?: boolean;
-  /** Trezor T: what its user types when the passphrase is entered on the device. */
-  devicePassphrase?: string;
+/** How a device reached through `ledgerFromExchange` / `trezorFromLink` is shown. */
+export interface LinkOptions {
+  /** The USB product id of the device behind the link (it names the model). */
+  productId?: number;
+}
+
+/** Whole Trezor messages (`type u16 BE | length u32 BE | protobuf`) each way. */
+export interface TrezorLink {
+  /** Sends one message. */
+  write(message: Uint8Array): void | Promise<void>;
+  /** The next message from the device. */
+  read(): Promise<Uint8Array>;
 }
 
 /** A wallet plugged in or out (see onDeviceChange). */

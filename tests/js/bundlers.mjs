@@ -29,8 +29,10 @@ const PSBT = readFileSync(join(HERE, "fixtures", "wpkh_psbt.b64"), "utf8").trim(
 
 const { check, counts } = tally();
 
-// The app's code, the same for both bundlers: a bare import of the package.
-const MAIN_JS = `import init, { simulatedDevice, finalizePsbt, version } from "hwsigner";
+// The app's code, the same for both bundlers: bare imports of the package's two entries
+// (the default one and hwsigner/simulator, each with its own wasm).
+const MAIN_JS = `import init, { finalizePsbt, version } from "hwsigner";
+import initSimulator, { simulatedDevice } from "hwsigner/simulator";
 
 const out = document.getElementById("out");
 const report = (r) => {
@@ -49,6 +51,7 @@ async function sign(psbt) {
 
 async function start() {
   await init();
+  await initSimulator();
   const dev = simulatedDevice({ vendor: "ledger" });
   const fingerprint = await dev.masterFingerprint();
   return { ok: true, version: version(), fingerprint };
@@ -169,7 +172,7 @@ function partialSignatureProblem(signedB64) {
 }
 
 function packTarball() {
-  for (const f of ["hwsigner.js", "hwsigner_bg.wasm", "package.json"]) {
+  for (const f of ["hwsigner.js", "hwsigner_bg.wasm", "simulator.js", "simulator/hwsigner_sim_bg.wasm", "package.json"]) {
     if (!existsSync(join(PKG, f))) throw new Error(`pkg/${f} missing: run \`make build\` first`);
   }
   mkdirSync(WORK, { recursive: true });
@@ -224,7 +227,11 @@ async function checkApp(app, dist, browser) {
     await page.waitForFunction(() => window.__app !== undefined, null, { timeout: TIMEOUT_MS });
     const started = await page.evaluate(() => window.__app);
     check(`${app.name}: init() and the module load`, started.ok, started.ok ? `hwsigner ${started.version}` : started.error);
-    check(`${app.name}: .wasm fetched as application/wasm`, wasm.length === 1 && wasm[0] === "200 application/wasm", JSON.stringify(wasm));
+    check(
+      `${app.name}: both .wasm (default entry, simulator) fetched as application/wasm`,
+      wasm.length === 2 && wasm.every((w) => w === "200 application/wasm"),
+      JSON.stringify(wasm),
+    );
     check(`${app.name}: masterFingerprint()`, started.fingerprint === LEDGER_FINGERPRINT, `got ${started.fingerprint}, want ${LEDGER_FINGERPRINT}`);
 
     const r = await page.evaluate((psbt) => window.sign(psbt), PSBT);

@@ -41,7 +41,7 @@ fn simulator_fn() -> (Function, Rc<RefCell<usize>>) {
 #[wasm_bindgen_test]
 async fn a_ledger_behind_an_exchange_function_signs() {
     let (f, calls) = simulator_fn();
-    let device = ledger_from_exchange(f);
+    let device = ledger_from_exchange(f, None);
     let fingerprint = JsFuture::from(device.master_fingerprint()).await.unwrap();
     assert_eq!(fingerprint.as_string().as_deref(), Some("f5acc2fd"));
     let seed = Seed::from_mnemonic(SPECULOS_MNEMONIC, "").unwrap();

@@ -148,5 +148,4 @@ async fn repeated_signings_leave_no_live_blocks_behind() {
     );
     // About 300 hid reports per signing: a leak per report is thousands of blocks.
     assert!(grown < 50, "{grown} heap blocks more after 8 signings");
-    assert_eq!(memory_bytes(), bytes, "the linear memory grew");
 }

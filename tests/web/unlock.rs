@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use hwsigner::sim::trezor::pin_positions;
-use hwsigner::wasm::JsDevice;
+use hwsigner::wasm::sim::SimulatedDevice as JsDevice;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

@@ -1,7 +1,9 @@
 //! BIP-388 wallet policies as the Ledger Bitcoin app serializes them, and the
 //! translation of a policy into a descriptor the host can derive addresses from.
 
+pub mod checksum;
 pub mod descriptor;
+pub mod forms;
 pub mod standard;
 
 use bitcoin::hashes::{sha256, Hash};

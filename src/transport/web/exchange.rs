@@ -22,6 +22,7 @@ pub struct ExchangeTransport {
     /// link's whole exchange): it is re-armed only when it fires before the reply
     /// waited for has had its full time.
     watchdog: Option<(f64, Sleep)>,
+    product_id: u16,
 }
 
 impl core::fmt::Debug for ExchangeTransport {
@@ -39,7 +40,14 @@ impl ExchangeTransport {
             exchange,
             pending: None,
             watchdog: None,
+            product_id: 0,
         }
+    }
+
+    /// The USB product id the device behind the function has (it names the model).
+    pub fn with_product_id(mut self, product_id: u16) -> Self {
+        self.product_id = product_id;
+        self
     }
 }
 
@@ -51,7 +59,7 @@ impl Transport for ExchangeTransport {
     fn identity(&self) -> Identity {
         Identity {
             vendor_id: 0x2c97,
-            product_id: 0,
+            product_id: self.product_id,
             usage_page: None,
             product_name: "Ledger (exchange function)".into(),
         }

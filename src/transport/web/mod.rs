@@ -3,5 +3,6 @@
 
 pub mod browser;
 pub mod exchange;
+pub mod link;
 pub mod webhid;
 pub mod webusb;

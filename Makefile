@@ -63,6 +63,12 @@ test: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --features cli -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	@# The npm entries' feature sets: the default entry (no simulator, no miniscript) and
+	@# the simulator entry; and the library's own tests without miniscript.
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features sim-entry -- -D warnings
+	cargo clippy --lib --tests --no-default-features -- -D warnings
+	cargo test --lib --no-default-features
 	cargo test --features cli
 	WASM_BINDGEN_TEST_TIMEOUT=300 $(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test web
 	$(MAKE) --no-print-directory build

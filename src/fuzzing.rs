@@ -253,14 +253,17 @@ pub fn policy(data: &[u8]) {
         return;
     };
     if let Ok(p) = crate::protocol::policy::descriptor::policy_from_descriptor(text, "fuzz") {
-        let _ = p.policy.descriptor();
+        let _ = p.policy.form();
+        let _ =
+            crate::protocol::policy::derive_address(&p.policy, false, 0, bitcoin::Network::Testnet);
         let _ = p.policy.serialize();
     }
     let mut lines = text.lines();
     let template = lines.next().unwrap_or_default();
     let keys: Vec<String> = lines.map(str::to_owned).collect();
     if let Ok(p) = WalletPolicy::new("fuzz", template, keys) {
-        let _ = p.descriptor();
+        let _ = p.form();
+        let _ = crate::protocol::policy::derive_address(&p, true, 1, bitcoin::Network::Bitcoin);
         let _ = p.serialize();
     }
 }

@@ -9,8 +9,6 @@ mod message_key;
 mod provenance;
 
 use bitcoin::bip32::{DerivationPath, Fingerprint};
-use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
-use miniscript::psbt::PsbtExt;
 
 use crate::driver::ledger::Ledger;
 use crate::driver::prompts::{Hooks, Prompts};
@@ -379,10 +377,22 @@ async fn trezor_address(
             .multisig_address(text, change, request.index, request.display)
             .await;
     }
-    let descriptor: Descriptor<DescriptorPublicKey> = text
-        .parse()
-        .map_err(|e| Error::invalid("descriptor", format!("{e}")))?;
-    let origin = descriptor_origin(&descriptor)?;
+    let key = match crate::protocol::policy::forms::Form::parse(text)? {
+        Some(form) => form.keys().first().cloned(),
+        None => None,
+    }
+    .ok_or_else(|| {
+        Error::invalid(
+            "descriptor",
+            "a trezor shows single-key (pkh, sh(wpkh), wpkh, tr) and multisig addresses",
+        )
+    })?;
+    let origin = key.origin.map(|(_, p)| p).ok_or_else(|| {
+        Error::invalid(
+            "descriptor",
+            "the key needs its origin ([fingerprint/path]xpub…)",
+        )
+    })?;
     let path = origin.extend([
         bitcoin::bip32::ChildNumber::Normal {
             index: u32::from(change),
@@ -406,37 +416,4 @@ async fn trezor_address(
     Ok(got)
 }
 
-/// The origin path of the only key of a single-key descriptor.
-fn descriptor_origin(descriptor: &Descriptor<DescriptorPublicKey>) -> Result<DerivationPath> {
-    use miniscript::ForEachKey;
-    let mut origin = None;
-    descriptor.for_each_key(|k| {
-        origin = match k {
-            DescriptorPublicKey::XPub(x) => x.origin.as_ref().map(|(_, p)| p.clone()),
-            DescriptorPublicKey::MultiXPub(x) => x.origin.as_ref().map(|(_, p)| p.clone()),
-            DescriptorPublicKey::Single(_) => None,
-        };
-        true
-    });
-    origin.ok_or_else(|| {
-        Error::invalid(
-            "descriptor",
-            "the key needs its origin ([fingerprint/path]xpub…)",
-        )
-    })
-}
-
-/// Finalizes a signed PSBT and extracts its transaction.
-///
-/// # Errors
-/// `invalid-input` when the PSBT cannot be finalized (missing signatures), naming why.
-pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, bitcoin::Transaction)> {
-    let secp = bitcoin::secp256k1::Secp256k1::verification_only();
-    let mut p = psbt.to_bitcoin()?;
-    p.finalize_mut(&secp).map_err(|errors| {
-        let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        Error::invalid("psbt", format!("cannot be finalized: {}", why.join("; ")))
-    })?;
-    let tx = p.clone().extract_tx_unchecked_fee_rate();
-    Ok((RawPsbt::parse(&p.serialize())?, tx))
-}
+pub use crate::protocol::psbt::finalize::finalize;

@@ -143,7 +143,7 @@ fn check_derived(
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "simulator"))]
 mod tests {
     use super::*;
     use crate::sim::seed::{Seed, FOREIGN_MNEMONIC, TREZOR_TEST_MNEMONIC};

@@ -5,7 +5,6 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -18,7 +17,8 @@ use crate::protocol::psbt::raw;
 use crate::transport::web::browser::Listener;
 use crate::wasm::queue::CallQueue;
 
-use super::errors::{parse_hex, to_js_error};
+use super::args::{parse_hmac, Args};
+use super::errors::to_js_error;
 use super::prompts::JsHandlers;
 
 type Shared = Rc<RefCell<Option<Device>>>;
@@ -70,89 +70,6 @@ fn status_to_js(status: &Status) -> JsValue {
     };
     set(&obj, "type", kind);
     obj.into()
-}
-
-/// A registration hmac given as hex.
-fn parse_hmac(hex: Option<String>) -> Result<Option<[u8; 32]>, Error> {
-    hex.map(|h| {
-        parse_hex(&h, "hmac")?
-            .try_into()
-            .map_err(|_| Error::invalid("hmac", "must be 32 bytes"))
-    })
-    .transpose()
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PolicyArg {
-    #[serde(default)]
-    name: String,
-    template: String,
-    keys: Vec<String>,
-    #[serde(default)]
-    hmac: Option<String>,
-}
-
-impl PolicyArg {
-    fn into_policy(self) -> Result<(WalletPolicy, Option<[u8; 32]>), Error> {
-        Ok((
-            WalletPolicy::new(&self.name, &self.template, self.keys)?,
-            parse_hmac(self.hmac)?,
-        ))
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct XpubOptions {
-    #[serde(default)]
-    display: bool,
-}
-
-/// `signal` (an `AbortSignal`) is read separately: it is not data.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AddressArg {
-    #[serde(default)]
-    descriptor: Option<String>,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    template: Option<String>,
-    #[serde(default)]
-    keys: Vec<String>,
-    #[serde(default)]
-    hmac: Option<String>,
-    #[serde(default)]
-    change: bool,
-    #[serde(default)]
-    index: u32,
-    #[serde(default)]
-    display: bool,
-    #[serde(default)]
-    allow_unverified: bool,
-}
-
-/// `signal` (an `AbortSignal`) is read separately: it is not data.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct SignArg {
-    #[serde(default)]
-    policy: Option<PolicyArg>,
-    #[serde(default)]
-    finalize: bool,
-    #[serde(default)]
-    allow_non_default_sighash: bool,
-}
-
-fn from_js<T: for<'de> Deserialize<'de> + Default>(
-    value: Option<JsValue>,
-    field: &str,
-) -> Result<T, Error> {
-    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else {
-        return Ok(T::default());
-    };
-    serde_wasm_bindgen::from_value(value).map_err(|e| Error::invalid(field, e.to_string()))
 }
 
 impl JsDevice {
@@ -399,9 +316,9 @@ impl JsDevice {
         let signal = signal_of(&options);
         self.call_with(signal, move |mut d| async move {
             let r = async {
-                let opts: XpubOptions = from_js(options, "options")?;
+                let display = Args::of(options.as_ref(), "options")?.flag("display")?;
                 let path = parse_path(&path)?;
-                d.xpub(&path, opts.display)
+                d.xpub(&path, display)
                     .await
                     .map(|x| JsValue::from_str(&x.to_string()))
             }
@@ -421,13 +338,16 @@ impl JsDevice {
         let signal = signal_of(&Some(arg.clone()));
         self.call_with(signal, move |mut d| async move {
             let r = async {
-                let a: AddressArg = serde_wasm_bindgen::from_value(arg)
-                    .map_err(|e| Error::invalid("address options", e.to_string()))?;
-                let source = match (a.descriptor, a.template) {
+                let a = Args::of(Some(&arg), "address options")?;
+                let source = match (a.string("descriptor")?, a.string("template")?) {
                     (Some(desc), None) => AddressSource::Descriptor(desc),
                     (None, Some(template)) => AddressSource::Policy(
-                        WalletPolicy::new(&a.name, &template, a.keys)?,
-                        parse_hmac(a.hmac)?,
+                        WalletPolicy::new(
+                            &a.string("name")?.unwrap_or_default(),
+                            &template,
+                            a.strings("keys")?.unwrap_or_default(),
+                        )?,
+                        parse_hmac(a.string("hmac")?)?,
                     ),
                     _ => {
                         return Err(Error::invalid(
@@ -438,10 +358,10 @@ impl JsDevice {
                 };
                 let request = AddressRequest {
                     source,
-                    change: a.change,
-                    index: a.index,
-                    display: a.display,
-                    allow_unverified: a.allow_unverified,
+                    change: a.flag("change")?,
+                    index: a.index("index")?,
+                    display: a.flag("display")?,
+                    allow_unverified: a.flag("allowUnverified")?,
                 };
                 d.address(&request).await.map(JsValue::from)
             }
@@ -458,9 +378,7 @@ impl JsDevice {
     ) -> Promise {
         self.call(move |mut d| async move {
             let r = async {
-                let arg: PolicyArg = serde_wasm_bindgen::from_value(policy)
-                    .map_err(|e| Error::invalid("policy", e.to_string()))?;
-                let (policy, _) = arg.into_policy()?;
+                let (policy, _) = super::args::policy(&policy)?;
                 let reg = d.register_policy(&policy).await?;
                 let o = Object::new();
                 set(&o, "id", crate::protocol::bytes::to_hex(&reg.id));
@@ -485,15 +403,18 @@ impl JsDevice {
         self.call_with(signal, move |mut d| async move {
             let r = async {
                 let psbt = raw::decode(psbt_base64.as_bytes())?;
-                let opts: SignArg = from_js(options, "options")?;
-                let policy = opts.policy.map(PolicyArg::into_policy).transpose()?;
+                let opts = Args::of(options.as_ref(), "options")?;
+                let policy = opts
+                    .object("policy")
+                    .map(|p| super::args::policy(&p))
+                    .transpose()?;
                 let signed = d
                     .sign_psbt(
                         &psbt,
                         &SignOptions {
                             policy,
-                            finalize: opts.finalize,
-                            allow_non_default_sighash: opts.allow_non_default_sighash,
+                            finalize: opts.flag("finalize")?,
+                            allow_non_default_sighash: opts.flag("allowNonDefaultSighash")?,
                             ..Default::default()
                         },
                     )

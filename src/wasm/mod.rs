@@ -8,6 +8,8 @@
 //! `sim-entry` (the browser tests) has both.
 
 #[cfg(not(feature = "sim-entry"))]
+mod args;
+#[cfg(not(feature = "sim-entry"))]
 mod connect;
 #[cfg(not(feature = "sim-entry"))]
 mod device_class;

@@ -1,29 +1,13 @@
 //! PSBT helpers for pages: what a PSBT does (before signing), and finalizing.
 
 use js_sys::{Array, Object};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw;
 use crate::protocol::psbt::summary::summarize_with_policy;
 
 use super::device_class::set;
 use super::errors::{parse_hex, to_js_error};
-
-/// The policy argument of `psbtSummary`: `{name?, template, keys}` (an hmac is
-/// accepted and ignored, so a `signPsbt` policy can be passed as it is).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SummaryPolicy {
-    #[serde(default)]
-    name: String,
-    template: String,
-    keys: Vec<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    hmac: Option<String>,
-}
 
 fn amount(a: Option<u64>) -> JsValue {
     a.map_or(JsValue::NULL, |a| JsValue::from(a as f64))
@@ -52,11 +36,8 @@ pub fn psbt_summary(
             None => None,
         };
         let policy = match policy.filter(|p| !p.is_undefined() && !p.is_null()) {
-            Some(value) => {
-                let p: SummaryPolicy = serde_wasm_bindgen::from_value(value)
-                    .map_err(|e| crate::Error::invalid("policy", e.to_string()))?;
-                Some(WalletPolicy::new(&p.name, &p.template, p.keys)?)
-            }
+            // An hmac is accepted and ignored, so a `signPsbt` policy can be passed.
+            Some(value) => Some(super::args::policy(&value)?.0),
             None => None,
         };
         let s = summarize_with_policy(&psbt, fpr, policy.as_ref())?;

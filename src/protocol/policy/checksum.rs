@@ -54,7 +54,10 @@ pub fn checksum(descriptor: &str) -> Result<String> {
     }
     c ^= 1;
     Ok((0..8)
-        .map(|j| char::from(CHECKSUM_CHARSET[((c >> (5 * (7 - j))) & 31) as usize]))
+        .map(|j| {
+            let digit = ((c >> (5 * (7 - j))) & 31) as usize;
+            char::from(CHECKSUM_CHARSET.get(digit).copied().unwrap_or(b'q'))
+        })
         .collect())
 }
 

@@ -4,13 +4,9 @@
 //! `[f5acc2fd/84'/0'/0']xpub…`, on the receive branch; `/<0;1>/*` keys give both
 //! branches.
 
-use miniscript::descriptor::{Descriptor, DescriptorPublicKey, Wildcard};
-use miniscript::ForEachKey;
-
-use bitcoin::bip32::ChildNumber;
-
 use crate::error::{Error, Result};
 
+use super::forms::KeyExpr;
 use super::WalletPolicy;
 
 /// A descriptor turned into a policy, and the branch its keys were on (`Some(1)` for
@@ -27,101 +23,106 @@ fn bad(why: impl Into<String>) -> Error {
     Error::invalid("descriptor", why)
 }
 
-fn normal(step: &ChildNumber) -> Option<u32> {
-    match step {
-        ChildNumber::Normal { index } => Some(*index),
-        ChildNumber::Hardened { .. } => None,
+/// The script fragments a descriptor starts with.
+const TOP_LEVEL: [&str; 5] = ["pkh(", "wpkh(", "sh(", "wsh(", "tr("];
+
+/// Fragments whose argument is a hash, not a key.
+const HASHES: [&str; 4] = ["sha256", "hash256", "ripemd160", "hash160"];
+
+/// `[fingerprint/path']xpub` of a key, the origin's hardened steps written `'`.
+fn key_info(key: &KeyExpr) -> String {
+    match &key.origin {
+        Some((fpr, path)) if path.is_empty() => format!("[{fpr}]{}", key.xpub),
+        Some((fpr, path)) => format!("[{fpr}/{path}]{}", key.xpub),
+        None => key.xpub.to_string(),
     }
 }
 
-/// Turns `descriptor` (checksum optional) into a wallet policy named `name`.
+/// Turns `descriptor` (checksum optional) into a wallet policy named `name`: every
+/// key expression becomes a placeholder, whatever the script around it (single key,
+/// multisig, miniscript, taproot trees). Only the standard forms' structure is checked
+/// here without the cargo feature `miniscript`; a Ledger checks the rest on
+/// registration.
 ///
 /// # Errors
 /// `invalid-input` (field `descriptor`) when it does not parse, uses keys that are not
 /// ranged extended keys (`xpub…/0/*` or `xpub…/<0;1>/*`), or mixes branches.
 pub fn policy_from_descriptor(descriptor: &str, name: &str) -> Result<DescriptorPolicy> {
-    let parsed: Descriptor<DescriptorPublicKey> =
-        descriptor.trim().parse().map_err(|e| bad(format!("{e}")))?;
-    let mut keys: Vec<DescriptorPublicKey> = Vec::new();
-    parsed.for_each_key(|k| {
-        keys.push(k.clone());
-        true
-    });
-    let text = parsed.to_string();
-    let mut rest = text.split('#').next().unwrap_or_default();
-    let mut template = String::with_capacity(rest.len());
+    let text = super::checksum::strip(descriptor.trim())?;
+    if !TOP_LEVEL.iter().any(|t| text.starts_with(t)) || !text.ends_with(')') {
+        return Err(bad(format!(
+            "{text:?} is not a descriptor (pkh, wpkh, sh, wsh or tr)"
+        )));
+    }
+    #[cfg(feature = "miniscript")]
+    {
+        text.parse::<miniscript::Descriptor<miniscript::DescriptorPublicKey>>()
+            .map_err(|e| bad(format!("{e}")))?;
+    }
+    super::forms::Form::parse(text)?;
+    let mut template = String::with_capacity(text.len());
     let mut infos: Vec<String> = Vec::new();
     let mut branch: Option<u32> = None;
-    for key in &keys {
-        let shown = key.to_string();
-        let at = rest
-            .find(&shown)
-            .ok_or_else(|| bad("could not place a key in the template"))?;
-        let (info, suffix) = match key {
-            DescriptorPublicKey::XPub(x) if x.wildcard == Wildcard::Unhardened => {
-                let steps: Vec<ChildNumber> = x.derivation_path.into_iter().copied().collect();
-                let b = match steps.as_slice() {
-                    [step] => normal(step).ok_or_else(|| {
-                        bad("a hardened branch step cannot be derived from an xpub")
-                    })?,
-                    _ => {
-                        return Err(bad(format!(
-                            "key {shown} must end in /0/* or /1/* (or /<0;1>/*)"
-                        )))
+    // The fragment names of the open parentheses.
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(['(', ')', ',', '{', '}']).unwrap_or(rest.len());
+        let (token, tail) = rest.split_at(end);
+        let delimiter = tail.chars().next();
+        if delimiter == Some('(') {
+            open.push(token);
+            template.push_str(token);
+        } else if token.starts_with('[') || token.starts_with("xpub") || token.starts_with("tpub") {
+            let key = KeyExpr::parse(token)?;
+            let suffix = match (key.alternatives(), key.below(false).as_slice()) {
+                (Some([0, 1]), [_]) => "/**".to_string(),
+                (Some([a, b]), [_]) => format!("/<{a};{b}>/*"),
+                (None, [b]) => {
+                    if branch.is_some_and(|other| other != *b) {
+                        return Err(bad("keys on different branches"));
                     }
-                };
-                if branch.is_some_and(|other| other != b) {
-                    return Err(bad("keys on different branches"));
+                    branch = Some(*b);
+                    "/**".to_string()
                 }
-                branch = Some(b);
-                (origin_and_xpub(&shown), "/**".to_string())
-            }
-            DescriptorPublicKey::MultiXPub(x) if x.wildcard == Wildcard::Unhardened => {
-                let paths: Vec<Option<u32>> = x
-                    .derivation_paths
-                    .paths()
-                    .iter()
-                    .map(|p| match p.as_ref() {
-                        [step] => normal(step),
-                        _ => None,
-                    })
-                    .collect();
-                let suffix = match paths.as_slice() {
-                    [Some(0), Some(1)] => "/**".to_string(),
-                    [Some(a), Some(b)] => format!("/<{a};{b}>/*"),
-                    _ => return Err(bad(format!("key {shown} must end in /<a;b>/*"))),
-                };
-                (origin_and_xpub(&shown), suffix)
-            }
-            _ => {
+                _ => {
+                    return Err(bad(format!(
+                        "key {token} must end in /0/* or /1/* (or /<0;1>/*)"
+                    )))
+                }
+            };
+            let info = key_info(&key);
+            let index = match infos.iter().position(|i| *i == info) {
+                Some(i) => i,
+                None => {
+                    infos.push(info);
+                    infos.len() - 1
+                }
+            };
+            template.push_str(&format!("@{index}{suffix}"));
+        } else {
+            let hex_key = matches!(token.len(), 64 | 66 | 130)
+                && token.bytes().all(|b| b.is_ascii_hexdigit());
+            let in_hash = open
+                .last()
+                .is_some_and(|f| HASHES.contains(&f.rsplit(':').next().unwrap_or(f)));
+            if hex_key && !in_hash {
                 return Err(bad(format!(
-                    "key {shown} is not a ranged extended key (xpub…/0/*)"
-                )))
+                    "key {token} is not a ranged extended key (xpub…/0/*)"
+                )));
             }
-        };
-        let index = match infos.iter().position(|i| *i == info) {
-            Some(i) => i,
-            None => {
-                infos.push(info);
-                infos.len() - 1
-            }
-        };
-        let (before, after) = rest.split_at(at);
-        template.push_str(before);
-        template.push_str(&format!("@{index}{suffix}"));
-        rest = after.get(shown.len()..).unwrap_or_default();
+            template.push_str(token);
+        }
+        if delimiter == Some(')') {
+            open.pop();
+        }
+        if let Some(d) = delimiter {
+            template.push(d);
+        }
+        rest = tail.get(1..).unwrap_or_default();
     }
-    template.push_str(rest);
     let policy = WalletPolicy::new(name, &template, infos)?;
     Ok(DescriptorPolicy { policy, branch })
-}
-
-/// `[origin]xpub` without the derivation after the xpub.
-fn origin_and_xpub(shown: &str) -> String {
-    let start = shown.find(']').map_or(0, |i| i + 1);
-    let tail = shown.get(start..).unwrap_or_default();
-    let end = tail.find('/').map_or(shown.len(), |i| start + i);
-    shown.get(..end).unwrap_or(shown).to_string()
 }
 
 #[cfg(test)]

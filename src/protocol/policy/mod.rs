@@ -8,6 +8,7 @@ pub mod standard;
 
 use bitcoin::hashes::{sha256, Hash};
 use bitcoin::Network;
+#[cfg(feature = "miniscript")]
 use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
 
 use crate::error::{Error, Result};
@@ -114,12 +115,21 @@ impl WalletPolicy {
         store.add_list(&self.keys);
     }
 
-    /// The policy as a descriptor with multipath keys (`/<0;1>/*`), for deriving
-    /// addresses on the host.
+    /// The policy as a miniscript descriptor with multipath keys (`/<0;1>/*`).
     ///
     /// # Errors
     /// `invalid-input` when a placeholder has no key or the result does not parse.
+    #[cfg(feature = "miniscript")]
     pub fn descriptor(&self) -> Result<Descriptor<DescriptorPublicKey>> {
+        Descriptor::<DescriptorPublicKey>::from_str_checked(&self.descriptor_text()?)
+    }
+
+    /// The policy as descriptor text, its keys in place of the placeholders with
+    /// multipath steps (`@0/**` → `[f5acc2fd/84'/1'/0']tpub…/<0;1>/*`).
+    ///
+    /// # Errors
+    /// `invalid-input` when a placeholder has no key.
+    pub fn descriptor_text(&self) -> Result<String> {
         self.check()?;
         let mut out = String::with_capacity(self.template.len() + self.keys.len() * 120);
         let mut rest = self.template.as_str();
@@ -150,14 +160,24 @@ impl WalletPolicy {
             };
         }
         out.push_str(rest);
-        Descriptor::<DescriptorPublicKey>::from_str_checked(&out)
+        Ok(out)
+    }
+
+    /// The policy as one of the standard forms (single key, multisig), if it is one.
+    ///
+    /// # Errors
+    /// `invalid-input` when a placeholder has no key or a key is malformed.
+    pub fn form(&self) -> Result<Option<forms::Form>> {
+        forms::Form::parse(&self.descriptor_text()?)
     }
 }
 
+#[cfg(feature = "miniscript")]
 trait FromStrChecked: Sized {
     fn from_str_checked(s: &str) -> Result<Self>;
 }
 
+#[cfg(feature = "miniscript")]
 impl FromStrChecked for Descriptor<DescriptorPublicKey> {
     fn from_str_checked(s: &str) -> Result<Self> {
         s.parse().map_err(|e| {
@@ -169,11 +189,36 @@ impl FromStrChecked for Descriptor<DescriptorPublicKey> {
     }
 }
 
-/// The address of `policy` at `change`/`index`, computed on the host.
+/// What a policy that is not one of the standard forms needs for its host-side
+/// address check, change check and finalizing.
+pub const NEEDS_MINISCRIPT: &str = "is not a standard single-key or multisig policy: deriving it on the host needs the miniscript add-on (cargo feature `miniscript`; in the browser pass allowUnverified to take the device's address)";
+
+/// The address of `policy` at `change`/`index`, computed on the host: the standard
+/// forms always, other policies with the cargo feature `miniscript`.
 ///
 /// # Errors
-/// `invalid-input` when the policy cannot be turned into an address.
+/// `invalid-input` when the policy cannot be turned into an address (or, without the
+/// `miniscript` feature, is not a standard form).
 pub fn derive_address(
+    policy: &WalletPolicy,
+    change: bool,
+    index: u32,
+    network: Network,
+) -> Result<String> {
+    if let Some(form) = policy.form()? {
+        return form.address(change, index, network);
+    }
+    derive_other(policy, change, index, network)
+}
+
+#[cfg(not(feature = "miniscript"))]
+fn derive_other(policy: &WalletPolicy, _: bool, _: u32, _: Network) -> Result<String> {
+    let _ = policy;
+    Err(Error::invalid("policy", NEEDS_MINISCRIPT))
+}
+
+#[cfg(feature = "miniscript")]
+fn derive_other(
     policy: &WalletPolicy,
     change: bool,
     index: u32,
@@ -232,9 +277,32 @@ mod tests {
         );
         let p = WalletPolicy::new("", "pkh(@3/**)", vec!["k".into()]).unwrap();
         assert!(p
-            .descriptor()
+            .descriptor_text()
             .unwrap_err()
             .to_string()
             .contains("@3 has no key"));
+    }
+
+    #[test]
+    fn the_standard_forms_derive_without_miniscript() {
+        const TPUB: &str = "tpubDCtKfsNyRhULjZ9XMS4VKKtVcPdVDi8MKUbcSD9MJDyjRu1A2ND5MiipozyyspBT9bg8upEp7a8EAgFxNxXn1d7QkdbL52Ty5jiSLcxPt1P";
+        let key = format!("[f5acc2fd/84'/1'/0']{TPUB}");
+        let p = WalletPolicy::new("", "wpkh(@0/**)", vec![key.clone()]).unwrap();
+        // Known value: tests/common/known.rs (embit), receive address 0 of m/84'/1'/0'.
+        assert_eq!(
+            derive_address(&p, false, 0, Network::Testnet).unwrap(),
+            "tb1qzdr7s2sr0dwmkwx033r4nujzk86u0cy6fmzfjk"
+        );
+        let decay = WalletPolicy::new(
+            "Decay",
+            "wsh(or_d(pk(@0/**),and_v(v:pkh(@0/<2;3>/*),older(10))))",
+            vec![key],
+        )
+        .unwrap();
+        let r = derive_address(&decay, false, 0, Network::Testnet);
+        #[cfg(not(feature = "miniscript"))]
+        assert!(r.unwrap_err().to_string().contains("miniscript add-on"));
+        #[cfg(feature = "miniscript")]
+        assert!(r.unwrap().starts_with("tb1q"));
     }
 }

@@ -130,9 +130,29 @@ fn policy_script(
     if !origins.iter().any(|o| o.as_ref() == head) {
         return None;
     }
+    match policy.form().ok()? {
+        Some(form) => {
+            // The branch is the key's alternative: `<0;1>` keys have 0 and 1 only.
+            let alternatives = form.keys().first()?.alternatives()?.to_vec();
+            let change = alternatives.iter().position(|a| *a == branch)?;
+            form.script_pubkey(change == 1, index).ok()
+        }
+        None => other_policy_script(policy, branch, index),
+    }
+}
+
+#[cfg(feature = "miniscript")]
+fn other_policy_script(policy: &WalletPolicy, branch: u32, index: u32) -> Option<ScriptBuf> {
     let singles = policy.descriptor().ok()?.into_single_descriptors().ok()?;
     let descriptor = singles.get(usize::try_from(branch).ok()?)?;
     Some(descriptor.at_derivation_index(index).ok()?.script_pubkey())
+}
+
+/// Without miniscript a policy that is not a standard form is not rebuilt: its change
+/// stays unverified (a payment, as far as the summary says).
+#[cfg(not(feature = "miniscript"))]
+fn other_policy_script(_: &WalletPolicy, _: u32, _: u32) -> Option<ScriptBuf> {
+    None
 }
 
 /// Whether `output` (with script `spk`) is change of the device `fingerprint`, checked

@@ -2,6 +2,7 @@
 //! signature verification and insertion.
 
 pub mod change;
+pub mod finalize;
 pub mod raw;
 pub mod sighash;
 pub mod signature;

@@ -221,7 +221,7 @@ pub fn unexpected(msg_type: u16, expected: &str) -> Error {
     Error::protocol(format!(
         "the trezor answered {} where {} was expected",
         msg::type_name(msg_type),
-        expected.to_lowercase()
+        expected.to_ascii_lowercase()
     ))
 }
 

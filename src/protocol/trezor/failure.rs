@@ -12,7 +12,7 @@ pub fn failure_error(f: &Failure) -> Error {
         .chars()
         .take(200)
         .collect::<String>()
-        .to_lowercase();
+        .to_ascii_lowercase();
     let code = f.code.unwrap_or(0);
     match code {
         failure::ACTION_CANCELLED | failure::PIN_CANCELLED => Error::UserRejected,

@@ -96,7 +96,7 @@ pub fn kind_of(device: &UsbDevice) -> Option<DeviceKind> {
 
 fn is_disconnect_error(e: &JsValue) -> bool {
     js_error_name(e).as_deref() == Some("NotFoundError")
-        || js_error(e).to_lowercase().contains("disconnected")
+        || js_error(e).to_ascii_lowercase().contains("disconnected")
 }
 
 /// Trezors this page may already use (granted earlier), including any in bootloader

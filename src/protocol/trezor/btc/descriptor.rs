@@ -3,14 +3,11 @@
 //! type, multisig description, and the signer's own path), plus the address the host
 //! derives itself to check the device's answer against.
 
-use core::str::FromStr;
-
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpub};
 use bitcoin::Network;
-use miniscript::descriptor::{DescriptorPublicKey, ShInner, Wildcard, WshInner};
-use miniscript::{Descriptor, Terminal};
 
 use crate::error::{Error, Result};
+use crate::protocol::policy::forms::{Form, Wrap};
 use crate::protocol::trezor::btc::multisig::Multisig;
 use crate::protocol::trezor::messages::InputScriptType;
 
@@ -44,103 +41,49 @@ pub fn multisig_address(
     fpr: Fingerprint,
     network: Network,
 ) -> Result<MultisigAddress> {
-    let desc = Descriptor::<DescriptorPublicKey>::from_str(descriptor)
-        .map_err(|e| bad(e.to_string().to_lowercase()))?;
-    let desc = if desc.is_multipath() {
-        desc.into_single_descriptors()
-            .map_err(|e| bad(e.to_string().to_lowercase()))?
-            .into_iter()
-            .nth(usize::from(change))
-            .ok_or_else(|| bad("no change branch in its <0;1> key paths"))?
-    } else {
-        desc
+    let form = Form::parse(descriptor)?;
+    let Some(Form::Multi {
+        wrap,
+        sorted,
+        k,
+        keys,
+    }) = &form
+    else {
+        return Err(bad(
+            "not a multisig descriptor (sh, wsh or sh(wsh) of multi or sortedmulti)",
+        ));
     };
-    let (script_type, k, keys, sorted) = match &desc {
-        Descriptor::Sh(sh) => match sh.as_inner() {
-            ShInner::SortedMulti(smv) => (
-                InputScriptType::SPENDMULTISIG,
-                smv.k(),
-                smv.pks().to_vec(),
-                true,
-            ),
-            ShInner::Ms(ms) => match ms.as_inner() {
-                Terminal::Multi(t) => (
-                    InputScriptType::SPENDMULTISIG,
-                    t.k(),
-                    t.data().to_vec(),
-                    false,
-                ),
-                _ => return Err(bad("only multi and sortedmulti are supported")),
-            },
-            ShInner::Wsh(wsh) => match wsh.as_inner() {
-                WshInner::SortedMulti(smv) => (
-                    InputScriptType::SPENDP2SHWITNESS,
-                    smv.k(),
-                    smv.pks().to_vec(),
-                    true,
-                ),
-                WshInner::Ms(ms) => match ms.as_inner() {
-                    Terminal::Multi(t) => (
-                        InputScriptType::SPENDP2SHWITNESS,
-                        t.k(),
-                        t.data().to_vec(),
-                        false,
-                    ),
-                    _ => return Err(bad("only multi and sortedmulti are supported")),
-                },
-            },
-            ShInner::Wpkh(_) => return Err(bad("not a multisig descriptor")),
-        },
-        Descriptor::Wsh(wsh) => match wsh.as_inner() {
-            WshInner::SortedMulti(smv) => (
-                InputScriptType::SPENDWITNESS,
-                smv.k(),
-                smv.pks().to_vec(),
-                true,
-            ),
-            WshInner::Ms(ms) => match ms.as_inner() {
-                Terminal::Multi(t) => (
-                    InputScriptType::SPENDWITNESS,
-                    t.k(),
-                    t.data().to_vec(),
-                    false,
-                ),
-                _ => return Err(bad("only multi and sortedmulti are supported")),
-            },
-        },
-        _ => {
-            return Err(bad(
-                "not a multisig descriptor (sh, wsh or sh(wsh) of multi)",
-            ))
-        }
+    let script_type = match wrap {
+        Wrap::Sh => InputScriptType::SPENDMULTISIG,
+        Wrap::ShWsh => InputScriptType::SPENDP2SHWITNESS,
+        Wrap::Wsh => InputScriptType::SPENDWITNESS,
     };
     let mut xpubs: Vec<Xpub> = Vec::new();
-    let mut below: Option<DerivationPath> = None;
+    let mut below: Option<Vec<u32>> = None;
     let mut ours = None;
-    for key in &keys {
-        let DescriptorPublicKey::XPub(x) = key else {
-            return Err(bad("every key must be an xpub"));
-        };
-        if x.wildcard != Wildcard::Unhardened {
-            return Err(bad("every key must end with an unhardened /*"));
-        }
+    for key in keys {
+        let steps = key.below(change);
         match &below {
-            Some(p) if *p != x.derivation_path => {
+            Some(p) if *p != steps => {
                 return Err(bad("all keys must have the same path below their xpub"))
             }
-            _ => below = Some(x.derivation_path.clone()),
+            _ => below = Some(steps),
         }
-        if let Some((f, origin)) = &x.origin {
+        if let Some((f, origin)) = &key.origin {
             if *f == fpr && ours.is_none() {
                 ours = Some(origin.clone());
             }
         }
-        xpubs.push(x.xkey);
+        xpubs.push(key.xpub);
     }
-    let below = below.unwrap_or_default();
+    let mut path_below = below
+        .unwrap_or_default()
+        .into_iter()
+        .map(ChildNumber::from_normal_idx)
+        .collect::<core::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string().to_ascii_lowercase()))?;
     let child =
-        ChildNumber::from_normal_idx(index).map_err(|e| bad(e.to_string().to_lowercase()))?;
-    let mut path_below: Vec<ChildNumber> = below.into_iter().copied().collect();
+        ChildNumber::from_normal_idx(index).map_err(|e| bad(e.to_string().to_ascii_lowercase()))?;
     path_below.push(child);
     let origin = ours.ok_or_else(|| {
         Error::Unsupported(format!(
@@ -152,12 +95,12 @@ pub fn multisig_address(
         .chain(path_below.iter())
         .copied()
         .collect();
-    let address = desc
-        .at_derivation_index(index)
-        .map_err(|e| bad(e.to_string().to_lowercase()))?
-        .address(network)
-        .map_err(|e| bad(e.to_string().to_lowercase()))?
-        .to_string();
+    let address = form
+        .as_ref()
+        .map(|f| f.address(change, index, network))
+        .transpose()?
+        .unwrap_or_default();
+    let (k, sorted) = (*k, *sorted);
     Ok(MultisigAddress {
         script_type,
         multisig: Multisig {

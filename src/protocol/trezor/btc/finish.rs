@@ -67,7 +67,7 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
     }
     let device_tx: Transaction = deserialize(&result.serialized_tx).map_err(|e| {
         Error::protocol(
-            format!("the trezor's serialized transaction does not parse: {e}").to_lowercase(),
+            format!("the trezor's serialized transaction does not parse: {e}").to_ascii_lowercase(),
         )
     })?;
     // What signing filled in holds only the verified signatures and what the PSBT gives;

@@ -131,7 +131,7 @@ pub fn xpub_of(node: &HdNodeType, network: NetworkKind) -> Result<Xpub> {
         ))
     })?;
     let public_key = bitcoin::secp256k1::PublicKey::from_slice(&node.public_key).map_err(|e| {
-        Error::protocol(format!("the trezor returned a bad public key: {e}").to_lowercase())
+        Error::protocol(format!("the trezor returned a bad public key: {e}").to_ascii_lowercase())
     })?;
     Ok(Xpub {
         network,
@@ -148,7 +148,7 @@ pub fn xpub_of(node: &HdNodeType, network: NetworkKind) -> Result<Xpub> {
 /// order) is caught here even in a field the caller may not read.
 fn check_descriptor(reply: &PublicKey) -> Result<()> {
     if let Some(d) = &reply.descriptor {
-        miniscript::descriptor::checksum::verify_checksum(d).map_err(|e| {
+        crate::protocol::policy::checksum::strip(d).map_err(|e| {
             Error::protocol(format!("the trezor's account descriptor is garbled: {e}"))
         })?;
     }
@@ -196,7 +196,9 @@ pub fn get_public_key(
         let network = NetworkKind::from(coin.network());
         let xpub = xpub_of(node, network)?;
         let parsed = Xpub::from_str(&reply.xpub).map_err(|e| {
-            Error::protocol(format!("the trezor returned an unreadable xpub: {e}").to_lowercase())
+            Error::protocol(
+                format!("the trezor returned an unreadable xpub: {e}").to_ascii_lowercase(),
+            )
         })?;
         if parsed != xpub {
             return Err(Error::protocol(
@@ -274,7 +276,7 @@ pub fn get_address(
                 Error::protocol(format!(
                     "the trezor returned {:?}, not a {} address",
                     reply.address,
-                    coin.name().to_lowercase()
+                    coin.name().to_ascii_lowercase()
                 ))
             })?;
         Ok(reply.address)

@@ -75,9 +75,9 @@ pub fn recover(signature: &[u8], message: &[u8]) -> Result<(u8, PublicKey)> {
             ))
         })?;
     let recid = RecoveryId::from_i32(i32::from(header.wrapping_sub(27) & 3))
-        .map_err(|e| Error::protocol(e.to_string().to_lowercase()))?;
+        .map_err(|e| Error::protocol(e.to_string().to_ascii_lowercase()))?;
     let sig = RecoverableSignature::from_compact(rs, recid)
-        .map_err(|e| Error::protocol(format!("bad message signature: {e}").to_lowercase()))?;
+        .map_err(|e| Error::protocol(format!("bad message signature: {e}").to_ascii_lowercase()))?;
     let msg = Message::from_digest(message_digest(message));
     let key = Secp256k1::verification_only()
         .recover_ecdsa(&msg, &sig)

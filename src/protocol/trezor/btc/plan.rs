@@ -385,7 +385,7 @@ pub fn build_replacing(
                     let output_key = XOnlyPublicKey::from_slice(
                         out.script_pubkey.as_bytes().get(2..34).unwrap_or_default(),
                     )
-                    .map_err(|e| bad(index, e.to_string().to_lowercase()))?;
+                    .map_err(|e| bad(index, e.to_string().to_ascii_lowercase()))?;
                     (path.clone(), Signer::TapKey(output_key))
                 }
                 _ => {

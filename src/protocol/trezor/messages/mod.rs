@@ -138,7 +138,9 @@ pub fn encode<M: Wire>(msg: &M) -> (u16, Vec<u8>) {
 /// `protocol` naming the message when the bytes are not valid protobuf for it.
 pub fn decode<M: Wire>(payload: &[u8]) -> Result<M> {
     M::decode(payload).map_err(|e| {
-        Error::protocol(format!("undecodable {} from the trezor: {e}", M::NAME).to_lowercase())
+        Error::protocol(
+            format!("undecodable {} from the trezor: {e}", M::NAME).to_ascii_lowercase(),
+        )
     })
 }
 

@@ -67,12 +67,13 @@ test: setup
 	@# the simulator entry; and the library's own tests without miniscript.
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features sim-entry -- -D warnings
-	cargo clippy --lib --tests --no-default-features -- -D warnings
+	cargo clippy --lib --no-default-features --profile test -- -D warnings
 	cargo test --lib --no-default-features
 	cargo test --features cli
 	WASM_BINDGEN_TEST_TIMEOUT=300 $(WASM_PACK) test --headless --chrome --chromedriver /usr/bin/chromedriver -- --test web
 	$(MAKE) --no-print-directory build
 	node tests/js/release_check.mjs
+	node tests/js/typecheck.mjs
 	node tests/js/bundlers.mjs
 	node tests/js/demo_e2e.mjs
 

@@ -23,7 +23,7 @@ fn amount(a: Option<u64>) -> JsValue {
 #[wasm_bindgen(js_name = psbtSummary, unchecked_return_type = "PsbtSummary")]
 pub fn psbt_summary(
     psbt_base64: &str,
-    fingerprint: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "string")] fingerprint: Option<String>,
     #[wasm_bindgen(unchecked_optional_param_type = "WalletPolicy")] policy: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let inner = || -> crate::Result<JsValue> {

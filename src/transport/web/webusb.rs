@@ -354,11 +354,11 @@ impl Transport for WebUsbTransport {
                     "transferout ended with status {status}"
                 )));
             }
-            let written = get(&result, "bytesWritten").as_f64();
-            if written.is_some_and(|n| n as usize != data.len()) {
+            // As a whole number: formatting an f64 would bring in 14 KB of float code.
+            let written = get(&result, "bytesWritten").as_f64().map(|n| n as usize);
+            if let Some(n) = written.filter(|n| *n != data.len()) {
                 return Err(Error::Transport(format!(
-                    "transferout wrote {} of {} bytes",
-                    written.unwrap_or(0.0),
+                    "transferout wrote {n} of {} bytes",
                     data.len()
                 )));
             }

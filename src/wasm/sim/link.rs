@@ -19,7 +19,7 @@ impl SimulatedLedgerLink {
     /// invalid one gives a device that answers every command with 0x6a80).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "{ mnemonic?: string; testnet?: boolean }")]
+        #[wasm_bindgen(unchecked_optional_param_type = "{ mnemonic?: string; testnet?: boolean }")]
         options: Option<JsValue>,
     ) -> SimulatedLedgerLink {
         let mut o = SimLedgerOptions::default();

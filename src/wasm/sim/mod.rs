@@ -50,7 +50,7 @@ export interface SimulatedDeviceOptions {
 #[wasm_bindgen(js_name = samplePsbt)]
 pub fn sample_psbt(
     #[wasm_bindgen(unchecked_param_type = "\"ledger\" | \"trezor\"")] vendor: String,
-    inputs: Option<u32>,
+    #[wasm_bindgen(unchecked_optional_param_type = "number")] inputs: Option<u32>,
     #[wasm_bindgen(unchecked_optional_param_type = "\"wpkh\" | \"tr\"")] script: Option<String>,
 ) -> Result<String, JsValue> {
     let mnemonic = match vendor.as_str() {

@@ -46,6 +46,18 @@
 //!   one API in the ecosystem's formats: BIP-32 paths, descriptors and BIP-388
 //!   policies, base64 PSBTs.
 //!
+//! ## Cargo features and the npm entries
+//!
+//! Natively the default features give everything. The npm package is built twice from
+//! this crate (`make build`): its default entry with `--no-default-features` (both
+//! vendors, every browser transport, PSBTs, policies, and the host-side checks and
+//! finalizing of the standard forms in `protocol::policy::forms` and
+//! `protocol::psbt::finalize`), and `hwsigner/simulator` with `sim-entry` (the
+//! simulators' JS bindings alone, `wasm::sim`, reaching the default entry's `Device`
+//! through `ledgerFromExchange` and `trezorFromLink`). `miniscript` is the add-on that
+//! derives and finalizes any other policy on the host; it stays out of the default
+//! entry for its size (about 145 KB gzip), as `simulator` does (about 110 KB).
+//!
 //! Every signature a device returns is verified against its sighash before it goes into
 //! the (new) PSBT; the caller's PSBT is never modified. Every failure is an [`Error`]
 //! with a stable [`Error::code`]; no input from a caller or a device panics.

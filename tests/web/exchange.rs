@@ -145,3 +145,50 @@ async fn exchange_functions_that_throw_or_answer_nonsense_are_typed_errors() {
     let e = ledger.master_fingerprint().await.unwrap_err();
     assert!(e.to_string().contains("boom"), "{e}");
 }
+
+/// A `{write, read}` object in JS whose reads resolve only when the test says so;
+/// `writes` and `reads` count the calls.
+fn held_link() -> (JsValue, js_sys::Array, js_sys::Array) {
+    let make = Function::new_no_args(
+        "const writes = [], resolvers = [];
+         const link = {
+           write(m) { writes.push(Array.from(m)); },
+           read() { return new Promise((resolve) => resolvers.push(resolve)); },
+         };
+         return [link, writes, resolvers];",
+    );
+    let parts: js_sys::Array = make.call0(&JsValue::NULL).unwrap().unchecked_into();
+    (
+        parts.get(0),
+        parts.get(1).unchecked_into(),
+        parts.get(2).unchecked_into(),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn a_message_link_keeps_a_read_across_a_time_out() {
+    use hwsigner::transport::web::link::MessageLink;
+    use hwsigner::transport::Transport;
+    let (link, writes, resolvers) = held_link();
+    let mut t = MessageLink::new(link);
+    t.send(&[0, 0, 0, 0, 0, 0]).await.unwrap();
+    assert_eq!(writes.length(), 1);
+    // Nothing comes: a time-out, and the read stays under way.
+    assert_eq!(t.recv(30).await.unwrap_err().code(), "timeout");
+    assert_eq!(t.recv(30).await.unwrap_err().code(), "timeout");
+    assert_eq!(resolvers.length(), 1, "one read() for both waits");
+    // The late message is the next one received: not lost, not asked for twice.
+    let resolve: Function = resolvers.get(0).unchecked_into();
+    let message = Uint8Array::from(&[0u8, 17, 0, 0, 0, 1, 0x0a][..]);
+    resolve.call1(&JsValue::NULL, &message).unwrap();
+    assert_eq!(t.recv(30).await.unwrap(), vec![0, 17, 0, 0, 0, 1, 0x0a]);
+    // A read that gives less than a header is the link's fault, said so.
+    let recv = t.recv(1000);
+    futures::pin_mut!(recv);
+    assert!(futures::FutureExt::now_or_never(recv.as_mut()).is_none());
+    let resolve: Function = resolvers.get(1).unchecked_into();
+    resolve
+        .call1(&JsValue::NULL, &Uint8Array::from(&[0u8, 3][..]))
+        .unwrap();
+    assert_eq!(recv.await.unwrap_err().code(), "protocol");
+}

@@ -13,6 +13,13 @@ mod exchange;
 mod reconnect;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
+#[path = "web/replaces.rs"]
+mod replaces;
+// The Trezor vectors' helpers share two files with `common` (each test binary of
+// the native suite loads one of the two; this one loads both).
+#[allow(clippy::duplicate_mod)]
+#[path = "trezor_support/mod.rs"]
+mod trezor_support;
 #[path = "web/unlock.rs"]
 mod unlock;
 #[path = "web/webusb.rs"]

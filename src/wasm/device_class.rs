@@ -144,6 +144,9 @@ struct SignArg {
     finalize: bool,
     #[serde(default)]
     allow_non_default_sighash: bool,
+    /// The signed transactions this one replaces, as hex.
+    #[serde(default)]
+    replaces: Vec<String>,
 }
 
 fn from_js<T: for<'de> Deserialize<'de> + Default>(
@@ -491,8 +494,9 @@ impl JsDevice {
     }
 
     /// Signs a PSBT (base64) and resolves to the signed PSBT (base64); the input is
-    /// never changed. Options: `{policy?: {name, template, keys, hmac?}, finalize?}`;
-    /// without a policy the standard one is inferred from the PSBT.
+    /// never changed. Options: `{policy?: {name, template, keys, hmac?}, finalize?,
+    /// allowNonDefaultSighash?, replaces?}`; without a policy the standard one is
+    /// inferred from the PSBT.
     #[wasm_bindgen(js_name = signPsbt, unchecked_return_type = "Promise<string>")]
     pub fn sign_psbt(
         &self,
@@ -505,6 +509,11 @@ impl JsDevice {
                 let psbt = raw::decode(psbt_base64.as_bytes())?;
                 let opts: SignArg = from_js(options, "options")?;
                 let policy = opts.policy.map(PolicyArg::into_policy).transpose()?;
+                let replaces = opts
+                    .replaces
+                    .iter()
+                    .map(|hex| crate::protocol::psbt::signing::Replaced::from_hex(hex))
+                    .collect::<Result<Vec<_>, Error>>()?;
                 let signed = d
                     .sign_psbt(
                         &psbt,
@@ -512,6 +521,7 @@ impl JsDevice {
                             policy,
                             finalize: opts.finalize,
                             allow_non_default_sighash: opts.allow_non_default_sighash,
+                            replaces,
                             ..Default::default()
                         },
                     )

@@ -107,6 +107,10 @@ export interface SignPsbtOptions extends CallOptions {
    *  ANYONECANPAY): refused with `invalid-input` unless set. A Trezor signs none of
    *  them (`unsupported`). */
   allowNonDefaultSighash?: boolean;
+  /** The signed transactions (hex) this one replaces: a fee bump (RBF), a payjoin.
+   *  A Trezor is shown what changed rather than a new payment; a Ledger refuses
+   *  (`unsupported`). */
+  replaces?: string[];
 }
 
 export interface RequestDeviceOptions {

@@ -122,7 +122,7 @@ the hmac back with --hmac to address and sign-psbt.
             "\
 usage: hwsigner [--device DEVICE] sign-psbt FILE|- [--finalize]
                 [--template T --key K [--key K ...] [--name N] [--hmac HEX]]
-                [--allow-non-default-sighash]
+                [--allow-non-default-sighash] [--replaces TXHEX ...]
 
 reads a psbt (base64 or binary, v0 or v2) from FILE, or stdin for -, and signs
 it. stdout: the signed psbt in base64 on one line; with --finalize, the psbt is
@@ -130,7 +130,10 @@ finalized and a second line holds the final transaction in hex. progress
 (confirm on the device, signing i/n) goes to stderr. without --template the
 policy is inferred from the psbt's key derivations. an input that asks for a
 sighash other than all/default (none, single, anyonecanpay) is refused unless
---allow-non-default-sighash is given (a trezor signs none of them).
+--allow-non-default-sighash is given (a trezor signs none of them). --replaces
+gives a signed transaction (hex) that this one replaces (a fee bump, a payjoin;
+repeat it for several): a trezor then shows what changed rather than a new
+payment; a ledger refuses it.
 "
         }
         "sign-message" => {

@@ -67,10 +67,11 @@ async function main() {
       check("README example: fingerprint", ok ? readme.fpr : readme, "f5acc2fd");
       // Known values of the simulator's seed, computed outside hwsigner by embit
       // (tests/python/known_values.py; tests/common/known.rs): the receive address 0 of
-      // wpkh m/84'/1'/0', and the RFC 6979 BIP-137 signature of "hello" by m/84'/1'/0'/0/0.
+      // wpkh m/84'/1'/0', and the RFC 6979 BIP-137 signature of "hello" by m/84'/1'/0'/0/0
+      // (a p2wpkh path: header 39-42).
       check("README example: address", ok ? readme.addr : JSON.stringify(readme), "tb1qzdr7s2sr0dwmkwx033r4nujzk86u0cy6fmzfjk");
       check("README example: final transaction", ok && /^02000000000102[0-9a-f]+$/.test(readme.tx) ? "segwit tx, 2 inputs" : JSON.stringify(readme), "segwit tx, 2 inputs");
-      check("README example: message signature", ok ? readme.sig : JSON.stringify(readme), "H5tQFWKd0pKCuTDRUH8blWakNdB6/0NnbcVTi/v5yQlBHKwgtIJjr4pVMJslk8v+NkTRi5NAf2YjSENppufWcIs=");
+      check("README example: message signature", ok ? readme.sig : JSON.stringify(readme), "J5tQFWKd0pKCuTDRUH8blWakNdB6/0NnbcVTi/v5yQlBHKwgtIJjr4pVMJslk8v+NkTRi5NAf2YjSENppufWcIs=");
     }
   } finally {
     await browser.close().catch(() => {});

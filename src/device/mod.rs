@@ -405,12 +405,18 @@ fn descriptor_origin(descriptor: &Descriptor<DescriptorPublicKey>) -> Result<Der
     })
 }
 
-/// Finalizes a signed PSBT and extracts its transaction.
+/// Finalizes a signed PSBT and extracts its transaction. MuSig2 partial signatures
+/// (BIP-373) are aggregated first, into Schnorr signatures checked against their
+/// sighash (see [`crate::protocol::musig::aggregate`]).
 ///
 /// # Errors
-/// `invalid-input` when the PSBT cannot be finalized (missing signatures), naming why.
+/// `invalid-input` when the PSBT cannot be finalized (missing signatures, partial
+/// signatures of only some MuSig2 participants), naming why.
 pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, bitcoin::Transaction)> {
     let secp = bitcoin::secp256k1::Secp256k1::verification_only();
+    #[cfg(feature = "musig")]
+    let mut p = crate::protocol::musig::aggregate(psbt)?.to_bitcoin()?;
+    #[cfg(not(feature = "musig"))]
     let mut p = psbt.to_bitcoin()?;
     p.finalize_mut(&secp).map_err(|errors| {
         let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();

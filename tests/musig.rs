@@ -290,3 +290,131 @@ fn a_partial_signature_changed_in_the_psbt_does_not_aggregate() {
     assert!(e.to_string().contains("input 1"), "{e}");
     assert!(e.to_string().contains("do not aggregate"), "{e}");
 }
+
+#[path = "common/peers.rs"]
+mod peers;
+
+/// Serves a simulated Ledger with `mnemonic` on a free local port (Speculos protocol).
+fn serve(mnemonic: &str) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mnemonic = mnemonic.to_string();
+    std::thread::spawn(move || {
+        hwsigner::sim::ledger::serve::serve_speculos_on(
+            listener,
+            SimLedger::new(SimLedgerOptions {
+                mnemonic,
+                ..Default::default()
+            }),
+        )
+    });
+    port
+}
+
+/// The BIP-373 entries of each input, sorted.
+fn musig_fields(psbt: &RawPsbt) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
+    let musig = [
+        fields::IN_PARTICIPANT_PUBKEYS,
+        fields::IN_PUB_NONCE,
+        fields::IN_PARTIAL_SIG,
+    ];
+    psbt.inputs
+        .iter()
+        .map(|m| {
+            let mut v: Vec<_> = m
+                .iter()
+                .filter(|(k, _)| musig.contains(&k[0]))
+                .cloned()
+                .collect();
+            v.sort();
+            v
+        })
+        .collect()
+}
+
+/// Ledger's Python client runs both rounds on two simulated Ledgers: the same wallet
+/// ids, addresses and BIP-373 fields as hwsigner's own flow, and hwsigner aggregates
+/// what it got into a transaction that verifies.
+fn python_client_flow(policy: &WalletPolicy, leaf_spend: bool) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".tools/venv/bin/python");
+    if !peers::installed(&python, "the venv with ledger-bitcoin") {
+        return;
+    }
+    let funded = common::fund::funded_psbt(policy, 2);
+    let p0 = RawPsbt::parse(&funded.serialize()).unwrap();
+    let job = serde_json::json!({
+        "name": policy.name, "template": policy.template, "keys": policy.keys,
+        "psbt": hwsigner::protocol::psbt::raw::encode_base64(&p0.serialize()),
+    });
+    let mut child = std::process::Command::new(python)
+        .arg(root.join("tests/python/ledger_musig_client.py"))
+        .arg(serve(SPECULOS_MNEMONIC).to_string())
+        .arg(serve(TREZOR_TEST_MNEMONIC).to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(job.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let host_address =
+        hwsigner::policy::derive_address(policy, false, 1, bitcoin::Network::Testnet).unwrap();
+    for d in got["devices"].as_array().unwrap() {
+        assert_eq!(d["version"], "2.4.6");
+        assert_eq!(
+            d["wallet_id"],
+            hwsigner::protocol::bytes::to_hex(&policy.id())
+        );
+        assert_eq!(d["address"], host_address);
+    }
+    let py1 =
+        hwsigner::protocol::psbt::raw::decode(got["round1"].as_str().unwrap().as_bytes()).unwrap();
+    let py2 =
+        hwsigner::protocol::psbt::raw::decode(got["round2"].as_str().unwrap().as_bytes()).unwrap();
+
+    // hwsigner's flow on fresh devices with the same seeds (the simulator's nonces are
+    // a function of its seed and the session).
+    let (mut a, _) = ledger(SPECULOS_MNEMONIC, Faults::none());
+    let (mut b, _) = ledger(TREZOR_TEST_MNEMONIC, Faults::none());
+    let (ours1, ra, rb) = after_round1(policy, &mut a, &mut b);
+    assert_eq!(musig_fields(&ours1), musig_fields(&py1), "round 1 fields");
+    assert_eq!(count(&py1, fields::IN_PUB_NONCE), 4);
+    let r2a = sign(&mut a, &ours1, policy, ra).unwrap();
+    let ours2 = sign(&mut b, &r2a.psbt, policy, rb).unwrap().psbt;
+    assert_eq!(musig_fields(&ours2), musig_fields(&py2), "round 2 fields");
+    assert_eq!(count(&py2, fields::IN_PARTIAL_SIG), 4);
+
+    let (_, tx) = hwsigner::device::finalize(&py2).unwrap();
+    let prevouts: Vec<TxOut> = funded
+        .inputs
+        .iter()
+        .map(|i| i.witness_utxo.clone().unwrap())
+        .collect();
+    for i in 0..2 {
+        check_witness(&tx, &prevouts, i, leaf_spend);
+    }
+}
+
+#[test]
+fn ledgers_python_client_runs_the_key_path_flow() {
+    python_client_flow(&key_path_policy(), false);
+}
+
+#[test]
+fn ledgers_python_client_runs_the_script_path_flow() {
+    python_client_flow(&script_path_policy(), true);
+}

@@ -9,6 +9,8 @@ mod common;
 mod disconnects;
 #[path = "web/exchange.rs"]
 mod exchange;
+#[path = "web/musig.rs"]
+mod musig;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
 #[path = "web/unlock.rs"]

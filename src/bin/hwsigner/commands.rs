@@ -119,12 +119,25 @@ pub fn run(device: &mut Device, call: Call) -> Result<Output, Failure> {
     })
 }
 
-/// `sample-psbt`: a PSBT spending `inputs` made-up coins of the standard wpkh policy
-/// of a simulated wallet's seed (m/84'/1'/0' on testnet, m/84'/0'/0' on mainnet).
+/// `sample-psbt`: a PSBT spending `inputs` made-up coins of `policy`, or of the
+/// standard wpkh policy of a simulated wallet's seed (m/84'/1'/0' on testnet,
+/// m/84'/0'/0' on mainnet).
 ///
 /// # Errors
-/// `invalid-input` for 0 inputs.
-pub fn sample_psbt(vendor: Vendor, testnet: bool, inputs: usize) -> Result<Output, Failure> {
+/// `invalid-input` for 0 inputs or a policy without receive and change branches.
+pub fn sample_psbt(
+    vendor: Vendor,
+    testnet: bool,
+    inputs: usize,
+    policy: Option<hwsigner::policy::WalletPolicy>,
+) -> Result<Output, Failure> {
+    if let Some(policy) = policy {
+        let psbt = sample::funded_psbt(&policy, inputs)?;
+        return Ok(Output::single(
+            "psbt",
+            raw::encode_base64(&psbt.serialize()),
+        ));
+    }
     let mnemonic = match vendor {
         Vendor::Ledger => SPECULOS_MNEMONIC,
         Vendor::Trezor => TREZOR_TEST_MNEMONIC,

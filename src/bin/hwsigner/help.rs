@@ -125,6 +125,13 @@ it. stdout: the signed psbt in base64 on one line; with --finalize, the psbt is
 finalized and a second line holds the final transaction in hex. progress
 (confirm on the device, signing i/n) goes to stderr. without --template the
 policy is inferred from the psbt's key derivations.
+
+musig2 (a template with musig(), ledger bitcoin app 2.4+): each device signs
+twice. round 1 adds its public nonces (pass the psbt from device to device);
+once every participant's nonces are in, round 2 adds its partial signatures,
+each verified. the last signer's --finalize aggregates them into the schnorr
+signature. a device keeps its round-1 session until its round 2, so use a real
+device or `hwsigner simulate ledger`, not simulator:ledger, across the calls.
 "
         }
         "sign-message" => {
@@ -137,12 +144,14 @@ prints the bip-137 signature (base64) of MESSAGE by the key at PATH.
         "sample-psbt" => {
             "\
 usage: hwsigner [--device simulator:ledger|simulator:trezor] [--mainnet] sample-psbt
-                [--inputs N]
+                [--inputs N] [--template T --key K [--key K ...] [--name N]]
 
 prints a psbt (base64) that the simulated wallet signs: it spends N (default 2)
 made-up coins of the wallet wpkh(@0/**) at m/84'/1'/0' of the simulator's seed
 (m/84'/0'/0' with --mainnet) to a foreign address, with change back. needs no
 device. then: hwsigner --device simulator:ledger sign-psbt - --finalize
+with --template and --key, the coins are the policy's instead (any bip-388
+policy, musig() included: the psbt then has the bip-373 participant lists).
 "
         }
         "simulate" => {

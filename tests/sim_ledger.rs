@@ -39,6 +39,10 @@ fn recorded_results_come_out_of_the_simulator() {
         let mut dev = sim_ledger(SimLedgerOptions::default());
         match block_on(common::run_case(&mut dev, file, &case)) {
             Ok(()) => matched += 1,
+            // Recorded on app 2.1.0; the simulator is the app 2.4 of MuSig2.
+            Err(e) if file == "get_version" => {
+                assert!(e.to_string().contains(r#"result "2.4.6", recorded "2.1.0""#), "{e}");
+            }
             Err(e) => {
                 let path = case["derivation_path"].as_str().unwrap_or_default();
                 assert!(
@@ -49,7 +53,7 @@ fn recorded_results_come_out_of_the_simulator() {
             }
         }
     }
-    assert_eq!(matched, 10);
+    assert_eq!(matched, 9);
     assert_eq!(other_seed, RECORDED_ON_ANOTHER_SEED);
     let mut dev = sim_ledger(SimLedgerOptions::default());
     assert_eq!(

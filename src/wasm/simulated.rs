@@ -216,7 +216,7 @@ pub fn sample_policy_psbt(
             .and_then(|v| v.as_string())
             .ok_or_else(|| Error::invalid("policy", "no template"))?;
         let keys = get("keys")
-            .filter(|k| js_sys::Array::is_array(k))
+            .filter(js_sys::Array::is_array)
             .ok_or_else(|| Error::invalid("policy", "no keys array"))?;
         let keys = js_sys::Array::from(&keys)
             .iter()

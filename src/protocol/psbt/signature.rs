@@ -182,6 +182,7 @@ impl<'a> Verifier<'a> {
     }
 
     /// The PSBT this verifier checks against.
+    #[cfg_attr(not(feature = "musig"), allow(dead_code))]
     pub(crate) fn psbt(&self) -> &'a Psbt {
         self.psbt
     }
@@ -191,6 +192,7 @@ impl<'a> Verifier<'a> {
     ///
     /// # Errors
     /// `invalid-input` when it cannot be computed.
+    #[cfg_attr(not(feature = "musig"), allow(dead_code))]
     pub(crate) fn tap_message(
         &mut self,
         index: usize,

@@ -41,7 +41,11 @@ fn recorded_results_come_out_of_the_simulator() {
             Ok(()) => matched += 1,
             // Recorded on app 2.1.0; the simulator is the app 2.4 of MuSig2.
             Err(e) if file == "get_version" => {
-                assert!(e.to_string().contains(r#"result "2.4.6", recorded "2.1.0""#), "{e}");
+                assert!(
+                    e.to_string()
+                        .contains(r#"result "2.4.6", recorded "2.1.0""#),
+                    "{e}"
+                );
             }
             Err(e) => {
                 let path = case["derivation_path"].as_str().unwrap_or_default();

@@ -418,3 +418,39 @@ fn ledgers_python_client_runs_the_key_path_flow() {
 fn ledgers_python_client_runs_the_script_path_flow() {
     python_client_flow(&script_path_policy(), true);
 }
+
+/// Finalizing asked before every participant signed returns the round's PSBT (the
+/// device's partial signatures are one-time); the signer that completes the set gets
+/// the transaction.
+#[test]
+fn finalize_waits_for_every_partial_signature() {
+    use hwsigner::device::Device;
+    let policy = key_path_policy();
+    let sim = |m: &str| {
+        Rc::new(RefCell::new(SimLedger::new(SimLedgerOptions {
+            mnemonic: m.into(),
+            ..Default::default()
+        })))
+    };
+    let mut a = Device::ledger(Box::new(apdu_transport(sim(SPECULOS_MNEMONIC))));
+    let mut b = Device::ledger(Box::new(apdu_transport(sim(TREZOR_TEST_MNEMONIC))));
+    let ha = block_on(a.register_policy(&policy)).unwrap().hmac;
+    let hb = block_on(b.register_policy(&policy)).unwrap().hmac;
+    let opts = |h| {
+        SignOptions::default()
+            .with_policy(policy.clone(), Some(h))
+            .finalize(true)
+    };
+    let mut psbt = RawPsbt::parse(&common::fund::funded_psbt(&policy, 2).serialize()).unwrap();
+    for (who, last) in [(0, false), (1, false), (0, false), (1, true)] {
+        let (dev, h) = if who == 0 { (&mut a, ha) } else { (&mut b, hb) };
+        let signed = block_on(dev.sign_psbt(&psbt, &opts(h))).unwrap();
+        assert_eq!(signed.transaction.is_some(), last);
+        psbt = signed.psbt;
+    }
+    assert_eq!(
+        count(&psbt, fields::IN_PARTIAL_SIG),
+        0,
+        "finalized: BIP-174 drops the partial fields"
+    );
+}

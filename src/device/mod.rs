@@ -258,6 +258,10 @@ impl Device {
     /// Signs `psbt`: returns a new PSBT with the verified signatures (finalized and
     /// extracted when asked). The caller's PSBT is never modified.
     ///
+    /// With MuSig2, finalizing waits for every participant's partial signature: while a
+    /// session is under way the signed PSBT comes back as it is (no transaction), so a
+    /// device's one-time round-2 partial signatures are never lost to a failed finalize.
+    ///
     /// # Errors
     /// `invalid-input` for a PSBT the device cannot sign; `user-rejected`;
     /// `protocol` when a signature does not verify; transport errors.
@@ -266,7 +270,11 @@ impl Device {
             Device::Ledger(l) => l.sign_psbt(psbt, options).await?,
             Device::Trezor(t) => t.sign_psbt(psbt, options).await?,
         };
-        if !options.finalize {
+        #[cfg(feature = "musig")]
+        let pending = options.finalize && crate::protocol::musig::pending(&signed.psbt)?;
+        #[cfg(not(feature = "musig"))]
+        let pending = false;
+        if !options.finalize || pending {
             signed.transaction = None;
             return Ok(signed);
         }

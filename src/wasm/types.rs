@@ -101,7 +101,9 @@ export interface SignPsbtOptions extends CallOptions {
    *  (once every participant's nonces are in the PSBT) its partial signatures;
    *  finalizePsbt aggregates them. */
   policy?: WalletPolicy;
-  /** Finalize the signed PSBT (the result is the finalized PSBT). */
+  /** Finalize the signed PSBT (the result is the finalized PSBT). A MuSig2 PSBT is
+   *  finalized once every participant's partial signature is in; before that the
+   *  round's PSBT comes back as it is. */
   finalize?: boolean;
 }
 

@@ -99,6 +99,9 @@ pub fn run(device: &mut Device, call: Call) -> Result<Output, Failure> {
         }
         Call::SignPsbt(psbt, options) => {
             let signed = block_on(device.sign_psbt(&psbt, &options))?;
+            if options.finalize && signed.transaction.is_none() {
+                eprintln!("not finalized yet: a musig2 session waits for the other participants");
+            }
             let psbt = raw::encode_base64(&signed.psbt.serialize());
             let mut text = vec![psbt.clone()];
             let mut json = vec![("psbt", Json::from(psbt))];

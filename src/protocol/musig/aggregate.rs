@@ -98,3 +98,34 @@ pub fn aggregate(psbt: &RawPsbt) -> Result<RawPsbt> {
     }
     Ok(out)
 }
+
+/// True when a MuSig2 session of the PSBT is under way: some participant's nonce is in,
+/// but not every participant's partial signature. Such a PSBT is not final yet, and its
+/// partial signatures (one per device session) must not be lost.
+///
+/// # Errors
+/// `invalid-input` for malformed MuSig2 fields.
+pub fn pending(psbt: &RawPsbt) -> Result<bool> {
+    let view = psbt.to_bitcoin()?;
+    for (index, input) in view.inputs.iter().enumerate() {
+        let field = format!("input {index}");
+        let map = unknown_map(input);
+        if !fields::has(&map, fields::IN_PUB_NONCE) {
+            continue;
+        }
+        let partials =
+            fields::session_values::<PARTIAL_SIG_LEN>(&map, fields::IN_PARTIAL_SIG, &field)?;
+        for spend in spends(&view, index, &psbt_groups(input, index)?)? {
+            let signed = spend
+                .group
+                .participants
+                .iter()
+                .filter(|p| partials.iter().any(|(k, _)| *k == spend.session_key(**p)))
+                .count();
+            if signed < spend.group.participants.len() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}

@@ -37,7 +37,7 @@ pub mod spend;
 mod verify;
 
 #[cfg(feature = "musig")]
-pub use aggregate::aggregate;
+pub use aggregate::{aggregate, pending};
 #[cfg(feature = "musig")]
 pub use prepare::{add_participants, prepare, Prepared, Round};
 #[cfg(feature = "musig")]

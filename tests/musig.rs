@@ -335,7 +335,7 @@ fn musig_fields(psbt: &RawPsbt) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
 /// Ledger's Python client runs both rounds on two simulated Ledgers: the same wallet
 /// ids, addresses and BIP-373 fields as hwsigner's own flow, and hwsigner aggregates
 /// what it got into a transaction that verifies.
-fn python_client_flow(policy: &WalletPolicy, leaf_spend: bool) {
+fn python_client_flow(policy: &WalletPolicy, sessions: usize, leaf_spend: bool) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join(".tools/venv/bin/python");
     if !peers::installed(&python, "the venv with ledger-bitcoin") {
@@ -392,11 +392,11 @@ fn python_client_flow(policy: &WalletPolicy, leaf_spend: bool) {
     let (mut b, _) = ledger(TREZOR_TEST_MNEMONIC, Faults::none());
     let (ours1, ra, rb) = after_round1(policy, &mut a, &mut b);
     assert_eq!(musig_fields(&ours1), musig_fields(&py1), "round 1 fields");
-    assert_eq!(count(&py1, fields::IN_PUB_NONCE), 4);
+    assert_eq!(count(&py1, fields::IN_PUB_NONCE), 4 * sessions);
     let r2a = sign(&mut a, &ours1, policy, ra).unwrap();
     let ours2 = sign(&mut b, &r2a.psbt, policy, rb).unwrap().psbt;
     assert_eq!(musig_fields(&ours2), musig_fields(&py2), "round 2 fields");
-    assert_eq!(count(&py2, fields::IN_PARTIAL_SIG), 4);
+    assert_eq!(count(&py2, fields::IN_PARTIAL_SIG), 4 * sessions);
 
     let (_, tx) = hwsigner::device::finalize(&py2).unwrap();
     let prevouts: Vec<TxOut> = funded
@@ -411,12 +411,12 @@ fn python_client_flow(policy: &WalletPolicy, leaf_spend: bool) {
 
 #[test]
 fn ledgers_python_client_runs_the_key_path_flow() {
-    python_client_flow(&key_path_policy(), false);
+    python_client_flow(&key_path_policy(), 1, false);
 }
 
 #[test]
 fn ledgers_python_client_runs_the_script_path_flow() {
-    python_client_flow(&script_path_policy(), true);
+    python_client_flow(&script_path_policy(), 1, true);
 }
 
 /// Finalizing asked before every participant signed returns the round's PSBT (the
@@ -453,4 +453,99 @@ fn finalize_waits_for_every_partial_signature() {
         0,
         "finalized: BIP-174 drops the partial fields"
     );
+}
+
+/// n devices, `sessions` MuSig2 sessions per input and device: every round adds one
+/// nonce (then one partial signature) per session and device, and the result verifies.
+fn n_of_n(policy: &WalletPolicy, seeds: &[&str], sessions: usize, leaf_spend: bool) {
+    let mut devices: Vec<(Dev, [u8; 32])> = seeds
+        .iter()
+        .map(|m| {
+            let (mut d, _) = ledger(m, Faults::none());
+            let hmac = block_on(d.register_policy(policy)).unwrap().hmac;
+            (d, hmac)
+        })
+        .collect();
+    let funded = common::fund::funded_psbt(policy, 2);
+    let prevouts: Vec<TxOut> = funded
+        .inputs
+        .iter()
+        .map(|i| i.witness_utxo.clone().unwrap())
+        .collect();
+    let mut psbt = RawPsbt::parse(&funded.serialize()).unwrap();
+    for (key_type, what) in [
+        (fields::IN_PUB_NONCE, "nonces"),
+        (fields::IN_PARTIAL_SIG, "partial signatures"),
+    ] {
+        for (k, (dev, hmac)) in devices.iter_mut().enumerate() {
+            let signed = sign(dev, &psbt, policy, *hmac).unwrap();
+            assert_eq!(signed.signatures.len(), 2 * sessions, "device {k}: {what}");
+            psbt = signed.psbt;
+            assert_eq!(
+                count(&psbt, key_type),
+                2 * sessions * (k + 1),
+                "after device {k}: {what}"
+            );
+        }
+    }
+    let (_, tx) = hwsigner::device::finalize(&psbt).unwrap();
+    for i in 0..2 {
+        check_witness(&tx, &prevouts, i, leaf_spend);
+    }
+}
+
+#[test]
+fn three_of_three_on_the_key_path() {
+    let seeds = [SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC, FOREIGN_MNEMONIC];
+    let keys = seeds
+        .iter()
+        .map(|m| common::fund::key_info(&seed(m), "m/87'/1'/0'"))
+        .collect();
+    let policy = WalletPolicy::new("3 of 3", "tr(musig(@0,@1,@2)/**)", keys).unwrap();
+    n_of_n(&policy, &seeds, 1, false);
+}
+
+#[test]
+fn the_same_keys_on_the_key_path_and_in_a_leaf() {
+    // Two expressions (positions 0 and 1): two sessions per input and device; the
+    // finalizer spends the key path.
+    let keys = vec![
+        common::fund::key_info(&seed(SPECULOS_MNEMONIC), "m/87'/1'/0'"),
+        common::fund::key_info(&seed(TREZOR_TEST_MNEMONIC), "m/87'/1'/0'"),
+    ];
+    let policy =
+        WalletPolicy::new("Both", "tr(musig(@0,@1)/**,pk(musig(@0,@1)/<2;3>/*))", keys).unwrap();
+    n_of_n(
+        &policy,
+        &[SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC],
+        2,
+        false,
+    );
+}
+
+#[test]
+fn a_musig_leaf_among_other_leaves() {
+    let keys = vec![
+        common::fund::key_info(&seed(FOREIGN_MNEMONIC), "m/86'/1'/0'"),
+        common::fund::key_info(&seed(SPECULOS_MNEMONIC), "m/87'/1'/0'"),
+        common::fund::key_info(&seed(TREZOR_TEST_MNEMONIC), "m/87'/1'/0'"),
+    ];
+    let policy = WalletPolicy::new(
+        "Leaves",
+        "tr(@0/**,{and_v(v:pk(@0/<2;3>/*),older(144)),pk(musig(@1,@2)/**)})",
+        keys,
+    )
+    .unwrap();
+    n_of_n(&policy, &[SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC], 1, true);
+}
+
+#[test]
+fn ledgers_python_client_runs_a_policy_with_two_musig_expressions() {
+    let keys = vec![
+        common::fund::key_info(&seed(SPECULOS_MNEMONIC), "m/87'/1'/0'"),
+        common::fund::key_info(&seed(TREZOR_TEST_MNEMONIC), "m/87'/1'/0'"),
+    ];
+    let policy =
+        WalletPolicy::new("Both", "tr(musig(@0,@1)/**,pk(musig(@0,@1)/<2;3>/*))", keys).unwrap();
+    python_client_flow(&policy, 2, false);
 }

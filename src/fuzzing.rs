@@ -169,6 +169,12 @@ pub fn psbt(data: &[u8]) {
         let _ = raw.to_v2_maps();
         let _ = raw.unsigned_tx();
         let _ = raw.serialize();
+        // MuSig2 (BIP-373) fields: what finalizing and signing read.
+        #[cfg(feature = "musig")]
+        {
+            let _ = crate::protocol::musig::pending(&raw);
+            let _ = crate::protocol::musig::aggregate(&raw);
+        }
     }
 }
 
@@ -188,6 +194,8 @@ pub fn policy(data: &[u8]) {
     if let Ok(p) = WalletPolicy::new("fuzz", template, keys) {
         let _ = p.descriptor();
         let _ = p.serialize();
+        #[cfg(feature = "musig")]
+        let _ = crate::protocol::musig::spend::policy_groups(&p);
     }
 }
 

@@ -9,6 +9,7 @@ mod common;
 mod disconnects;
 #[path = "web/exchange.rs"]
 mod exchange;
+#[cfg(feature = "musig")]
 #[path = "web/musig.rs"]
 mod musig;
 #[path = "web/trezor_one_hid.rs"]

@@ -240,9 +240,15 @@ pub fn psbt(data: &[u8]) {
         let _ = raw.unsigned_tx();
         let again = crate::protocol::psbt::raw::RawPsbt::parse(&raw.serialize());
         holds(
-            again.ok() == Some(raw),
+            again.as_ref().ok() == Some(&raw),
             "psbt: a parsed psbt, serialized again, parses to itself",
         );
+        // MuSig2 (BIP-373) fields: what finalizing and signing read.
+        #[cfg(feature = "musig")]
+        {
+            let _ = crate::protocol::musig::pending(&raw);
+            let _ = crate::protocol::musig::aggregate(&raw);
+        }
     }
 }
 
@@ -262,6 +268,8 @@ pub fn policy(data: &[u8]) {
     if let Ok(p) = WalletPolicy::new("fuzz", template, keys) {
         let _ = p.descriptor();
         let _ = p.serialize();
+        #[cfg(feature = "musig")]
+        let _ = crate::protocol::musig::spend::policy_groups(&p);
     }
 }
 

@@ -21,7 +21,8 @@
 //!                |      codec.rs: a message <-> 64-byte reports or a whole frame
 //!                |      ledger/ (framing, APDUs, Request, the Bitcoin app client)
 //!                |      trezor/ (codec v1, messages, Call, SignTx from a PSBT)
-//!                |      policy/ (BIP-388, the standard-purpose table), psbt/, path
+//!                |      policy/ (BIP-388, the standard-purpose table, musig()),
+//!                |      musig/ (MuSig2 rounds, BIP-373 fields), psbt/, path
 //!             transport/ the Transport trait; memory.rs; native/ (hidapi, usb,
 //!                        speculos, udp); web/ (webhid, webusb, exchange)
 //!   sim/  simulated Ledger and Trezor (sans-IO too), served in memory or on sockets
@@ -47,7 +48,8 @@
 //!   policies, base64 PSBTs.
 //!
 //! Every signature a device returns is verified against its sighash before it goes into
-//! the (new) PSBT; the caller's PSBT is never modified. Every failure is an [`Error`]
+//! the (new) PSBT (MuSig2 partial signatures with BIP-327 `PartialSigVerify`, see
+//! [`protocol::musig`]); the caller's PSBT is never modified. Every failure is an [`Error`]
 //! with a stable [`Error::code`]; no input from a caller or a device panics.
 //!
 //! ## From `signPsbt` to the wire

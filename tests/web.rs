@@ -9,12 +9,15 @@ mod common;
 mod disconnects;
 #[path = "web/exchange.rs"]
 mod exchange;
+#[cfg(feature = "musig")]
+#[path = "web/musig.rs"]
+mod musig;
 #[path = "web/reconnect.rs"]
 mod reconnect;
-#[path = "web/trezor_one_hid.rs"]
-mod trezor_one_hid;
 #[path = "web/replaces.rs"]
 mod replaces;
+#[path = "web/trezor_one_hid.rs"]
+mod trezor_one_hid;
 // The Trezor vectors' helpers share two files with `common` (each test binary of
 // the native suite loads one of the two; this one loads both).
 #[allow(clippy::duplicate_mod)]

@@ -2,6 +2,7 @@
 // open /www/ so that ../pkg/hwsigner.js (built by `make build`) resolves.
 import init, { requestDevice, listDevices, simulatedDevice, onDeviceChange } from "../pkg/hwsigner.js";
 import { showSummary, loadSample, sign } from "./psbt.js";
+import { setupMusig } from "./musig.js";
 
 const $ = (id) => document.getElementById(id);
 let device = null;
@@ -35,7 +36,7 @@ async function run(label, fn) {
     $("connect-trezor").disabled = !("usb" in navigator);
     $("simulate").disabled = false;
     $("simulate-trezor").disabled = false;
-    for (const id of ["get-xpub", "get-fpr", "show-address", "sign-psbt", "register"]) $(id).disabled = device === null;
+    for (const id of ["get-xpub", "get-fpr", "show-address", "sign-psbt", "register", "musig-run"]) $(id).disabled = device === null;
     $("sample-psbt").disabled = device === null || simulated === null;
     for (const b of document.querySelectorAll("button.copy, #sim-buttons button")) b.disabled = false;
   }
@@ -217,11 +218,13 @@ async function getXpub() {
 const COSIGNER = "[5c9e228d/48'/1'/0'/2']tpubDEGquuorgFNbDrg8vepq1HnaV2mgQu9TcSBgBYfXw4AX8VMgkWqvkxHNuJmiah8iVnA3Hgj4cSvaGAXEnq814yC6hMEreckLsd7zyLL3o76";
 async function fillPolicyKeys(fpr) {
   $("register-panel").hidden = device.vendor !== "ledger";
+  $("musig-panel").hidden = device.vendor !== "ledger";
   if (device.vendor !== "ledger") return;
   const key = await device.xpub("m/48'/1'/0'/2'");
   $("policy-keys").value = `[${fpr}/48'/1'/0'/2']${key}\n${COSIGNER}`;
 }
 
+setupMusig({ $, run, log, device: () => device });
 $("get-xpub").addEventListener("click", () => run("xpub", getXpub));
 $("get-fpr").addEventListener("click", () => run("fingerprint", () => readFingerprint(simulated ? `simulated ${simulated}` : device.vendor)));
 $("register").addEventListener("click", () =>

@@ -274,6 +274,10 @@ impl Device {
     /// Signs `psbt`: returns a new PSBT with the verified signatures (finalized and
     /// extracted when asked). The caller's PSBT is never modified.
     ///
+    /// With MuSig2, finalizing waits for every participant's partial signature: while a
+    /// session is under way the signed PSBT comes back as it is (no transaction), so a
+    /// device's one-time round-2 partial signatures are never lost to a failed finalize.
+    ///
     /// # Errors
     /// `invalid-input` for a PSBT the device cannot sign, or one with an input asking
     /// for a sighash other than ALL / DEFAULT (unless allowed); `user-rejected`;
@@ -287,7 +291,11 @@ impl Device {
             Device::Ledger(l) => l.sign_psbt(psbt, options).await?,
             Device::Trezor(t) => t.sign_psbt(psbt, options).await?,
         };
-        if !options.finalize {
+        #[cfg(feature = "musig")]
+        let pending = options.finalize && crate::protocol::musig::pending(&signed.psbt)?;
+        #[cfg(not(feature = "musig"))]
+        let pending = false;
+        if !options.finalize || pending {
             signed.transaction = None;
             return Ok(signed);
         }
@@ -426,12 +434,18 @@ fn descriptor_origin(descriptor: &Descriptor<DescriptorPublicKey>) -> Result<Der
     })
 }
 
-/// Finalizes a signed PSBT and extracts its transaction.
+/// Finalizes a signed PSBT and extracts its transaction. MuSig2 partial signatures
+/// (BIP-373) are aggregated first, into Schnorr signatures checked against their
+/// sighash (see [`crate::protocol::musig::aggregate`]).
 ///
 /// # Errors
-/// `invalid-input` when the PSBT cannot be finalized (missing signatures), naming why.
+/// `invalid-input` when the PSBT cannot be finalized (missing signatures, partial
+/// signatures of only some MuSig2 participants), naming why.
 pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, bitcoin::Transaction)> {
     let secp = bitcoin::secp256k1::Secp256k1::verification_only();
+    #[cfg(feature = "musig")]
+    let mut p = crate::protocol::musig::aggregate(psbt)?.to_bitcoin()?;
+    #[cfg(not(feature = "musig"))]
     let mut p = psbt.to_bitcoin()?;
     p.finalize_mut(&secp).map_err(|errors| {
         let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`machine`] | the step shape every operation shares, and the one [`machine::Status`] |
 //! | [`path`], [`policy`], [`psbt`] | BIP-32 paths, BIP-388 policies (the standard-purpose table once), PSBT maps, signatures, summaries, finalizing |
+//! | [`musig`] | MuSig2 in wallet policies: BIP-373 fields, round detection, partial signature checks, aggregation |
 //! | [`identify`] | which wallet a USB/HID interface is, from its numbers |
 //! | [`ledger`] | HID framing, APDUs, the dashboard, the Bitcoin app client |
 //! | [`trezor`] | codec v1, protobuf messages, calls, SignTx from a PSBT |
@@ -22,6 +23,7 @@ pub mod identify;
 pub mod ledger;
 pub mod machine;
 pub mod message;
+pub mod musig;
 pub mod path;
 pub mod policy;
 pub mod psbt;

@@ -496,7 +496,9 @@ impl JsDevice {
     /// Signs a PSBT (base64) and resolves to the signed PSBT (base64); the input is
     /// never changed. Options: `{policy?: {name, template, keys, hmac?}, finalize?,
     /// allowNonDefaultSighash?, replaces?}`; without a policy the standard one is
-    /// inferred from the PSBT.
+    /// inferred from the PSBT. With a `musig()` policy each call is one MuSig2 round
+    /// (nonces, then partial signatures); a `finalize` waits until every participant's
+    /// partial signature is in.
     #[wasm_bindgen(js_name = signPsbt, unchecked_return_type = "Promise<string>")]
     pub fn sign_psbt(
         &self,

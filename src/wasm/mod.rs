@@ -26,7 +26,7 @@ pub use events::on_device_change;
 pub use exchange::ledger_from_exchange;
 pub use psbt::psbt_summary;
 #[cfg(feature = "simulator")]
-pub use simulated::{sample_psbt, simulated_device};
+pub use simulated::{sample_policy_psbt, sample_psbt, simulated_device};
 #[cfg(feature = "simulator")]
 pub use simulated_link::SimulatedLedgerLink;
 

@@ -199,3 +199,35 @@ pub fn sample_psbt(
     };
     make().map_err(to_js_error)
 }
+
+/// A sample PSBT (base64) spending `inputs` (default 2) made-up coins that the wallet
+/// policy `{name?, template, keys}` received at receive indexes 0.., with change back to
+/// it, and every field a signer needs (for `musig()`, the aggregate's BIP-328
+/// derivations and the BIP-373 participant lists).
+#[wasm_bindgen(js_name = samplePolicyPsbt)]
+pub fn sample_policy_psbt(
+    #[wasm_bindgen(unchecked_param_type = "WalletPolicy")] policy: JsValue,
+    inputs: Option<u32>,
+) -> Result<String, JsValue> {
+    let make = || -> crate::Result<String> {
+        let get = |key: &str| Reflect::get(&policy, &JsValue::from_str(key)).ok();
+        let name = get("name").and_then(|v| v.as_string()).unwrap_or_default();
+        let template = get("template")
+            .and_then(|v| v.as_string())
+            .ok_or_else(|| Error::invalid("policy", "no template"))?;
+        let keys = get("keys")
+            .filter(js_sys::Array::is_array)
+            .ok_or_else(|| Error::invalid("policy", "no keys array"))?;
+        let keys = js_sys::Array::from(&keys)
+            .iter()
+            .map(|v| {
+                v.as_string()
+                    .ok_or_else(|| Error::invalid("policy keys", "every key is a string"))
+            })
+            .collect::<crate::Result<Vec<String>>>()?;
+        let policy = crate::protocol::policy::WalletPolicy::new(&name, &template, keys)?;
+        let psbt = crate::sim::sample::funded_psbt(&policy, inputs.unwrap_or(2) as usize)?;
+        Ok(crate::protocol::psbt::raw::encode_base64(&psbt.serialize()))
+    };
+    make().map_err(to_js_error)
+}

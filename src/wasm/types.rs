@@ -61,7 +61,8 @@ export interface DeviceInfo {
 /** A BIP-388 wallet policy, with the hmac of its registration (Ledger). */
 export interface WalletPolicy {
   name?: string;
-  /** e.g. "wsh(sortedmulti(2,@0/**,@1/**))" */
+  /** e.g. "wsh(sortedmulti(2,@0/**,@1/**))", or MuSig2 (Ledger app 2.4+):
+   *  "tr(musig(@0,@1)/**)", "tr(@0/**,pk(musig(@1,@2)/**))" */
   template: string;
   /** e.g. "[f5acc2fd/48'/1'/0'/2']tpub..." */
   keys: string[];
@@ -99,9 +100,14 @@ export interface Registration {
 }
 
 export interface SignPsbtOptions extends CallOptions {
-  /** Without a policy the standard single-key one is inferred from the PSBT. */
+  /** Without a policy the standard single-key one is inferred from the PSBT. With a
+   *  musig() policy each call is one MuSig2 round: the device's public nonces, then
+   *  (once every participant's nonces are in the PSBT) its partial signatures;
+   *  finalizePsbt aggregates them. */
   policy?: WalletPolicy;
-  /** Finalize the signed PSBT (the result is the finalized PSBT). */
+  /** Finalize the signed PSBT (the result is the finalized PSBT). A MuSig2 PSBT is
+   *  finalized once every participant's partial signature is in; before that the
+   *  round's PSBT comes back as it is. */
   finalize?: boolean;
   /** Sign inputs that ask for a sighash other than ALL / DEFAULT (NONE, SINGLE,
    *  ANYONECANPAY): refused with `invalid-input` unless set. A Trezor signs none of

@@ -1,12 +1,17 @@
 // The demo page end to end: serves the repo root (pkg/ from `make build` + www/), opens
 // /www/ in headless Debian Chromium, waits for the simulated Ledger the page starts by
 // itself (no granted device), reads its fingerprint and xpub from the page, then clicks
-// "Simulated Trezor" and reads those. Screenshots go to target/screenshots/. Prints
+// "Simulated Trezor" and reads those; the MuSig2 panel runs a 2-of-2 with a second
+// simulated seed to a final transaction checked outside hwsigner. Screenshots go to target/screenshots/. Prints
 // "demo e2e: N passed, N failed".
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium, serveDir, tally, watchPage } from "./harness.mjs";
+// Outside hwsigner, to check the MuSig2 transaction: bitcoinjs-lib (via ledger-bitcoin)
+// computes the BIP-341 sighash, @noble/curves checks the BIP-340 signature.
+import { Psbt, Transaction } from "bitcoinjs-lib";
+import { schnorr } from "@noble/curves/secp256k1";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SHOTS = join(ROOT, "target", "screenshots");
@@ -174,6 +179,43 @@ async function signFlows(page, vendor, dialogs) {
   await page.screenshot({ path: join(SHOTS, `demo-${vendor}-rejected.png`), fullPage: true });
 }
 
+// The MuSig2 panel: a 2-of-2 between the simulated Ledger (its buttons pressed here) and
+// a second simulated seed; the final transaction's key-path signature must verify for
+// the output key the coin pays to.
+async function musigFlow(page, dialogs) {
+  const text = (id) => page.evaluate((i) => document.getElementById(i).textContent.trim(), id);
+  const value = (id) => page.evaluate((i) => document.getElementById(i).value.trim(), id);
+  dialogs.approve = true;
+  dialogs.seen = [];
+  await page.locator("#musig-run").click();
+  await idle(page, dialogs);
+  const error = await text("error");
+  const address = await text("musig-address");
+  check("musig2: no error", error === "", error);
+  check("musig2: a taproot address shown by both devices", address.startsWith("tb1p"), address);
+  check("musig2: the device asked to register, show and sign",
+    ["register MuSig2 demo", "show tb1p", "sign transaction"].every((p) => dialogs.seen.some((m) => m.startsWith(p))),
+    JSON.stringify(dialogs.seen));
+  const psbtText = await value("musig-psbt");
+  const txHex = await value("musig-tx");
+  let verified = 0;
+  try {
+    const psbt = Psbt.fromBase64(psbtText);
+    const tx = Transaction.fromHex(txHex);
+    const utxos = psbt.data.inputs.map((i) => i.witnessUtxo);
+    for (let i = 0; i < tx.ins.length; i++) {
+      const witness = tx.ins[i].witness;
+      const hash = tx.hashForWitnessV1(i, utxos.map((u) => u.script), utxos.map((u) => Number(u.value)), Transaction.SIGHASH_DEFAULT);
+      const outputKey = utxos[i].script.subarray(2);
+      if (witness.length === 1 && witness[0].length === 64 && schnorr.verify(witness[0], hash, outputKey)) verified++;
+    }
+    check("musig2: every input's schnorr signature verifies (BIP-340, BIP-341 sighash)", verified === tx.ins.length && verified > 0, `${verified}/${tx.ins.length}`);
+  } catch (e) {
+    check("musig2: the psbt and transaction decode", false, String(e));
+  }
+  await page.screenshot({ path: join(SHOTS, "demo-musig2.png"), fullPage: true });
+}
+
 // Computed outside hwsigner (python `mnemonic` + `cryptography`): the "all" x 12 seed's
 // master fingerprint with the passphrase "TREZOR".
 const FPR_TREZOR_PASSPHRASE = "4b854ccf";
@@ -275,6 +317,7 @@ async function main() {
     checkShown("ledger", ledger);
     await hostileFlows(page);
     await signFlows(page, "ledger", dialogs);
+    await musigFlow(page, dialogs);
 
     // The buttons are re-enabled once the Ledger call is done.
     await page.locator(EXPECT.trezor.button).click({ timeout: TIMEOUT_MS });

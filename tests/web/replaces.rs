@@ -8,8 +8,8 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 use super::code_of;
-use crate::trezor_support::features::{features_psbt, REPLACEMENT};
 use crate::trezor_support::cases;
+use crate::trezor_support::features::{features_psbt, REPLACEMENT};
 
 fn case(name: &str) -> serde_json::Value {
     cases(REPLACEMENT)

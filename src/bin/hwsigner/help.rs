@@ -134,6 +134,13 @@ sighash other than all/default (none, single, anyonecanpay) is refused unless
 gives a signed transaction (hex) that this one replaces (a fee bump, a payjoin;
 repeat it for several): a trezor then shows what changed rather than a new
 payment; a ledger refuses it.
+
+musig2 (a template with musig(), ledger bitcoin app 2.4+): each device signs
+twice. round 1 adds its public nonces (pass the psbt from device to device);
+once every participant's nonces are in, round 2 adds its partial signatures,
+each verified. the last signer's --finalize aggregates them into the schnorr
+signature. a device keeps its round-1 session until its round 2, so use a real
+device or `hwsigner simulate ledger`, not simulator:ledger, across the calls.
 "
         }
         "sign-message" => {
@@ -160,12 +167,14 @@ sighash is shown (sign-psbt refuses all but all/default by default).
         "sample-psbt" => {
             "\
 usage: hwsigner [--device simulator:ledger|simulator:trezor] [--mainnet] sample-psbt
-                [--inputs N]
+                [--inputs N] [--template T --key K [--key K ...] [--name N]]
 
 prints a psbt (base64) that the simulated wallet signs: it spends N (default 2)
 made-up coins of the wallet wpkh(@0/**) at m/84'/1'/0' of the simulator's seed
 (m/84'/0'/0' with --mainnet) to a foreign address, with change back. needs no
 device. then: hwsigner --device simulator:ledger sign-psbt - --finalize
+with --template and --key, the coins are the policy's instead (any bip-388
+policy, musig() included: the psbt then has the bip-373 participant lists).
 "
         }
         "simulate" => {

@@ -65,11 +65,11 @@ fn wants_help(args: &[String]) -> bool {
         .any(|a| a == "--help" || a == "-h")
 }
 
-/// `sample-psbt [--inputs N]`.
+/// `sample-psbt [--inputs N] [--template T --key K... [--name N]]`.
 const SAMPLE_PSBT: Spec = Spec {
     switches: &[],
-    options: &["--inputs"],
-    repeated: &[],
+    options: &["--inputs", "--template", "--name"],
+    repeated: &["--key"],
     positionals: (0, 0),
 };
 
@@ -79,8 +79,9 @@ enum Plan {
     Enumerate,
     /// Serve a simulator.
     Simulate(args::Parsed),
-    /// Print a sample PSBT for a simulated wallet: its vendor and input count.
-    Sample(Vendor, usize),
+    /// Print a sample PSBT for a simulated wallet (its vendor) or a policy, with an
+    /// input count.
+    Sample(Vendor, usize, Option<hwsigner::policy::WalletPolicy>),
     /// Summarize a PSBT.
     Summary(args::Parsed),
     /// One call on the selected device.
@@ -117,7 +118,17 @@ fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failu
                         Error::invalid("inputs", format!("{text:?} is not a number from 1 to 100"))
                     })?,
             };
-            Ok(Plan::Sample(vendor, inputs))
+            let keys: Vec<String> = args.values("--key").into_iter().map(String::from).collect();
+            let policy = match args.value("--template") {
+                Some(template) => Some(hwsigner::policy::WalletPolicy::new(
+                    args.value("--name").unwrap_or_default(),
+                    template,
+                    keys,
+                )?),
+                None if keys.is_empty() && args.value("--name").is_none() => None,
+                None => return Err(Failure::usage("--key and --name go with --template")),
+            };
+            Ok(Plan::Sample(vendor, inputs, policy))
         }
         _ => {
             let spec = call::spec(command)
@@ -160,8 +171,8 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             return simulate::run(&args, globals.testnet, globals.json)
                 .map_err(|f| f.in_command(command))
         }
-        Plan::Sample(vendor, inputs) => {
-            commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs)?
+        Plan::Sample(vendor, inputs, policy) => {
+            commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs, policy)?
         }
         Plan::Summary(args) => summary::run(&args).map_err(|f| f.in_command(command))?,
         Plan::Device(selection, call) => on_device(&selection, &globals, *call)?,

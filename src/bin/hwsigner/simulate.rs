@@ -80,6 +80,8 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
         Seed::from_mnemonic(mnemonic, "")?;
         let listener = TcpListener::bind(&addr)
             .map_err(|e| Error::Transport(format!("cannot listen on {addr}: {e}")))?;
+        // With --port 0 the system picks the port: say which.
+        let addr = listener.local_addr().map_or(addr, |a| a.to_string());
         eprintln!("simulated ledger on {addr} (speculos apdu socket; --device speculos:{addr})");
         ready(json, "ledger", &format!("speculos:{addr}"));
         serve_speculos_on(listener, SimLedger::new(options))?;

@@ -2,6 +2,7 @@
 //! translation of a policy into a descriptor the host can derive addresses from.
 
 pub mod descriptor;
+pub mod musig;
 pub mod standard;
 
 use bitcoin::hashes::{sha256, Hash};
@@ -113,15 +114,33 @@ impl WalletPolicy {
     }
 
     /// The policy as a descriptor with multipath keys (`/<0;1>/*`), for deriving
-    /// addresses on the host.
+    /// addresses on the host. A `musig(@i,…)` expression becomes the aggregate xpub of
+    /// its keys (sorted, BIP-328), as the Ledger app and its Python client derive it.
     ///
     /// # Errors
-    /// `invalid-input` when a placeholder has no key or the result does not parse.
+    /// `invalid-input` when a placeholder has no key or the result does not parse;
+    /// `unsupported` for `musig()` without the `musig` feature.
     pub fn descriptor(&self) -> Result<Descriptor<DescriptorPublicKey>> {
         self.check()?;
         let mut out = String::with_capacity(self.template.len() + self.keys.len() * 120);
         let mut rest = self.template.as_str();
         while let Some(at) = rest.find('@') {
+            // `musig(@i,…)/**`: the aggregate xpub (BIP-328), derived like a key.
+            if let Some(m) = rest.find("musig(").filter(|m| *m < at) {
+                let (before, after) = rest.split_at(m);
+                out.push_str(before);
+                let (indexes, tail) =
+                    musig::parse_indexes(after.get("musig(".len()..).unwrap_or_default())?;
+                out.push_str(&musig::aggregate_xpub(self, &indexes)?.to_string());
+                rest = match tail.strip_prefix("/**") {
+                    Some(t) => {
+                        out.push_str("/<0;1>/*");
+                        t
+                    }
+                    None => tail,
+                };
+                continue;
+            }
             let (before, after) = rest.split_at(at);
             out.push_str(before);
             let after = after.trim_start_matches('@');

@@ -4,10 +4,12 @@
 //! policy inference) and [`trezor::Trezor`] (the session).
 
 pub mod abort;
+pub mod credentials;
 mod drive;
 pub mod ledger;
 pub mod link;
 pub mod prompts;
+pub mod thp;
 pub mod trezor;
 
 pub use drive::drive;

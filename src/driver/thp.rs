@@ -481,10 +481,10 @@ impl<T: Transport> Exchange for ThpLink<T> {
     ) -> LocalBoxFuture<'a, Result<Message>> {
         Box::pin(async move {
             let result = self.exchange_inner(message, timeout_ms, abort).await;
-            if matches!(result, Err(Error::Protocol(_) | Error::Timeout { .. })) {
+            if result.is_err() {
                 // A tag that did not verify, a dropped channel, a device that stopped
-                // answering: the channel state is unknown, so it is opened again on
-                // the next call (with the credential: no new pairing).
+                // answering or went away: the channel's state is unknown, so it is
+                // opened again on the next call (with the credential: no pairing).
                 self.close_channel();
             }
             result

@@ -102,6 +102,7 @@ pub struct Safe7Sim {
     reassembler: Reassembler,
     code: Option<String>,
     packets_in: usize,
+    packets_at_faults: usize,
 }
 
 impl Safe7Sim {
@@ -123,6 +124,7 @@ impl Safe7Sim {
             reassembler: Reassembler::new(),
             code: None,
             packets_in: 0,
+            packets_at_faults: 0,
         }
     }
 
@@ -156,9 +158,10 @@ impl Safe7Sim {
         noise::public_key(self.static_private)
     }
 
-    /// Switches misbehaviours on or off.
+    /// Switches misbehaviours on or off; `DisconnectAfter(k)` counts packets from here.
     pub fn set_faults(&mut self, faults: Faults) {
         self.inner.set_faults(faults);
+        self.packets_at_faults = self.packets_in;
     }
 
     /// Power off and on: channels, sessions and the PIN entry are forgotten (the keys
@@ -200,7 +203,7 @@ impl Safe7Sim {
     /// `disconnected` once `DisconnectAfter(k)` packets were handled.
     pub fn handle_packet(&mut self, packet: &[u8]) -> Result<Vec<Vec<u8>>> {
         if let Some(k) = self.inner.faults.disconnect_after() {
-            if self.packets_in >= k {
+            if self.packets_in.saturating_sub(self.packets_at_faults) >= k {
                 return Err(Error::Disconnected);
             }
         }

@@ -88,12 +88,18 @@ impl<T: Transport> Exchange for TrezorLink<T> {
     }
 }
 
+/// What a THP link gets when the device turns out to speak THP.
+#[derive(Default)]
+struct ThpSettings {
+    store: Option<Box<dyn CredentialStore>>,
+    identity: HostIdentity,
+}
+
 /// A Trezor: One, T, Safe 3 and Safe 5 over codec v1, Safe 7 over THP.
 pub struct Trezor<T: Transport> {
     link: TrezorLink<T>,
     /// THP settings kept until the device turns out to speak THP.
-    thp_store: Option<Box<dyn CredentialStore>>,
-    thp_identity: HostIdentity,
+    thp: Box<ThpSettings>,
     /// THP sessions opened (the fingerprint cache's key).
     thp_sessions: u32,
     hooks: Hooks,
@@ -119,8 +125,7 @@ impl<T: Transport> Trezor<T> {
     pub fn new(transport: T) -> Self {
         Trezor {
             link: TrezorLink::V1(Link::new(transport, TrezorCodec)),
-            thp_store: None,
-            thp_identity: HostIdentity::default(),
+            thp: Box::default(),
             thp_sessions: 0,
             hooks: Hooks::default(),
             info: None,
@@ -153,7 +158,7 @@ impl<T: Transport> Trezor<T> {
     pub fn set_credential_store(&mut self, store: Box<dyn CredentialStore>) {
         match &mut self.link {
             TrezorLink::Thp(l) => l.set_store(store),
-            _ => self.thp_store = Some(store),
+            _ => self.thp.store = Some(store),
         }
     }
 
@@ -162,7 +167,7 @@ impl<T: Transport> Trezor<T> {
         if let TrezorLink::Thp(l) = &mut self.link {
             l.set_identity(identity.clone());
         }
-        self.thp_identity = identity;
+        self.thp.identity = identity;
     }
 
     fn switch_to_thp(&mut self) {
@@ -174,10 +179,10 @@ impl<T: Transport> Trezor<T> {
             }
         };
         let mut thp = ThpLink::new(transport);
-        if let Some(store) = self.thp_store.take() {
+        if let Some(store) = self.thp.store.take() {
             thp.set_store(store);
         }
-        thp.set_identity(self.thp_identity.clone());
+        thp.set_identity(self.thp.identity.clone());
         self.link = TrezorLink::Thp(Box::new(thp));
         self.info = None;
         self.session_id = None;

@@ -131,7 +131,7 @@ impl Channel {
         let Some(p) = self.pending.as_mut() else {
             return Ok(Vec::new());
         };
-        if p.busy > 0 && p.busy >= MAX_BUSY {
+        if p.busy >= MAX_BUSY {
             return Err(Error::Busy(
                 "the trezor kept answering that it is busy with another channel".into(),
             ));

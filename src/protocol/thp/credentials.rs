@@ -101,7 +101,7 @@ mod tests {
             host_private: [6; 32],
             credential: vec![7],
         };
-        let text = with(&[a.clone()], &b);
+        let text = with(std::slice::from_ref(&a), &b);
         assert_eq!(parse(&text), vec![b.clone(), a.clone()]);
         // A newer credential of the same device replaces the old one.
         let a2 = Credential {

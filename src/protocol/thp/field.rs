@@ -96,7 +96,7 @@ impl Fe {
     }
 
     /// `self + other`.
-    pub fn add(self, other: Fe) -> Fe {
+    pub fn plus(self, other: Fe) -> Fe {
         let (a, b) = (self.0, other.0);
         Fe([
             a[0] + b[0],
@@ -109,7 +109,7 @@ impl Fe {
     }
 
     /// `self - other`.
-    pub fn sub(self, other: Fe) -> Fe {
+    pub fn minus(self, other: Fe) -> Fe {
         // Add 4p (limbs of 2^53 scale) so that no limb goes negative.
         let (a, b) = (self.carry().0, other.carry().0);
         Fe([
@@ -123,12 +123,12 @@ impl Fe {
     }
 
     /// `-self`.
-    pub fn neg(self) -> Fe {
-        Fe::ZERO.sub(self)
+    pub fn negate(self) -> Fe {
+        Fe::ZERO.minus(self)
     }
 
     /// `self * other`.
-    pub fn mul(self, other: Fe) -> Fe {
+    pub fn times(self, other: Fe) -> Fe {
         let (a, b) = (self.carry().0, other.carry().0);
         let m = |x: u64, y: u64| u128::from(x) * u128::from(y);
         let b19 = [b[0] * 19, b[1] * 19, b[2] * 19, b[3] * 19, b[4] * 19];
@@ -162,7 +162,7 @@ impl Fe {
 
     /// `self^2`.
     pub fn square(self) -> Fe {
-        self.mul(self)
+        self.times(self)
     }
 
     /// `self^e` for a public exponent `e` (little-endian bytes).
@@ -172,7 +172,7 @@ impl Fe {
             for bit in (0..8).rev() {
                 acc = acc.square();
                 if (byte >> bit) & 1 == 1 {
-                    acc = acc.mul(self);
+                    acc = acc.times(self);
                 }
             }
         }
@@ -233,31 +233,31 @@ pub fn elligator2(r: &[u8; 32]) -> [u8; 32] {
     let c3 = Fe::from_bytes(&SQRT_M1);
     let j = Fe::from_u64(J);
     let tv1 = u.square();
-    let tv1 = tv1.add(tv1);
-    let xd = tv1.add(Fe::ONE);
-    let x1n = j.neg();
+    let tv1 = tv1.plus(tv1);
+    let xd = tv1.plus(Fe::ONE);
+    let x1n = j.negate();
     let tv2 = xd.square();
-    let gxd = tv2.mul(xd);
-    let gx1 = j.mul(tv1);
-    let gx1 = gx1.mul(x1n);
-    let gx1 = gx1.add(tv2);
-    let gx1 = gx1.mul(x1n);
+    let gxd = tv2.times(xd);
+    let gx1 = j.times(tv1);
+    let gx1 = gx1.times(x1n);
+    let gx1 = gx1.plus(tv2);
+    let gx1 = gx1.times(x1n);
     let tv3 = gxd.square();
     let tv2 = tv3.square();
-    let tv3 = tv3.mul(gxd);
-    let tv3 = tv3.mul(gx1);
-    let tv2 = tv2.mul(tv3);
+    let tv3 = tv3.times(gxd);
+    let tv3 = tv3.times(gx1);
+    let tv2 = tv2.times(tv3);
     let y11 = tv2.pow_p58();
-    let y11 = y11.mul(tv3);
-    let y12 = y11.mul(c3);
-    let tv2 = y11.square().mul(gxd);
+    let y11 = y11.times(tv3);
+    let y12 = y11.times(c3);
+    let tv2 = y11.square().times(gxd);
     let e1 = tv2.equals(gx1);
     let y1 = Fe::select(y12, y11, e1);
-    let x2n = x1n.mul(tv1);
-    let tv2 = y1.square().mul(gxd);
+    let x2n = x1n.times(tv1);
+    let tv2 = y1.square().times(gxd);
     let e3 = tv2.equals(gx1);
     let xn = Fe::select(x2n, x1n, e3);
-    xn.mul(xd.invert()).to_bytes()
+    xn.times(xd.invert()).to_bytes()
 }
 
 #[cfg(test)]
@@ -273,16 +273,16 @@ mod tests {
     fn arithmetic() {
         let a = Fe::from_u64(123_456_789);
         let b = Fe::from_u64(987_654_321);
-        assert!(a.mul(b).equals(Fe::from_u64(123_456_789 * 987_654_321)));
-        assert!(a.sub(a).equals(Fe::ZERO));
-        assert!(a.mul(a.invert()).equals(Fe::ONE));
-        assert!(Fe::from_bytes(&SQRT_M1).square().equals(Fe::ONE.neg()));
+        assert!(a.times(b).equals(Fe::from_u64(123_456_789 * 987_654_321)));
+        assert!(a.minus(a).equals(Fe::ZERO));
+        assert!(a.times(a.invert()).equals(Fe::ONE));
+        assert!(Fe::from_bytes(&SQRT_M1).square().equals(Fe::ONE.negate()));
         // p itself reduces to 0; p - 1 stays.
         let p = hex32("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
         assert_eq!(Fe::from_bytes(&p).to_bytes(), [0; 32]);
         let pm1 = hex32("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
         assert_eq!(Fe::from_bytes(&pm1).to_bytes(), pm1);
-        assert!(Fe::from_bytes(&pm1).add(Fe::ONE).equals(Fe::ZERO));
+        assert!(Fe::from_bytes(&pm1).plus(Fe::ONE).equals(Fe::ZERO));
     }
 
     #[test]

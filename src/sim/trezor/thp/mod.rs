@@ -103,6 +103,18 @@ pub struct Safe7Sim {
     code: Option<String>,
     packets_in: usize,
     packets_at_faults: usize,
+    /// The channel state before the last data message was handled, to take its
+    /// answer back ([`Safe7Sim::refuse_last`]).
+    before_last: Option<Snapshot>,
+}
+
+/// What handling one message changes on a channel.
+#[derive(Debug)]
+struct Snapshot {
+    cid: u16,
+    response_nonce: u64,
+    send_bit: bool,
+    sent: usize,
 }
 
 impl Safe7Sim {
@@ -125,6 +137,7 @@ impl Safe7Sim {
             code: None,
             packets_in: 0,
             packets_at_faults: 0,
+            before_last: None,
         }
     }
 
@@ -314,6 +327,12 @@ impl Safe7Sim {
                 let Some(ch) = self.channels.get_mut(index) else {
                     return out;
                 };
+                self.before_last = ch.keys.as_ref().map(|k| Snapshot {
+                    cid: ch.cid,
+                    response_nonce: k.response_nonce,
+                    send_bit: ch.send_bit,
+                    sent: ch.sent.len(),
+                });
                 if seq != ch.recv_bit {
                     // A duplicate: acknowledged again; what answered it is sent again
                     // (the device's retransmission timer would).
@@ -433,6 +452,54 @@ impl Safe7Sim {
         }
         out.extend(packets);
         out
+    }
+
+    /// The user refused what the last message asked to confirm (the page's Reject
+    /// button, after the answers were held back): the answers are taken back and
+    /// Failure ActionCancelled is sent instead, on the same sequence bit and nonce.
+    pub fn refuse_last(&mut self) -> Vec<Vec<u8>> {
+        let Some(snap) = self.before_last.take() else {
+            return Vec::new();
+        };
+        let Some(index) = self.find(snap.cid) else {
+            return Vec::new();
+        };
+        let faults = self.inner.faults.clone();
+        // Back to idle: the simulated Trezor forgets the flow.
+        self.inner.set_faults(faults);
+        self.code = None;
+        let session = {
+            let Some(ch) = self.channels.get_mut(index) else {
+                return Vec::new();
+            };
+            if let Some(k) = ch.keys.as_mut() {
+                k.response_nonce = snap.response_nonce;
+            }
+            ch.send_bit = snap.send_bit;
+            ch.unacked = None;
+            ch.queue.clear();
+            ch.pending = None;
+            let session = ch
+                .sent
+                .get(snap.sent)
+                .and_then(|f| {
+                    let keys = ch.keys.as_ref()?;
+                    let mut k = keys.clone();
+                    k.open_response(&f.payload).ok()
+                })
+                .and_then(|p| p.first().copied())
+                .unwrap_or(0);
+            ch.sent.truncate(snap.sent);
+            session
+        };
+        let (ty, payload) = crate::protocol::trezor::messages::encode(
+            &crate::protocol::trezor::messages::Failure {
+                code: Some(crate::protocol::trezor::messages::failure::ACTION_CANCELLED),
+                message: Some("Cancelled".into()),
+            },
+        );
+        self.queue_app(index, session, ty, &payload);
+        self.flush(index).into_iter().map(|p| p.to_vec()).collect()
     }
 
     /// The host waits and the device's timer fires: every unacknowledged message is

@@ -9,8 +9,14 @@ mod common;
 mod disconnects;
 #[path = "web/exchange.rs"]
 mod exchange;
+#[path = "web/thp.rs"]
+mod thp;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
+// The Trezor vectors and PSBTs (it loads tests/common/text.rs again, as `common` does).
+#[allow(clippy::duplicate_mod)]
+#[path = "trezor_support/mod.rs"]
+mod trezor_support;
 #[path = "web/unlock.rs"]
 mod unlock;
 #[path = "web/webusb.rs"]

@@ -270,7 +270,16 @@ impl<T: Transport> Trezor<T> {
             Err(e) if is_thp_only(&e) => {
                 // A Safe 7: the same transport, spoken to in THP.
                 self.switch_to_thp();
-                return self.init_thp().await;
+                return match self.init_thp().await {
+                    Err(Error::Timeout { .. }) if matches!(&self.link, TrezorLink::Thp(l) if !l.is_open()) => {
+                        Err(Error::Unsupported(
+                            "the trezor refused codec v1 as a safe 7 / thp device does, and \
+                             did not answer the trezor host protocol's channel allocation"
+                                .into(),
+                        ))
+                    }
+                    other => other,
+                };
             }
             other => other?,
         };

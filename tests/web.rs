@@ -16,6 +16,8 @@ mod musig;
 mod reconnect;
 #[path = "web/replaces.rs"]
 mod replaces;
+#[path = "web/thp.rs"]
+mod thp;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
 // The Trezor vectors' helpers share two files with `common` (each test binary of

@@ -112,6 +112,28 @@ for (const [id, key] of [["passphrase-ok", "ok"], ["passphrase-standard", "stand
   $(id).addEventListener("click", () => passphraseAnswer && passphraseAnswer[key]());
 }
 
+// The pairing-code dialog (Trezor Safe 7, first connection of this page): the 6
+// digits the device shows. A simulated Safe 7's screen is shown in the dialog.
+let codeAnswer = null;
+function askPairingCode() {
+  return new Promise((resolve, reject) => {
+    $("code-field").value = "";
+    const code = device && device.simulator ? device.simulator.pairingCode : null;
+    $("code-screen").hidden = !code;
+    $("sim-code").textContent = code || "";
+    $("code-dialog").hidden = false;
+    $("code-field").focus();
+    const done = (fn) => { $("code-dialog").hidden = true; codeAnswer = null; fn(); };
+    codeAnswer = {
+      ok: () => done(() => resolve($("code-field").value.trim())),
+      cancel: () => done(() => reject(new Error("cancelled"))),
+    };
+  });
+}
+$("code-ok").addEventListener("click", () => codeAnswer && codeAnswer.ok());
+$("code-cancel").addEventListener("click", () => codeAnswer && codeAnswer.cancel());
+$("code-field").addEventListener("keydown", (e) => { if (e.key === "Enter" && codeAnswer) codeAnswer.ok(); });
+
 async function readFingerprint(label) {
   $("fpr").textContent = "…";
   const fpr = await device.masterFingerprint();
@@ -128,9 +150,11 @@ async function show(dev, label) {
     log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
     if (s.type === "enter-pin-on-device") log("enter the PIN on the device");
     if (s.type === "enter-passphrase-on-device") log("enter the passphrase on the device");
+    if (s.type === "enter-pairing-code") log("type the pairing code the device shows");
   };
   device.onPin = askPin;
   device.onPassphrase = askPassphrase;
+  device.onPairingCode = askPairingCode;
   const info = await device.info();
   const what = `${info.vendor} ${info.model}${info.app ? ` (${info.app})` : ""} ${info.version}`;
   $("info").textContent = `${label}: ${what}`;
@@ -152,6 +176,11 @@ for (const vendor of ["ledger", "trezor"]) {
       const options = { vendor, approve: "manual" };
       if (vendor === "trezor") {
         options.model = $("sim-model").value;
+        // A simulated Safe 7 pairs once per page load (its credential in memory).
+        if (options.model === "safe7") {
+          const kept = new Map();
+          options.credentialStorage = { getItem: (k) => kept.get(k) ?? null, setItem: (k, v) => kept.set(k, v) };
+        }
         if ($("sim-pin").value.trim()) options.pin = $("sim-pin").value.trim();
         options.passphrase = $("sim-passphrase").checked;
       }

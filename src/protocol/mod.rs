@@ -13,6 +13,7 @@
 //! | [`identify`] | which wallet a USB/HID interface is, from its numbers |
 //! | [`ledger`] | HID framing, APDUs, the dashboard, the Bitcoin app client |
 //! | [`trezor`] | codec v1, protobuf messages, calls, SignTx from a PSBT |
+//! | [`thp`] | the Trezor Host Protocol (Safe 7): channel, Noise handshake, pairing |
 //! | [`codec`] | how a message becomes 64-byte reports or a whole frame, per vendor |
 //! | [`bytes`] | hex, varints, a bounds-checked reader |
 //! | [`message`] | the BIP-137 header rule both vendors' message signatures follow |
@@ -27,4 +28,5 @@ pub mod musig;
 pub mod path;
 pub mod policy;
 pub mod psbt;
+pub mod thp;
 pub mod trezor;

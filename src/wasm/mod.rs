@@ -2,6 +2,7 @@
 //! `Error` objects with a stable `code`.
 
 mod connect;
+mod credentials;
 mod device_class;
 mod errors;
 mod events;

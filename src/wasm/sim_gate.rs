@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::protocol::ledger::framing as ledger_framing;
 use crate::protocol::trezor::framing as trezor_framing;
 use crate::sim::ledger::SimLedger;
-use crate::sim::trezor::TrezorSim;
+use crate::sim::trezor::{Safe7Sim, TrezorSim};
 use crate::transport::web::webhid::sleep_ms;
 use crate::transport::{Identity, Packets, Transport};
 
@@ -29,6 +29,8 @@ pub enum Simulator {
     Ledger(SimLedger),
     /// A Trezor, reached by codec v1 reports.
     Trezor(Box<TrezorSim>),
+    /// A Trezor Safe 7, reached by THP packets.
+    Safe7(Box<Safe7Sim>),
 }
 
 struct Gate {
@@ -76,6 +78,19 @@ impl Gate {
                 )
             }
             Simulator::Trezor(sim) => (sim.handle_packet(packet)?, 0),
+            Simulator::Safe7(sim) => {
+                let mut replies = sim.handle_packet(packet)?;
+                // ACKs go out at once (else the host sends its message again); the
+                // answer waits for the button.
+                let acks: Vec<Vec<u8>> = replies
+                    .iter()
+                    .filter(|p| p.first().is_some_and(|c| c & 0xf7 == 0x20))
+                    .cloned()
+                    .collect();
+                replies.retain(|p| p.first().is_none_or(|c| c & 0xf7 != 0x20));
+                self.deliver(acks);
+                (replies, 0)
+            }
         };
         let prompt = self.prompts.borrow().last().cloned();
         match prompt {
@@ -119,6 +134,7 @@ impl Gate {
                     .map(|p| p.to_vec())
                     .collect()
             }
+            Simulator::Safe7(sim) => sim.refuse_last(),
         };
         self.deliver(refusal);
         Ok(())
@@ -169,15 +185,27 @@ impl SimulatorControl {
                     .into(),
                 None => JsValue::NULL,
             },
-            Simulator::Ledger(_) => JsValue::NULL,
+            Simulator::Ledger(_) | Simulator::Safe7(_) => JsValue::NULL,
+        }
+    }
+
+    /// The 6-digit pairing code a simulated Trezor Safe 7 shows while it pairs, or
+    /// `null`.
+    #[wasm_bindgen(getter = pairingCode)]
+    pub fn pairing_code(&self) -> Option<String> {
+        match &self.gate.borrow().sim {
+            Simulator::Safe7(sim) => sim.pairing_code(),
+            _ => None,
         }
     }
 
     /// Power off and on (a simulated Trezor forgets its PIN entry and sessions).
     #[wasm_bindgen(js_name = powerCycle)]
     pub fn power_cycle(&self) {
-        if let Simulator::Trezor(sim) = &mut self.gate.borrow_mut().sim {
-            sim.power_off();
+        match &mut self.gate.borrow_mut().sim {
+            Simulator::Trezor(sim) => sim.power_off(),
+            Simulator::Safe7(sim) => sim.power_off(),
+            Simulator::Ledger(_) => {}
         }
     }
 

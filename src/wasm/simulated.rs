@@ -14,7 +14,7 @@ use crate::sim::fault::Faults;
 use crate::sim::ledger::serve::hid_transport;
 use crate::sim::ledger::{SimLedger, SimLedgerOptions};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
-use crate::sim::trezor::{Model, TrezorSim};
+use crate::sim::trezor::{Model, Safe7Sim, TrezorSim};
 use crate::transport::Transport;
 
 use super::device_class::JsDevice;
@@ -102,13 +102,21 @@ pub fn simulated_device(
                 usage_page: None,
                 product_name: "TREZOR (simulated)".into(),
             };
+            let safe7 = get("model").as_string().as_deref() == Some("safe7");
             let sim = protected_trezor(
                 TrezorSim::new(seed, o.confirm, Faults::none()),
                 &get,
                 &mnemonic,
             )
             .map_err(to_js_error)?;
-            (Simulator::Trezor(Box::new(sim)), identity, Device::trezor)
+            if safe7 {
+                // A new random seed: each page's simulated Safe 7 shows other codes.
+                let sim =
+                    Safe7Sim::new(sim).with_random_seed((js_sys::Math::random() * 9.0e15) as u64);
+                (Simulator::Safe7(Box::new(sim)), identity, Device::trezor)
+            } else {
+                (Simulator::Trezor(Box::new(sim)), identity, Device::trezor)
+            }
         } else {
             let identity = Identity {
                 vendor_id: 0x2c97,
@@ -123,7 +131,12 @@ pub fn simulated_device(
             )
         };
         let (link, control) = gated(sim, prompts, identity);
-        return Ok(JsDevice::with_simulator(device_of(Box::new(link)), control));
+        let device = JsDevice::with_simulator(device_of(Box::new(link)), control);
+        let storage = get("credentialStorage");
+        if !storage.is_undefined() && !storage.is_null() {
+            device.set_credential_storage(storage)?;
+        }
+        return Ok(device);
     }
     let sim = Rc::new(RefCell::new(SimLedger::new(o)));
     let transport: Box<dyn Transport> = Box::new(hid_transport(sim));
@@ -138,12 +151,12 @@ fn protected_trezor(
     mnemonic: &str,
 ) -> crate::Result<TrezorSim> {
     match get("model").as_string().as_deref() {
-        None | Some("t") | Some("T") => {}
+        None | Some("t") | Some("T") | Some("safe7") => {}
         Some("one") | Some("1") => sim = sim.with_model(Model::One),
         Some(other) => {
             return Err(Error::invalid(
                 "model",
-                format!("{other:?} is neither \"one\" nor \"t\""),
+                format!("{other:?} is not \"one\", \"t\" or \"safe7\""),
             ))
         }
     }

@@ -31,6 +31,7 @@ export type Status =
   | { type: "enter-pin-on-device" }
   | { type: "enter-passphrase" }
   | { type: "enter-passphrase-on-device" }
+  | { type: "enter-pairing-code" }
   | { type: "signing"; index: number; total: number }
   | { type: "done" };
 
@@ -119,9 +120,17 @@ export interface SignPsbtOptions extends CallOptions {
   replaces?: string[];
 }
 
+/** Where a Trezor Safe 7's pairing credential is kept (localStorage fits). */
+export interface CredentialStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 export interface RequestDeviceOptions {
   /** Which picker to show when nothing is granted (default: Ledger's WebHID picker). */
   vendor?: Vendor;
+  /** Trezor Safe 7: where its pairing credential is kept (default localStorage). */
+  credentialStorage?: CredentialStorage;
   /** Status events from the start ("connecting"), then set as the device's onStatus. */
   onStatus?: (status: Status) => void;
 }
@@ -137,9 +146,12 @@ export interface SimulatedDeviceOptions {
   /** The simulated user: approve all (default), refuse all, ask a function, or
    *  "manual": the page presses the device's buttons with `device.simulator`. */
   approve?: boolean | ((prompt: string) => boolean) | "manual";
-  /** Trezor: "t" (default; PIN and passphrase on its screen) or "one" (PIN on the
-   *  host's scrambled matrix, read with `device.simulator.pinMatrix`). */
-  model?: "one" | "t";
+  /** Trezor: "t" (default; PIN and passphrase on its screen), "one" (PIN on the
+   *  host's scrambled matrix, read with `device.simulator.pinMatrix`) or "safe7" (the
+   *  Trezor Host Protocol: pairing with the code `device.simulator.pairingCode`). */
+  model?: "one" | "t" | "safe7";
+  /** Trezor Safe 7: where the pairing credential is kept (default localStorage). */
+  credentialStorage?: CredentialStorage;
   /** Trezor: protect it with this PIN (digits 1-9). */
   pin?: string;
   /** Trezor: passphrase protection (a new session asks for one). */

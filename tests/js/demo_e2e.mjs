@@ -298,6 +298,46 @@ async function unlockFlows(page, dialogs) {
   check("trezor t: the standard wallet (empty passphrase typed)", (await text("fpr")) === EXPECT.trezor.fingerprint, `${await text("fpr")} ${await text("error")}`);
 }
 
+// A simulated Trezor Safe 7 (THP): the page's 6-digit code dialog shows the simulated
+// screen's code, which is typed in; the pairing is allowed on the device (its Approve
+// button), then the fingerprint is read inside the encrypted channel.
+async function pairFlow(page) {
+  const text = (id) => page.evaluate((i) => document.getElementById(i).textContent.trim(), id);
+  await page.selectOption("#sim-model", "safe7");
+  await page.fill("#sim-pin", "");
+  await page.uncheck("#sim-passphrase");
+  await page.locator("#simulate-trezor").click();
+  const seen = [];
+  let typed = null;
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const st = await page.evaluate(() => ({
+      code: !document.getElementById("code-dialog").hidden,
+      shown: document.getElementById("sim-code").textContent.trim(),
+      asking: !document.getElementById("sim-buttons").hidden,
+      prompt: document.getElementById("sim-prompt").textContent,
+      idle: !document.getElementById("simulate").disabled,
+    }));
+    if (st.code && typed === null) {
+      typed = st.shown;
+      await page.fill("#code-field", st.shown);
+      await page.screenshot({ path: join(SHOTS, "demo-safe7-pairing-code.png"), fullPage: true });
+      await page.locator("#code-ok").click();
+    } else if (st.asking) {
+      seen.push(st.prompt);
+      await page.locator("#sim-approve").click();
+    } else if ((st.idle && typed !== null) || Date.now() > deadline) {
+      break;
+    } else {
+      await page.waitForTimeout(25);
+    }
+  }
+  check("safe 7: the code dialog shows the simulated screen's 6 digits", /^[0-9]{6}$/.test(typed || ""), String(typed));
+  check("safe 7: pairing allowed on the device", seen.some((p) => p.includes("pair with")), JSON.stringify(seen));
+  check("safe 7: fingerprint inside thp", (await text("fpr")) === EXPECT.trezor.fingerprint, `${await text("fpr")} ${await text("error")}`);
+  check("safe 7: model shown", (await text("info")).includes("Safe 7"), await text("info"));
+}
+
 async function main() {
   const problems = [];
   mkdirSync(SHOTS, { recursive: true });
@@ -326,6 +366,7 @@ async function main() {
     checkShown("trezor", trezor);
     await signFlows(page, "trezor", dialogs);
     await unlockFlows(page, dialogs);
+    await pairFlow(page);
     console.log(`screenshots: ${join(SHOTS, "demo-ledger.png")}, ${join(SHOTS, "demo-trezor.png")}`);
   } finally {
     await browser.close().catch(() => {});

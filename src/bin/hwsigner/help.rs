@@ -180,7 +180,7 @@ policy, musig() included: the psbt then has the bip-373 participant lists).
         "simulate" => {
             "\
 usage: hwsigner [--mainnet] [--json] simulate ledger|trezor [--port N] [--host H]
-                [--mnemonic M] [--model one|t] [--pin PIN] [--passphrase]
+                [--mnemonic M] [--model one|t|safe7] [--pin PIN] [--passphrase]
                 [--device-passphrase P]
 
 serves a simulated wallet that really signs, until stopped:
@@ -193,7 +193,11 @@ one (1.14.1). --pin protects it: the one asks the host for the positions on a
 scrambled matrix, which it prints on stderr (\"pin matrix: 3 9 1 / 8 2 4 / 6 7 5\",
 rows top to bottom); the t takes the pin on its screen. --passphrase turns
 passphrase protection on; --device-passphrase is what its user types on the
-device (a t only; default empty).
+device (a t only; default empty). with --model safe7 it is a trezor safe 7
+speaking only the trezor host protocol (thp): a new host pairs by typing the
+6-digit code it prints on stderr (\"pairing code: 123456\"); hwsigner reads it
+from stdin after a line containing \"pairing code\" and keeps the credential in
+its config dir (hwsigner/thp-credentials), so the next run does not pair.
 then: hwsigner --device speculos:127.0.0.1:9999 fingerprint
 with --json, a line {\"simulator\":..,\"device\":..} on stdout once it listens.
 "

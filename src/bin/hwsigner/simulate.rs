@@ -9,7 +9,7 @@ use hwsigner::sim::fault::Faults;
 use hwsigner::sim::ledger::serve::serve_speculos_on;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
-use hwsigner::sim::trezor::{serve_socket_showing, Model, TrezorSim};
+use hwsigner::sim::trezor::{serve_socket_showing, Model, Safe7Sim, TrezorSim};
 use hwsigner::Error;
 
 use crate::args::{Parsed, Spec};
@@ -89,19 +89,29 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
         if testnet == Some(false) {
             return Err(Failure::usage("--mainnet is for the simulated ledger"));
         }
+        let safe7 = matches!(args.value("--model"), Some("safe7" | "safe-7" | "7"));
         let sim = trezor(args, mnemonic)?;
         let socket = UdpSocket::bind(&addr)
             .map_err(|e| Error::Transport(format!("cannot listen on udp {addr}: {e}")))?;
         let model = match sim.model() {
             Model::One => "trezor one",
+            _ if safe7 => "trezor safe 7 (thp)",
             _ => "trezor model t",
         };
         eprintln!("simulated {model} on udp {addr} (--device trezor-udp:{addr})");
         ready(json, "trezor", &format!("trezor-udp:{addr}"));
-        // The device's screen, for the user who has to read the pin matrix.
-        serve_socket_showing(&socket, sim, |screen| {
-            eprintln!("simulated {model} shows {screen}");
-        })?;
+        // The device's screen, for the user who has to read the pin matrix or the
+        // pairing code.
+        let show = |screen: &str| eprintln!("simulated {model} shows {screen}");
+        if safe7 {
+            let entropy = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64);
+            let sim = Safe7Sim::new(sim).with_random_seed(entropy);
+            serve_socket_showing(&socket, sim, show)?;
+        } else {
+            serve_socket_showing(&socket, sim, show)?;
+        }
     }
     Ok(())
 }
@@ -111,10 +121,10 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
 fn trezor(args: &Parsed, mnemonic: &str) -> Result<TrezorSim, Failure> {
     let model = match args.value("--model").unwrap_or("t") {
         "one" | "1" => Model::One,
-        "t" | "T" => Model::T,
+        "t" | "T" | "safe7" | "safe-7" | "7" => Model::T,
         other => {
             return Err(Failure::usage(format!(
-                "--model takes one or t, not {other:?}"
+                "--model takes one, t or safe7, not {other:?}"
             )))
         }
     };

@@ -131,7 +131,12 @@ impl TrezorSim {
     /// The Features this simulator reports.
     pub fn features(&self) -> Features {
         let one = self.model == Model::One;
-        let (major, minor, patch) = if one { (1, 14, 1) } else { (2, 8, 0) };
+        let safe7 = self.model == Model::Safe7;
+        let (major, minor, patch) = match self.model {
+            Model::One => (1, 14, 1),
+            Model::Safe7 => (2, 10, 0),
+            _ => (2, 8, 0),
+        };
         Features {
             vendor: Some("trezor.io".into()),
             major_version: Some(major),
@@ -144,7 +149,14 @@ impl TrezorSim {
             label: Some("hwsigner simulator".into()),
             initialized: Some(true),
             unlocked: Some(self.unlocked),
-            model: Some(if one { "1" } else { "T" }.into()),
+            model: Some(
+                match self.model {
+                    Model::One => "1",
+                    Model::Safe7 => "Safe 7",
+                    _ => "T",
+                }
+                .into(),
+            ),
             // Bitcoin, Bitcoin_like, Crypto, U2F, and on the T Shamir, ShamirGroups,
             // PassphraseEntry.
             capabilities: if one {
@@ -154,7 +166,14 @@ impl TrezorSim {
             },
             session_id: self.session_id.clone(),
             passphrase_always_on_device: Some(false),
-            internal_model: Some(if one { "T1B1" } else { "T2T1" }.into()),
+            internal_model: Some(
+                match (one, safe7) {
+                    (true, _) => "T1B1",
+                    (_, true) => "T3W1",
+                    _ => "T2T1",
+                }
+                .into(),
+            ),
         }
     }
 

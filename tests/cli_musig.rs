@@ -4,8 +4,13 @@
 //! signatures verify against the BIP-341 sighash (rust-bitcoin).
 #![cfg(all(feature = "cli", feature = "musig"))]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+#[path = "common/simulate.rs"]
+mod simulate;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use simulate::{simulate, Simulated};
 
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::{schnorr, Message, Secp256k1, XOnlyPublicKey};
@@ -16,35 +21,12 @@ use hwsigner::sim::seed::TREZOR_TEST_MNEMONIC;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hwsigner");
 
-/// A `hwsigner simulate ledger` process, killed when dropped.
-struct Simulator(Child, String);
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// Serves a simulated Ledger (of `mnemonic`) on a free port.
+fn ledger(mnemonic: Option<&str>) -> Simulated {
+    match mnemonic {
+        Some(m) => simulate(BIN, "ledger", &["--mnemonic", m]),
+        None => simulate(BIN, "ledger", &[]),
     }
-}
-
-/// Serves a simulated Ledger on a free port; returns it with its `--device` value.
-fn simulate(mnemonic: Option<&str>) -> Simulator {
-    let mut args = vec!["--json", "simulate", "ledger", "--port", "0"];
-    if let Some(m) = mnemonic {
-        args.extend(["--mnemonic", m]);
-    }
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let device = ready["device"].as_str().unwrap().to_string();
-    Simulator(child, device)
 }
 
 /// Runs `hwsigner --device DEVICE ARGS` with `stdin`; it must succeed. Its stdout lines.
@@ -78,12 +60,12 @@ fn ok(device: &str, args: &[&str], stdin: &str) -> Vec<String> {
 
 #[test]
 fn a_musig2_two_of_two_signed_from_the_command_line() {
-    let devices = [simulate(None), simulate(Some(TREZOR_TEST_MNEMONIC))];
+    let devices = [ledger(None), ledger(Some(TREZOR_TEST_MNEMONIC))];
     let keys: Vec<String> = devices
         .iter()
         .map(|d| {
-            let fpr = ok(&d.1, &["fingerprint"], "").remove(0);
-            let xpub = ok(&d.1, &["xpub", "m/87'/1'/0'"], "").remove(0);
+            let fpr = ok(&d.device, &["fingerprint"], "").remove(0);
+            let xpub = ok(&d.device, &["xpub", "m/87'/1'/0'"], "").remove(0);
             format!("[{fpr}/87'/1'/0']{xpub}")
         })
         .collect();
@@ -94,7 +76,7 @@ fn a_musig2_two_of_two_signed_from_the_command_line() {
     let hmacs: Vec<String> = devices
         .iter()
         .map(|d| {
-            let lines = ok(&d.1, &[&["register"], policy.as_slice()].concat(), "");
+            let lines = ok(&d.device, &[&["register"], policy.as_slice()].concat(), "");
             lines[1].strip_prefix("hmac ").unwrap().to_string()
         })
         .collect();
@@ -108,7 +90,7 @@ fn a_musig2_two_of_two_signed_from_the_command_line() {
                 &["--hmac", h, "--index", "1", "--display"],
             ]
             .concat();
-            ok(&d.1, &args, "").remove(0)
+            ok(&d.device, &args, "").remove(0)
         })
         .collect();
     assert_eq!(addresses[0], addresses[1]);
@@ -132,7 +114,7 @@ fn a_musig2_two_of_two_signed_from_the_command_line() {
         if last {
             args.push("--finalize");
         }
-        let lines = ok(&devices[round].1, &args, &psbt);
+        let lines = ok(&devices[round].device, &args, &psbt);
         psbt = lines[0].clone();
         tx_hex = lines.get(1).cloned();
     }

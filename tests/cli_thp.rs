@@ -4,11 +4,15 @@
 //! credential in its config dir, and the next run needs no code.
 #![cfg(feature = "cli")]
 
+#[path = "common/simulate.rs"]
+mod simulate;
+
 use std::io::{BufRead, BufReader, Write};
-use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::Duration;
+
+use simulate::simulate;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hwsigner");
 const FPR: &str = "5c9e228d";
@@ -17,33 +21,8 @@ const FPR: &str = "5c9e228d";
 fn the_cli_pairs_once_then_reconnects_with_its_credential() {
     let config = std::env::temp_dir().join(format!("hwsigner-cli-thp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&config);
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
-    let mut sim = Command::new(BIN)
-        .args([
-            "--json", "simulate", "trezor", "--model", "safe7", "--port", &port,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let device: serde_json::Value = serde_json::from_str(&ready).unwrap();
-    let device = device["device"].as_str().unwrap().to_string();
-    let (tx, screen) = channel();
-    let stderr = sim.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let sim = simulate(BIN, "trezor", &["--model", "safe7"]);
+    let device = sim.device.clone();
 
     let mut cli = Command::new(BIN)
         .args(["--device", &device, "fingerprint"])
@@ -69,14 +48,7 @@ fn the_cli_pairs_once_then_reconnects_with_its_credential() {
     asked
         .recv_timeout(Duration::from_secs(60))
         .expect("the cli asks for the pairing code");
-    let code = loop {
-        let line = screen
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the simulator shows the code");
-        if let Some(code) = line.split("pairing code: ").nth(1) {
-            break code.trim().to_string();
-        }
-    };
+    let code = sim.shows("pairing code: ").trim().to_string();
     assert_eq!(code.len(), 6);
     let mut stdin = cli.stdin.take().unwrap();
     writeln!(stdin, "{code}").unwrap();
@@ -97,7 +69,5 @@ fn the_cli_pairs_once_then_reconnects_with_its_credential() {
     assert!(out.status.success(), "{:?}", out);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), FPR);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("pairing code"));
-    let _ = sim.kill();
-    let _ = sim.wait();
     let _ = std::fs::remove_dir_all(&config);
 }

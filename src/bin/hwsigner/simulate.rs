@@ -93,6 +93,8 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
         let sim = trezor(args, mnemonic)?;
         let socket = UdpSocket::bind(&addr)
             .map_err(|e| Error::Transport(format!("cannot listen on udp {addr}: {e}")))?;
+        // --port 0: the port the system gave.
+        let addr = socket.local_addr().map_or(addr, |a| a.to_string());
         let model = match sim.model() {
             Model::One => "trezor one",
             _ if safe7 => "trezor safe 7 (thp)",

@@ -79,6 +79,8 @@
     )
 )]
 
+#[cfg(all(feature = "cli", not(target_arch = "wasm32")))]
+pub mod cli;
 pub mod device;
 pub mod driver;
 pub mod error;

@@ -548,7 +548,15 @@ fn read(
             }
             Class::Unknown => read.extras.push(arg.clone()),
             Class::Opt(o, s, attached) => {
-                if let Some(g) = o.group {
+                // argparse: an option whose value is its default (`--addr-type wit`)
+                // does not count as present in an exclusive group.
+                let is_default = o.dest == "addr_type"
+                    && attached
+                        .as_deref()
+                        .or_else(|| args.get(i).map(String::as_str))
+                        .and_then(addr_type_of)
+                        == Some(AddrType::Wit);
+                if let (Some(g), false) = (o.group, is_default) {
                     let first = o.strings.first().copied().unwrap_or(s);
                     if let Some((_, other)) = read
                         .used_groups

@@ -468,11 +468,28 @@ pub fn prepare(client: &mut Client) -> Result<Features, crate::Error> {
     let f = if one || f.initialized != Some(true) {
         initialize(&mut client.device)?
     } else {
+        // trezorlib's ensure_unlocked, in the device's current session: GetAddress of
+        // m/44'/1'/0'/0/0 on testnet (the PIN and passphrase are asked there if
+        // needed), then the features again.
         let t = client
             .device
             .as_trezor()
             .ok_or_else(|| crate::Error::Unsupported("not a trezor".into()))?;
-        match block_on(t.master_fingerprint()) {
+        let path: bitcoin::bip32::DerivationPath = [0x8000_002c_u32, 0x8000_0001, 0x8000_0000, 0, 0]
+            .into_iter()
+            .map(bitcoin::bip32::ChildNumber::from)
+            .collect::<Vec<_>>()
+            .into();
+        let unlocked = t.use_current_session(&f).and_then(|_| {
+            block_on(t.address_with(
+                &path,
+                crate::protocol::trezor::btc::keys::Coin::Testnet,
+                crate::protocol::trezor::messages::InputScriptType::SPENDADDRESS,
+                None,
+                false,
+            ))
+        });
+        match unlocked {
             Ok(_) => get_features(&mut client.device)?,
             Err(_) => initialize(&mut client.device)?,
         }

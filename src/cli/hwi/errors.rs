@@ -133,6 +133,8 @@ pub fn trezor(e: &Error, func: &str) -> HwiError {
             HwiError::new(format!("{func} canceled"), ACTION_CANCELED)
         }
         Error::WrongPin => HwiError::other("PinInvalid: PIN invalid"),
+        // This crate words NotInitialized itself; the firmware's text is this.
+        Error::Device { code: 11, .. } => HwiError::other("NotInitialized: Device is not initialized"),
         Error::Device { code, message } => HwiError::other(failure_text(*code, message)),
         Error::Disconnected => HwiError::new("Device disconnected", DEVICE_CONN_ERROR),
         Error::NoHandler { need: "pin", .. } | Error::DeviceLocked => HwiError::new(

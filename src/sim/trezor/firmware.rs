@@ -23,6 +23,8 @@ pub(super) enum Pending {
     Pin(u16, Vec<u8>),
     /// This passphrase was typed on the device: handle this message.
     Passphrase(String, u16, Vec<u8>),
+    /// Apply this settings change.
+    Settings(crate::sim::trezor::settings::Change),
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +70,10 @@ pub struct TrezorSim {
     pub(super) matrix_rng: u64,
     pub(super) pin_failures: u32,
     pub(super) delay_ms: u64,
+    /// WipeDevice ran: no seed.
+    pub(super) wiped: bool,
+    /// The words, for passphrase wallets turned on later.
+    pub(super) mnemonic: Option<String>,
 }
 
 pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
@@ -110,6 +116,8 @@ impl TrezorSim {
             matrix_rng: 0x9e37_79b9_7f4a_7c15,
             pin_failures: 0,
             delay_ms: 0,
+            wiped: false,
+            mnemonic: None,
         }
     }
 
@@ -122,7 +130,8 @@ impl TrezorSim {
             Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "")?,
             Confirm::Approve,
             Faults::none(),
-        ))
+        )
+        .with_mnemonic(TREZOR_TEST_MNEMONIC))
     }
 
     /// The Features this simulator reports.
@@ -139,7 +148,7 @@ impl TrezorSim {
             pin_protection: Some(self.protection.pin.is_some()),
             passphrase_protection: Some(self.protection.passphrase_mnemonic.is_some()),
             label: Some("hwsigner simulator".into()),
-            initialized: Some(true),
+            initialized: Some(!self.wiped),
             unlocked: Some(self.unlocked),
             model: Some(if one { "1" } else { "T" }.into()),
             // Bitcoin, Bitcoin_like, Crypto, U2F, and on the T Shamir, ShamirGroups,
@@ -207,6 +216,9 @@ impl TrezorSim {
         if let Some(replies) = self.unlock_step(msg_type, payload) {
             return replies;
         }
+        if let Some(replies) = self.settings_step(msg_type, payload) {
+            return replies;
+        }
         match msg_type {
             types::INITIALIZE => {
                 self.state = State::Idle;
@@ -229,7 +241,12 @@ impl TrezorSim {
                 });
                 reply(&self.features())
             }
-            types::GET_FEATURES => reply(&self.features()),
+            types::GET_FEATURES => {
+                // As the firmware: the session id comes only with Initialize.
+                let mut f = self.features();
+                f.session_id = None;
+                reply(&f)
+            }
             types::APPLY_FLAGS => match msg::decode::<ApplyFlags>(payload) {
                 // Flags are kept nowhere: only what unlocking does is simulated.
                 Ok(_) => reply(&Success {
@@ -319,6 +336,7 @@ impl TrezorSim {
                     Pending::Passphrase(typed, ty, payload) => {
                         self.use_passphrase(&typed, ty, &payload)
                     }
+                    Pending::Settings(change) => self.settings_confirmed(change),
                 }
             }
             State::Signing {

@@ -13,6 +13,7 @@ mod firmware;
 pub mod keys;
 mod link;
 mod scripts;
+mod settings;
 pub mod sign_tx;
 mod stream;
 #[cfg(not(target_arch = "wasm32"))]
@@ -21,5 +22,5 @@ mod unlock;
 
 pub use firmware::TrezorSim;
 #[cfg(not(target_arch = "wasm32"))]
-pub use udp::{matrix_text, serve_socket, serve_socket_showing, serve_udp};
+pub use udp::{matrix_text, serve_debug_link, serve_socket, serve_socket_showing, serve_udp};
 pub use unlock::{positions as pin_positions, Model, Protection};

@@ -710,3 +710,21 @@ fn checksum(desc: &str) -> String {
     engine.input(desc).unwrap();
     engine.checksum()
 }
+
+#[test]
+fn hwsigner_hwi_is_the_hwi_binary() {
+    for args in [
+        vec!["--version"],
+        vec!["getxpub"],
+        vec!["-d", "x", "getxpub", "m/0h"],
+        vec!["--chain", "nope", "enumerate"],
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let hwi = run(Path::new(OURS), &args, None);
+        let mut sub = vec!["hwi".to_string()];
+        sub.extend(args.iter().cloned());
+        let hwsigner = run(Path::new(HWSIGNER), &sub, None);
+        assert_eq!(hwi, hwsigner, "{args:?}");
+        assert!(hwi.stdout.starts_with("hwi 3.2.0") || hwi.stdout.contains("\"code\": -"), "{hwi:?}");
+    }
+}

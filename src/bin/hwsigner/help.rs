@@ -18,6 +18,7 @@ commands:
   sign-message   sign a message (bip-137)
   sample-psbt    a psbt for the simulated wallets to sign
   simulate       serve a simulated ledger or trezor on an emulator socket
+  hwi            hwi 3.2.0's command line and json (as the hwi binary)
 
 --device DEVICE (anywhere before `--`; default auto):
   auto                       the first ledger on hid, else the first trezor on usb,

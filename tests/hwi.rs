@@ -65,7 +65,8 @@ struct PortLock(#[allow(dead_code)] std::fs::File);
 
 fn lock_ports() -> PortLock {
     use std::os::unix::io::AsRawFd;
-    let f = std::fs::File::create(std::env::temp_dir().join("hwsigner-hwi-emulator-ports.lock")).unwrap();
+    let f = std::fs::File::create(std::env::temp_dir().join("hwsigner-hwi-emulator-ports.lock"))
+        .unwrap();
     // SAFETY: flock on a file descriptor this function owns.
     assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
     PortLock(f)
@@ -163,7 +164,9 @@ impl Report {
         }
         let ok = match judge {
             Judge::Same => hwi == ours,
-            Judge::Taproot => hwi.status == ours.status && same_but_taproot(&hwi.stdout, &ours.stdout),
+            Judge::Taproot => {
+                hwi.status == ours.status && same_but_taproot(&hwi.stdout, &ours.stdout)
+            }
         };
         if !ok {
             self.failures.push(format!(
@@ -277,9 +280,17 @@ fn key_info(seed: &Seed, path: &str, network: bitcoin::NetworkKind) -> String {
 }
 
 /// A base64 PSBT spending `n` coins of the single-key `template` at `path`.
-fn single_psbt(seed: &Seed, template: &str, path: &str, n: usize, network: bitcoin::NetworkKind) -> String {
+fn single_psbt(
+    seed: &Seed,
+    template: &str,
+    path: &str,
+    n: usize,
+    network: bitcoin::NetworkKind,
+) -> String {
     let policy = WalletPolicy::new("", template, vec![key_info(seed, path, network)]).unwrap();
-    hwsigner::sim::sample::funded_psbt(&policy, n).unwrap().to_string()
+    hwsigner::sim::sample::funded_psbt(&policy, n)
+        .unwrap()
+        .to_string()
 }
 
 /// A base64 PSBT spending a 2-of-2 `wsh(sortedmulti)` of both simulators' keys at
@@ -308,7 +319,9 @@ fn multisig_psbt(ledger: &Seed, trezor: &Seed) -> (String, String) {
 /// The PIN positions of `pin` on the matrix the simulated Trezor One shows now.
 fn pin_positions(pin: &str) -> String {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     socket.send_to(b"MATRIX??", "127.0.0.1:21324").unwrap();
     let mut buf = [0u8; 64];
     let n = socket.recv(&mut buf).unwrap();
@@ -336,10 +349,12 @@ fn scenario(report: &mut Report, name: &str, sim_args: &[&str], steps: &[Case]) 
             let argv: Vec<String> = step
                 .args
                 .iter()
-                .map(|a| match a.strip_prefix("{PIN:").and_then(|p| p.strip_suffix('}')) {
-                    Some(pin) => pin_positions(pin),
-                    None => a.clone(),
-                })
+                .map(
+                    |a| match a.strip_prefix("{PIN:").and_then(|p| p.strip_suffix('}')) {
+                        Some(pin) => pin_positions(pin),
+                        None => a.clone(),
+                    },
+                )
                 .collect();
             these.push(run(&tool, &argv, step.stdin.as_deref()));
         }
@@ -457,11 +472,19 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
     for (dev_fpr, s, dev) in [(&lf, &ls, "ledger"), (&tf, &ts, "trezor")] {
         let args = |d: String| -> Case {
             Case {
-                args: ["--emulators", "-t", dev, "--chain", "test", "displayaddress", "--desc"]
-                    .iter()
-                    .map(|x| x.to_string())
-                    .chain([d])
-                    .collect(),
+                args: [
+                    "--emulators",
+                    "-t",
+                    dev,
+                    "--chain",
+                    "test",
+                    "displayaddress",
+                    "--desc",
+                ]
+                .iter()
+                .map(|x| x.to_string())
+                .chain([d])
+                .collect(),
                 stdin: None,
                 judge: Judge::Same,
                 expect: None,
@@ -481,7 +504,10 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
             format!("tr({k86}/0/0)"),
             format!("pkh({k84}/0/0)"),
             core_style,
-            format!("wpkh({})", k84.split(']').nth(1).unwrap().to_string() + "/0/0"),
+            format!(
+                "wpkh({})",
+                k84.split(']').nth(1).unwrap().to_string() + "/0/0"
+            ),
         ] {
             report.compare(&args(d));
         }
@@ -489,12 +515,29 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
     let (ms_psbt, ms_desc) = multisig_psbt(&ls, &ts);
     for dev in ["ledger", "trezor"] {
         report.compare(
-            &case(&["--emulators", "-t", dev, "--chain", "test", "displayaddress", "--desc", &ms_desc])
-                .expecting("\"address\": \"tb1q"),
+            &case(&[
+                "--emulators",
+                "-t",
+                dev,
+                "--chain",
+                "test",
+                "displayaddress",
+                "--desc",
+                &ms_desc,
+            ])
+            .expecting("\"address\": \"tb1q"),
         );
         report.compare(
-            &case(&["--emulators", "-t", dev, "--chain", "test", "signtx", &ms_psbt])
-                .expecting("\"signed\": true"),
+            &case(&[
+                "--emulators",
+                "-t",
+                dev,
+                "--chain",
+                "test",
+                "signtx",
+                &ms_psbt,
+            ])
+            .expecting("\"signed\": true"),
         );
     }
 
@@ -506,7 +549,13 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
         let tr = single_psbt(s, "tr(@0/**)", "m/86'/1'/0'", 2, test);
         let odd = single_psbt(s, "wpkh(@0/**)", "m/84'/1'/0'/7'", 1, test);
         let main_wpkh = single_psbt(s, "wpkh(@0/**)", "m/84'/0'/0'", 1, main);
-        let foreign = single_psbt(if dev == "ledger" { &ts } else { &ls }, "wpkh(@0/**)", "m/84'/1'/0'", 1, test);
+        let foreign = single_psbt(
+            if dev == "ledger" { &ts } else { &ls },
+            "wpkh(@0/**)",
+            "m/84'/1'/0'",
+            1,
+            test,
+        );
         let argv = |chain: &str, p: &str| -> Vec<String> {
             ["--emulators", "-t", dev, "--chain", chain, "signtx", p]
                 .iter()
@@ -526,7 +575,12 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
             (&shwpkh, "test", Judge::Same, signed),
             (&tr, "test", Judge::Taproot, signed),
             (&odd, "test", Judge::Same, None),
-            (&main_wpkh, "main", Judge::Same, if dev == "ledger" { None } else { signed }),
+            (
+                &main_wpkh,
+                "main",
+                Judge::Same,
+                if dev == "ledger" { None } else { signed },
+            ),
             (&foreign, "test", Judge::Same, foreign_answer),
         ] {
             report.compare(&Case {
@@ -554,7 +608,12 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
         case(&["--emulators", "-f", &tf, "getmasterxpub"]),
         case(&["--emulators", "-f", "00000000", "getmasterxpub"]),
         case(&["--emulators", "-t", "trezor_t_simulator", "getmasterxpub"]),
-        case(&["--emulators", "-t", "ledger_nano_s_simulator", "getmasterxpub"]),
+        case(&[
+            "--emulators",
+            "-t",
+            "ledger_nano_s_simulator",
+            "getmasterxpub",
+        ]),
         case(&["--emulators", "-t", "coldcard", "getmasterxpub"]),
         case(&["-d", "tcp:127.0.0.1:9999", "-t", "ledger", "getmasterxpub"]),
         case(&["-d", "udp:127.0.0.1:21324", "-t", "trezor", "getmasterxpub"]),
@@ -569,25 +628,63 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
     // Bitcoin Core's external signer, as it calls it.
     let core_psbt = single_psbt(&ls, "wpkh(@0/**)", "m/84'/1'/0'", 2, test);
     let core_desc = {
-        let d = format!("wpkh({}/0/1)", key_info(&ls, "m/84'/1'/0'", test).replace('\'', "h"));
+        let d = format!(
+            "wpkh({}/0/1)",
+            key_info(&ls, "m/84'/1'/0'", test).replace('\'', "h")
+        );
         format!("{d}#{}", checksum(&d))
     };
     for c in [
         case(&["--emulators", "enumerate"]),
-        case(&["--emulators", "--fingerprint", &lf, "--chain", "test", "getdescriptors", "--account", "0"])
-            .expecting("\"receive\": [\"pkh(["),
-        case(&["--emulators", "--fingerprint", &lf, "--chain", "test", "displayaddress", "--desc", &core_desc])
-            .expecting("\"address\": \"tb1q"),
+        case(&[
+            "--emulators",
+            "--fingerprint",
+            &lf,
+            "--chain",
+            "test",
+            "getdescriptors",
+            "--account",
+            "0",
+        ])
+        .expecting("\"receive\": [\"pkh(["),
+        case(&[
+            "--emulators",
+            "--fingerprint",
+            &lf,
+            "--chain",
+            "test",
+            "displayaddress",
+            "--desc",
+            &core_desc,
+        ])
+        .expecting("\"address\": \"tb1q"),
         with_stdin(
-            &["--emulators", "--stdin", "--fingerprint", &lf, "--chain", "test"],
+            &[
+                "--emulators",
+                "--stdin",
+                "--fingerprint",
+                &lf,
+                "--chain",
+                "test",
+            ],
             &format!("signtx {core_psbt}\n"),
         )
         .expecting("\"signed\": true"),
         with_stdin(
-            &["--emulators", "--stdin", "--fingerprint", &tf, "--chain", "test"],
+            &[
+                "--emulators",
+                "--stdin",
+                "--fingerprint",
+                &tf,
+                "--chain",
+                "test",
+            ],
             &format!("signtx \"{core_psbt}\"\n\nignored\n"),
         ),
-        with_stdin(&["--emulators", "--stdin"], "-t ledger --chain test\ngetmasterxpub --account 1\n"),
+        with_stdin(
+            &["--emulators", "--stdin"],
+            "-t ledger --chain test\ngetmasterxpub --account 1\n",
+        ),
         with_stdin(&["--emulators", "--stdin"], "signtx 'unclosed\n"),
         with_stdin(&["--emulators", "--stdin"], ""),
     ] {
@@ -617,8 +714,15 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
             with_d(&["promptpin"]),
             with_d(&["sendpin", "1234"]),
             case(&["--emulators", "enumerate"]),
-            case(&["--emulators", "-t", "trezor", "--chain", "test", "getdescriptors"])
-                .expecting("5c9e228d/84h/1h/0h"),
+            case(&[
+                "--emulators",
+                "-t",
+                "trezor",
+                "--chain",
+                "test",
+                "getdescriptors",
+            ])
+            .expecting("5c9e228d/84h/1h/0h"),
         ],
     );
     scenario(
@@ -628,8 +732,24 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
         &[
             case(&["--emulators", "enumerate"]),
             case(&["--emulators", "-p", "TREZOR", "enumerate"]).expecting("4b854ccf"),
-            case(&["--emulators", "-p", "TREZOR", "-t", "trezor", "getmasterxpub"]),
-            with_stdin(&["--emulators", "--stdinpass", "-t", "trezor", "getmasterxpub"], "TREZOR\n"),
+            case(&[
+                "--emulators",
+                "-p",
+                "TREZOR",
+                "-t",
+                "trezor",
+                "getmasterxpub",
+            ]),
+            with_stdin(
+                &[
+                    "--emulators",
+                    "--stdinpass",
+                    "-t",
+                    "trezor",
+                    "getmasterxpub",
+                ],
+                "TREZOR\n",
+            ),
             case(&["--emulators", "-t", "trezor", "togglepassphrase"]),
             case(&["--emulators", "-p", "TREZOR", "enumerate"]),
         ],
@@ -640,7 +760,14 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
         &["--passphrase"],
         &[
             case(&["--emulators", "enumerate"]),
-            case(&["--emulators", "-p", "TREZOR", "-t", "trezor", "getmasterxpub"]),
+            case(&[
+                "--emulators",
+                "-p",
+                "TREZOR",
+                "-t",
+                "trezor",
+                "getmasterxpub",
+            ]),
             case(&["--emulators", "-t", "trezor", "togglepassphrase"]),
             case(&["--emulators", "-t", "trezor", "togglepassphrase"]),
             case(&["--emulators", "enumerate"]),
@@ -679,21 +806,41 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
         case(&["--emulators", "enumerate"]),
         case(&["--emulators", "-t", "ledger", "getdescriptors"]).expecting("xpub"),
         case(&["--emulators", "-t", "ledger", "getmasterxpub"]).expecting("xpub"),
-        case(&["--emulators", "-t", "ledger", "displayaddress", "--path", "m/84h/0h/0h/0/0"])
-            .expecting("\"address\": \"bc1q"),
+        case(&[
+            "--emulators",
+            "-t",
+            "ledger",
+            "displayaddress",
+            "--path",
+            "m/84h/0h/0h/0/0",
+        ])
+        .expecting("\"address\": \"bc1q"),
         case(&["--emulators", "-t", "ledger", "signtx", &main_wpkh]).expecting("\"signed\": true"),
-        case(&["--emulators", "-t", "ledger", "--chain", "test", "signtx", &main_wpkh])
-            .expecting("\"signed\": false"),
+        case(&[
+            "--emulators",
+            "-t",
+            "ledger",
+            "--chain",
+            "test",
+            "signtx",
+            &main_wpkh,
+        ])
+        .expecting("\"signed\": false"),
         Case {
             judge: Judge::Taproot,
-            ..case(&["--emulators", "-t", "ledger", "signtx", &main_tr]).expecting("\"signed\": true")
+            ..case(&["--emulators", "-t", "ledger", "signtx", &main_tr])
+                .expecting("\"signed\": true")
         },
     ] {
         report.compare(&c);
     }
     drop(mainnet);
 
-    eprintln!("hwi comparison: {} cases, {} differ", report.ran, report.failures.len());
+    eprintln!(
+        "hwi comparison: {} cases, {} differ",
+        report.ran,
+        report.failures.len()
+    );
     assert!(
         report.failures.is_empty(),
         "{} of {} cases differ from HWI 3.2.0:\n{}",
@@ -725,6 +872,9 @@ fn hwsigner_hwi_is_the_hwi_binary() {
         sub.extend(args.iter().cloned());
         let hwsigner = run(Path::new(HWSIGNER), &sub, None);
         assert_eq!(hwi, hwsigner, "{args:?}");
-        assert!(hwi.stdout.starts_with("hwi 3.2.0") || hwi.stdout.contains("\"code\": -"), "{hwi:?}");
+        assert!(
+            hwi.stdout.starts_with("hwi 3.2.0") || hwi.stdout.contains("\"code\": -"),
+            "{hwi:?}"
+        );
     }
 }

@@ -55,7 +55,12 @@ pub enum AddrType {
 
 impl AddrType {
     /// In HWI's enum order (legacy, wit, sh_wit, tap).
-    pub const ALL: [AddrType; 4] = [AddrType::Legacy, AddrType::Wit, AddrType::ShWit, AddrType::Tap];
+    pub const ALL: [AddrType; 4] = [
+        AddrType::Legacy,
+        AddrType::Wit,
+        AddrType::ShWit,
+        AddrType::Tap,
+    ];
     const NAMES: [(AddrType, &'static str); 4] = [
         (AddrType::Legacy, "legacy"),
         (AddrType::Wit, "wit"),
@@ -303,7 +308,11 @@ struct Sub {
 const ADDR_TYPE: Opt = opt(&["--addr-type"], "addr_type", Kind::Value);
 const ACCOUNT: Opt = opt(&["--account"], "account", Kind::Value);
 const LABEL: Opt = opt(&["--label", "-l"], "label", Kind::Value);
-const BACKUP_PASS: Opt = opt(&["--backup_passphrase", "-b"], "backup_passphrase", Kind::Value);
+const BACKUP_PASS: Opt = opt(
+    &["--backup_passphrase", "-b"],
+    "backup_passphrase",
+    Kind::Value,
+);
 const ONLY_HELP: &[Opt] = &[HELP];
 const GETMASTERXPUB: &[Opt] = &[HELP, ADDR_TYPE, ACCOUNT];
 const GETKEYPOOL: &[Opt] = &[
@@ -357,7 +366,11 @@ fn sub(command: &str) -> Sub {
 /// A usage error (argparse's `error`), or an early exit (help, version).
 #[derive(Debug)]
 enum Stop {
-    Error { prog: String, usage_of: Option<String>, message: String },
+    Error {
+        prog: String,
+        usage_of: Option<String>,
+        message: String,
+    },
     Help(Option<String>),
     Version,
 }
@@ -375,7 +388,11 @@ fn error(command: Option<&str>, message: impl Into<String>) -> Stop {
 
 /// Python's `repr` of a string.
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::new();
     out.push(quote);
     for c in s.chars() {
@@ -440,7 +457,11 @@ enum Class<'a> {
     Unknown,
 }
 
-fn classify(opts: &'static [Opt], arg: &str, command: Option<&str>) -> Result<Class<'static>, Stop> {
+fn classify(
+    opts: &'static [Opt],
+    arg: &str,
+    command: Option<&str>,
+) -> Result<Class<'static>, Stop> {
     if !arg.starts_with('-') || arg == "-" {
         return Ok(Class::Arg);
     }
@@ -484,7 +505,11 @@ fn classify(opts: &'static [Opt], arg: &str, command: Option<&str>) -> Result<Cl
         // `-tVALUE`: a short option with its value attached.
         let short = arg.get(..2).unwrap_or(arg);
         if let Some((o, s)) = find(short) {
-            return Ok(Class::Opt(o, s, Some(arg.get(2..).unwrap_or("").to_string())));
+            return Ok(Class::Opt(
+                o,
+                s,
+                Some(arg.get(2..).unwrap_or("").to_string()),
+            ));
         }
     }
     if negative_number(arg) || arg.contains(' ') {
@@ -514,7 +539,11 @@ impl Read {
     }
 
     fn flag(&self, dest: &str) -> Option<bool> {
-        self.flags.iter().rev().find(|(d, _)| *d == dest).map(|(_, v)| *v)
+        self.flags
+            .iter()
+            .rev()
+            .find(|(d, _)| *d == dest)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -578,14 +607,22 @@ fn read(
                             if s.starts_with("--") {
                                 return Err(error(
                                     command,
-                                    format!("argument {}: ignored explicit argument {}", names(o), py_repr(&a)),
+                                    format!(
+                                        "argument {}: ignored explicit argument {}",
+                                        names(o),
+                                        py_repr(&a)
+                                    ),
                                 ));
                             }
                             // `-iX`: combined short flags are not HWI's; argparse reads
                             // the rest as another option, which none is here.
                             return Err(error(
                                 command,
-                                format!("argument {}: ignored explicit argument {}", names(o), py_repr(&a)),
+                                format!(
+                                    "argument {}: ignored explicit argument {}",
+                                    names(o),
+                                    py_repr(&a)
+                                ),
                             ));
                         }
                         read.flags.push((o.dest, v));
@@ -596,7 +633,10 @@ fn read(
                             None => match args.get(i) {
                                 Some(next)
                                     if next == "--"
-                                        || !matches!(classify(opts, next, command), Ok(Class::Arg)) =>
+                                        || !matches!(
+                                            classify(opts, next, command),
+                                            Ok(Class::Arg)
+                                        ) =>
                                 {
                                     return Err(error(
                                         command,
@@ -632,44 +672,31 @@ fn names(o: &Opt) -> String {
 
 /// Type and choice checks argparse runs when it takes a value.
 fn check_value(o: &Opt, value: &str, command: Option<&str>) -> Result<(), Stop> {
-    match o.dest {
-        "chain" => {
-            if chain_of(value).is_none() {
-                let choices: Vec<&str> = Chain::ALL.iter().map(|(_, n)| *n).collect();
-                return Err(error(
-                    command,
-                    format!(
-                        "argument --chain: invalid choice: {} (choose from {})",
-                        py_repr(value),
-                        choices.join(", ")
-                    ),
-                ));
-            }
+    let message = match o.dest {
+        "chain" if chain_of(value).is_none() => {
+            let choices: Vec<&str> = Chain::ALL.iter().map(|(_, n)| *n).collect();
+            format!(
+                "argument --chain: invalid choice: {} (choose from {})",
+                py_repr(value),
+                choices.join(", ")
+            )
         }
-        "addr_type" => {
-            if addr_type_of(value).is_none() {
-                let choices: Vec<&str> = AddrType::NAMES.iter().map(|(_, n)| *n).collect();
-                return Err(error(
-                    command,
-                    format!(
-                        "argument --addr-type: invalid choice: {} (choose from {})",
-                        py_repr(value),
-                        choices.join(", ")
-                    ),
-                ));
-            }
+        "addr_type" if addr_type_of(value).is_none() => {
+            let choices: Vec<&str> = AddrType::NAMES.iter().map(|(_, n)| *n).collect();
+            format!(
+                "argument --addr-type: invalid choice: {} (choose from {})",
+                py_repr(value),
+                choices.join(", ")
+            )
         }
-        "account" | "word_count" => {
-            if py_int(value).is_none() {
-                return Err(error(
-                    command,
-                    format!("argument {}: invalid int value: {}", names(o), py_repr(value)),
-                ));
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+        "account" | "word_count" if py_int(value).is_none() => format!(
+            "argument {}: invalid int value: {}",
+            names(o),
+            py_repr(value)
+        ),
+        _ => return Ok(()),
+    };
+    Err(error(command, message))
 }
 
 fn chain_of(s: &str) -> Option<Chain> {
@@ -693,7 +720,8 @@ pub fn parse(args: &[String]) -> Parsed {
     match parse_inner(args) {
         Ok((g, c)) => Parsed::Run(g, c),
         Err(Stop::Help(command)) => Parsed::Exit {
-            stdout: super::Value::error("Help text requested", super::errors::HELP_TEXT).render() + "\n",
+            stdout: super::Value::error("Help text requested", super::errors::HELP_TEXT).render()
+                + "\n",
             stderr: help::text(command.as_deref()).to_string(),
             status: 0,
         },
@@ -761,7 +789,10 @@ fn parse_inner(args: &[String]) -> Result<(Globals, Command), Stop> {
     if !missing.is_empty() {
         return Err(error(
             cmd,
-            format!("the following arguments are required: {}", missing.join(", ")),
+            format!(
+                "the following arguments are required: {}",
+                missing.join(", ")
+            ),
         ));
     }
     if let Some(g) = spec.required_group {
@@ -804,7 +835,10 @@ fn parse_inner(args: &[String]) -> Result<(Globals, Command), Stop> {
         device_type: main.value("device_type").map(str::to_string),
         password: main.value("password").map(str::to_string),
         stdinpass: main.flag("stdinpass").unwrap_or(false),
-        chain: main.value("chain").and_then(chain_of).unwrap_or(Chain::Main),
+        chain: main
+            .value("chain")
+            .and_then(chain_of)
+            .unwrap_or(Chain::Main),
         debug: main.flag("debug").unwrap_or(false),
         fingerprint: main.value("fingerprint").map(str::to_string),
         stdin: main.flag("stdin").unwrap_or(false),
@@ -881,15 +915,18 @@ mod tests {
 
     fn err(line: &str) -> String {
         match run(line) {
-            Parsed::Exit { stdout, status: 2, .. } => stdout,
+            Parsed::Exit {
+                stdout, status: 2, ..
+            } => stdout,
             other => panic!("{line}: {other:?}"),
         }
     }
 
     #[test]
     fn globals_and_commands() {
-        let Parsed::Run(g, c) = run("--chain=TEST -tledger --fing f5acc2fd --emu getkeypool --nokeypool 0 --internal 5")
-        else {
+        let Parsed::Run(g, c) = run(
+            "--chain=TEST -tledger --fing f5acc2fd --emu getkeypool --nokeypool 0 --internal 5",
+        ) else {
             panic!()
         };
         assert_eq!(g.chain, Chain::Test);
@@ -898,7 +935,13 @@ mod tests {
         assert!(g.emulators);
         assert!(matches!(
             c,
-            Command::GetKeypool { keypool: false, internal: true, start: 0, end: 5, .. }
+            Command::GetKeypool {
+                keypool: false,
+                internal: true,
+                start: 0,
+                end: 5,
+                ..
+            }
         ));
         let Parsed::Run(_, c) = run("getmasterxpub --account -1") else {
             panic!()
@@ -913,8 +956,11 @@ mod tests {
             r#"{"error": "hwi: error: ambiguous option: --device could match --device-path, --device-type", "code": -2}
 "#
         );
-        assert!(err("getxpub m/0 --expert").contains("hwi: error: unrecognized arguments: --expert"));
-        assert!(err("getkeypool 1").contains("hwi getkeypool: error: the following arguments are required: end"));
+        assert!(
+            err("getxpub m/0 --expert").contains("hwi: error: unrecognized arguments: --expert")
+        );
+        assert!(err("getkeypool 1")
+            .contains("hwi getkeypool: error: the following arguments are required: end"));
         assert!(err("getkeypool --keypool --nokeypool 0 1")
             .contains("argument --nokeypool: not allowed with argument --keypool"));
         assert!(err("displayaddress").contains("one of the arguments --desc --path is required"));
@@ -922,14 +968,20 @@ mod tests {
         assert!(err("--chain foo enumerate").contains(
             "argument --chain: invalid choice: 'foo' (choose from main, test, regtest, signet, testnet4)"
         ));
-        assert!(err("getkeypool --account x 0 1").contains("argument --account: invalid int value: 'x'"));
+        assert!(err("getkeypool --account x 0 1")
+            .contains("argument --account: invalid int value: 'x'"));
         assert!(err("getkeypool 0 x").contains("argument end: invalid int value: 'x'"));
         assert!(err("-t").contains("argument --device-type/-t: expected one argument"));
         let Parsed::Exit { stdout, status, .. } = run("--version") else {
             panic!()
         };
         assert_eq!((stdout.as_str(), status), ("hwi 3.2.0\n", 0));
-        let Parsed::Exit { stdout, stderr, status } = run("signtx -h") else {
+        let Parsed::Exit {
+            stdout,
+            stderr,
+            status,
+        } = run("signtx -h")
+        else {
             panic!()
         };
         assert_eq!(status, 0);

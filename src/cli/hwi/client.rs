@@ -78,9 +78,10 @@ pub fn initialize(device: &mut Device) -> Result<Features, crate::Error> {
         .ok_or_else(|| crate::Error::Unsupported("not a trezor".into()))?;
     match block_on(t.init()) {
         Ok(_) => block_on(t.run(Call::simple(&GetFeatures {}, |f: Features| Ok(f)))),
-        Err(_) => block_on(t.run(Call::simple(&Initialize { session_id: None }, |f: Features| {
-            Ok(f)
-        }))),
+        Err(_) => block_on(t.run(Call::simple(
+            &Initialize { session_id: None },
+            |f: Features| Ok(f),
+        ))),
     }
 }
 
@@ -109,7 +110,10 @@ fn open_transport(kind: Kind, path: &str) -> Result<Box<dyn Transport>, HwiError
                     .map_err(|e| {
                         let text = e.to_string();
                         if text.contains("refused") {
-                            HwiError::new("[Errno 111] Connection refused", errors::DEVICE_CONN_ERROR)
+                            HwiError::new(
+                                "[Errno 111] Connection refused",
+                                errors::DEVICE_CONN_ERROR,
+                            )
                         } else {
                             HwiError::new(text, errors::DEVICE_CONN_ERROR)
                         }
@@ -118,7 +122,8 @@ fn open_transport(kind: Kind, path: &str) -> Result<Box<dyn Transport>, HwiError
             hid_open(path).map_err(|e| HwiError::new(e.to_string(), errors::DEVICE_CONN_ERROR))
         }
         Kind::Trezor => {
-            let not_found = || HwiError::bad_argument(format!("Could not find device by path: {path}"));
+            let not_found =
+                || HwiError::bad_argument(format!("Could not find device by path: {path}"));
             if path == TREZOR_SIMULATOR_PATH {
                 let addr = path.trim_start_matches("udp:");
                 return crate::transport::native::udp::UdpTransport::connect(addr)
@@ -168,7 +173,12 @@ fn hwi_hid_path(hidapi_path: &str) -> String {
 }
 
 /// The HID wallets: HWI path, hidapi path, kind, identity.
-fn hid_wallets() -> Vec<(String, String, crate::protocol::identify::DeviceKind, crate::transport::Identity)> {
+fn hid_wallets() -> Vec<(
+    String,
+    String,
+    crate::protocol::identify::DeviceKind,
+    crate::transport::Identity,
+)> {
     crate::transport::native::hidapi::list_wallet_paths()
         .unwrap_or_default()
         .into_iter()
@@ -214,7 +224,10 @@ pub fn get_client(
     };
     let emulator = path.starts_with("udp:") || path.starts_with("tcp:");
     if kind == Kind::Trezor {
-        device.set_prompts(Box::new(trezor_prompts(password.map(str::to_string), emulator)));
+        device.set_prompts(Box::new(trezor_prompts(
+            password.map(str::to_string),
+            emulator,
+        )));
         if !emulator {
             device.on_status(|s| {
                 if s == crate::device::Status::ConfirmOnDevice {
@@ -249,14 +262,23 @@ fn ledger_check_app(device: &mut Device) -> Result<(), HwiError> {
         return Ok(());
     };
     let info = block_on(l.app_info()).map_err(|e| errors::ledger(&e, Ins::GetVersion))?;
-    let known = ["Bitcoin", "Bitcoin Test", "Bitcoin Legacy", "Bitcoin Test Legacy", "app"];
+    let known = [
+        "Bitcoin",
+        "Bitcoin Test",
+        "Bitcoin Legacy",
+        "Bitcoin Test Legacy",
+        "app",
+    ];
     if !known.contains(&info.name.as_str()) {
         return Err(HwiError::new(
             "Ledger is not in either the Bitcoin or Bitcoin Testnet app",
             errors::DEVICE_CONN_ERROR,
         ));
     }
-    let mut parts = info.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = info
+        .version
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     if major <= 1 || (major == 2 && minor == 0) || info.name.contains("Legacy") {
         return Err(HwiError::new(
@@ -412,7 +434,11 @@ fn entry(c: &Candidate, password: Option<&str>, globals: &Globals) -> Option<Val
 }
 
 /// Fills a Trezor's entry; `Ok(false)` for a device HWI skips (not a Trezor vendor).
-fn trezor_entry(client: &mut Client, d: &mut Value, password: Option<&str>) -> Result<bool, HwiError> {
+fn trezor_entry(
+    client: &mut Client,
+    d: &mut Value,
+    password: Option<&str>,
+) -> Result<bool, HwiError> {
     let features = prepare(client).map_err(|e| errors::trezor(&e, "enumerate"))?;
     if !features.vendor.as_deref().unwrap_or("").contains("trezor") {
         return Ok(false);
@@ -450,7 +476,8 @@ fn trezor_entry(client: &mut Client, d: &mut Value, password: Option<&str>) -> R
             .device
             .as_trezor()
             .ok_or_else(|| HwiError::other("not a trezor"))?;
-        let f = block_on(t.master_fingerprint()).map_err(|e| errors::trezor(&e, "get_pubkey_at_path"))?;
+        let f = block_on(t.master_fingerprint())
+            .map_err(|e| errors::trezor(&e, "get_pubkey_at_path"))?;
         d.set("fingerprint", Value::str(f.to_string()));
         d.set("needs_passphrase_sent", Value::Bool(false));
     } else {
@@ -475,11 +502,12 @@ pub fn prepare(client: &mut Client) -> Result<Features, crate::Error> {
             .device
             .as_trezor()
             .ok_or_else(|| crate::Error::Unsupported("not a trezor".into()))?;
-        let path: bitcoin::bip32::DerivationPath = [0x8000_002c_u32, 0x8000_0001, 0x8000_0000, 0, 0]
-            .into_iter()
-            .map(bitcoin::bip32::ChildNumber::from)
-            .collect::<Vec<_>>()
-            .into();
+        let path: bitcoin::bip32::DerivationPath =
+            [0x8000_002c_u32, 0x8000_0001, 0x8000_0000, 0, 0]
+                .into_iter()
+                .map(bitcoin::bip32::ChildNumber::from)
+                .collect::<Vec<_>>()
+                .into();
         let unlocked = t.use_current_session(&f).and_then(|_| {
             block_on(t.address_with(
                 &path,

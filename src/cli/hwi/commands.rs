@@ -15,17 +15,21 @@ use crate::protocol::trezor::btc::keys::Coin;
 use crate::protocol::trezor::btc::multisig::Multisig;
 use crate::protocol::trezor::call::Call;
 use crate::protocol::trezor::messages::{
-    ApplySettings, InputScriptType, PinMatrixAck, PassphraseAck, Success, WipeDevice,
+    ApplySettings, InputScriptType, PassphraseAck, PinMatrixAck, Success, WipeDevice,
 };
 
-fn ledger(client: &mut Client) -> Result<&mut crate::driver::ledger::Ledger<Box<dyn crate::transport::Transport>>, HwiError> {
+fn ledger(
+    client: &mut Client,
+) -> Result<&mut crate::driver::ledger::Ledger<Box<dyn crate::transport::Transport>>, HwiError> {
     client
         .device
         .as_ledger()
         .ok_or_else(|| HwiError::other("not a ledger"))
 }
 
-fn trezor(client: &mut Client) -> Result<&mut crate::driver::trezor::Trezor<Box<dyn crate::transport::Transport>>, HwiError> {
+fn trezor(
+    client: &mut Client,
+) -> Result<&mut crate::driver::trezor::Trezor<Box<dyn crate::transport::Transport>>, HwiError> {
     client
         .device
         .as_trezor()
@@ -99,8 +103,13 @@ pub fn pubkey_at(client: &mut Client, path: &str) -> Result<(Xpub, bool), HwiErr
             let dp = keys::to_derivation(&parsed)?;
             let coin = coin(client);
             let testnet = client.chain.is_test();
-            let x = block_on(trezor(client)?.xpub_with(&dp, coin, InputScriptType::SPENDADDRESS, false))
-                .map_err(|e| errors::trezor(&e, "get_pubkey_at_path"))?;
+            let x = block_on(trezor(client)?.xpub_with(
+                &dp,
+                coin,
+                InputScriptType::SPENDADDRESS,
+                false,
+            ))
+            .map_err(|e| errors::trezor(&e, "get_pubkey_at_path"))?;
             let mut xpub = x.xpub;
             if testnet {
                 xpub.network = bitcoin::NetworkKind::Test;
@@ -293,7 +302,8 @@ pub fn success(b: bool) -> Value {
     Value::obj([("success", Value::Bool(b))])
 }
 
-const PIN_MATRIX_DESCRIPTION: &str = "Use the numeric keypad to describe number positions. The layout is:
+const PIN_MATRIX_DESCRIPTION: &str =
+    "Use the numeric keypad to describe number positions. The layout is:
     7 8 9
     4 5 6
     1 2 3";
@@ -301,7 +311,10 @@ const PIN_MATRIX_DESCRIPTION: &str = "Use the numeric keypad to describe number 
 fn prompt_pin(client: &mut Client) -> Result<Value, HwiError> {
     let f = client::prepare(client).map_err(|e| errors::trezor(&e, "prompt_pin"))?;
     if f.pin_protection != Some(true) {
-        return Err(HwiError::new("This device does not need a PIN", errors::DEVICE_ALREADY_UNLOCKED));
+        return Err(HwiError::new(
+            "This device does not need a PIN",
+            errors::DEVICE_ALREADY_UNLOCKED,
+        ));
     }
     if f.unlocked == Some(true) {
         return Err(HwiError::new(
@@ -313,14 +326,22 @@ fn prompt_pin(client: &mut Client) -> Result<Value, HwiError> {
     eprintln!("{PIN_MATRIX_DESCRIPTION}");
     let request = crate::protocol::trezor::messages::GetPublicKey {
         address_n: vec![0x8000_002c, 0x8000_0001, 0x8000_0000],
-        coin_name: Some(if client.chain.is_test() { "Testnet" } else { "Bitcoin" }.into()),
+        coin_name: Some(
+            if client.chain.is_test() {
+                "Testnet"
+            } else {
+                "Bitcoin"
+            }
+            .into(),
+        ),
         show_display: Some(false),
         script_type: Some(InputScriptType::SPENDADDRESS),
         ..Default::default()
     };
     let (ty, payload) = crate::protocol::trezor::messages::encode(&request);
     // trezorlib's call_raw: one message, one reply, no PIN or button handling.
-    block_on(trezor(client)?.exchange(ty, &payload)).map_err(|e| errors::trezor(&e, "prompt_pin"))?;
+    block_on(trezor(client)?.exchange(ty, &payload))
+        .map_err(|e| errors::trezor(&e, "prompt_pin"))?;
     Ok(success(true))
 }
 
@@ -330,16 +351,24 @@ fn send_pin(client: &mut Client, pin: &str) -> Result<Value, HwiError> {
         return Err(HwiError::bad_argument("Non-numeric PIN provided"));
     }
     let t = trezor(client)?;
-    let (ty, payload) = msg::encode(&PinMatrixAck { pin: pin.to_string() });
-    let (reply, body) = block_on(t.exchange(ty, &payload)).map_err(|e| errors::trezor(&e, "send_pin"))?;
+    let (ty, payload) = msg::encode(&PinMatrixAck {
+        pin: pin.to_string(),
+    });
+    let (reply, body) =
+        block_on(t.exchange(ty, &payload)).map_err(|e| errors::trezor(&e, "send_pin"))?;
     match reply {
         types::FAILURE => {
             let (ty, payload) = msg::encode(&GetFeatures {});
-            let (fty, fbody) = block_on(t.exchange(ty, &payload)).map_err(|e| errors::trezor(&e, "send_pin"))?;
+            let (fty, fbody) =
+                block_on(t.exchange(ty, &payload)).map_err(|e| errors::trezor(&e, "send_pin"))?;
             if fty == types::FEATURES {
-                let f: Features = msg::decode(&fbody).map_err(|e| errors::trezor(&e, "send_pin"))?;
+                let f: Features =
+                    msg::decode(&fbody).map_err(|e| errors::trezor(&e, "send_pin"))?;
                 if f.pin_protection != Some(true) {
-                    return Err(HwiError::new("This device does not need a PIN", errors::DEVICE_ALREADY_UNLOCKED));
+                    return Err(HwiError::new(
+                        "This device does not need a PIN",
+                        errors::DEVICE_ALREADY_UNLOCKED,
+                    ));
                 }
                 if f.unlocked == Some(true) {
                     return Err(HwiError::new(
@@ -355,7 +384,6 @@ fn send_pin(client: &mut Client, pin: &str) -> Result<Value, HwiError> {
             let ack = PassphraseAck {
                 passphrase: Some(passphrase),
                 on_device: Some(false),
-                ..Default::default()
             };
             let t = trezor(client)?;
             block_on(t.run(Call::new(msg::encode(&ack), |_, _, _| {
@@ -406,7 +434,10 @@ fn ledger_keypath_ok(path: &str) -> bool {
         return false;
     }
     parts.all(|p| {
-        let digits: String = p.chars().filter(|c| !matches!(c, 'h' | 'H' | '\'')).collect();
+        let digits: String = p
+            .chars()
+            .filter(|c| !matches!(c, 'h' | 'H' | '\''))
+            .collect();
         !digits.is_empty()
             && digits.chars().all(|c| c.is_ascii_digit())
             && digits.parse::<u64>().is_ok_and(|n| n <= 0x8000_0000)
@@ -426,7 +457,11 @@ fn getkeypool(
     all: bool,
 ) -> Result<Value, HwiError> {
     let taproot = can_sign_taproot(client)?;
-    let mut types = if all { AddrType::ALL.to_vec() } else { vec![addr_type] };
+    let mut types = if all {
+        AddrType::ALL.to_vec()
+    } else {
+        vec![addr_type]
+    };
     if !all && !taproot && addr_type == AddrType::Tap {
         return Err(HwiError::unavailable("Device does not support Taproot"));
     }
@@ -437,14 +472,18 @@ fn getkeypool(
     if path.is_none() && !internal {
         for t in types {
             for internal in [false, true] {
-                chains.push(keypool_entry(client, None, start, end, internal, keypool, account, t)?);
+                chains.push(keypool_entry(
+                    client, None, start, end, internal, keypool, account, t,
+                )?);
             }
         }
     } else {
         if types.len() != 1 {
             return Err(HwiError::other(""));
         }
-        chains.push(keypool_entry(client, path, start, end, internal, keypool, account, addr_type)?);
+        chains.push(keypool_entry(
+            client, path, start, end, internal, keypool, account, addr_type,
+        )?);
     }
     Ok(Value::List(chains))
 }
@@ -464,7 +503,10 @@ fn keypool_entry(
     let desc = get_descriptor(client, fpr, path, internal, addr_type, account)?;
     Ok(Value::obj([
         ("desc", Value::str(desc.to_string_with_checksum())),
-        ("range", Value::List(vec![Value::Int(start), Value::Int(end)])),
+        (
+            "range",
+            Value::List(vec![Value::Int(start), Value::Int(end)]),
+        ),
         ("timestamp", Value::str("now")),
         ("internal", Value::Bool(internal)),
         ("keypool", Value::Bool(keypool)),
@@ -603,7 +645,9 @@ fn displayaddress(
         _ => return Err(HwiError::bad_argument("Missing both path and descriptor")),
     };
     let Some(origin) = &key.origin else {
-        return Err(HwiError::bad_argument(format!("Descriptor missing origin info: {text}")));
+        return Err(HwiError::bad_argument(format!(
+            "Descriptor missing origin info: {text}"
+        )));
     };
     if origin.fingerprint != master_fingerprint(client)?.to_bytes() {
         return Err(HwiError::bad_argument(format!(
@@ -629,12 +673,18 @@ fn displayaddress(
     display_singlesig(client, &key.full_derivation_path(0), addr_type).map(address)
 }
 
-fn display_singlesig(client: &mut Client, path: &str, addr_type: AddrType) -> Result<String, HwiError> {
+fn display_singlesig(
+    client: &mut Client,
+    path: &str,
+    addr_type: AddrType,
+) -> Result<String, HwiError> {
     match client.kind {
         Kind::Ledger => {
             let parsed = keys::parse_path(path).map_err(HwiError::bad_argument)?;
             if !keys::is_standard_path(&parsed, addr_type, client.chain) {
-                return Err(HwiError::bad_argument("Ledger requires BIP 44 standard paths"));
+                return Err(HwiError::bad_argument(
+                    "Ledger requires BIP 44 standard paths",
+                ));
             }
             let account = parsed.get(2).copied().unwrap_or(0) & !HARDENED;
             let change = parsed.get(3).copied().unwrap_or(0) == 1;
@@ -675,25 +725,48 @@ fn ledger_der_path_ok(path: Option<&str>) -> bool {
     let parts: Vec<&str> = p.split('/').collect();
     parts.len() == 3
         && matches!(parts.get(1), Some(&"0") | Some(&"1"))
-        && parts
-            .get(2)
-            .is_some_and(|i| !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()) && i.parse::<u64>().is_ok_and(|n| n <= 0x7fff_ffff))
+        && parts.get(2).is_some_and(|i| {
+            !i.is_empty()
+                && i.chars().all(|c| c.is_ascii_digit())
+                && i.parse::<u64>().is_ok_and(|n| n <= 0x7fff_ffff)
+        })
 }
 
-fn display_multisig(client: &mut Client, addr_type: AddrType, d: &Desc) -> Result<String, HwiError> {
-    let Desc::Multi { thresh, keys: pubkeys, sorted } = d else {
+fn display_multisig(
+    client: &mut Client,
+    addr_type: AddrType,
+    d: &Desc,
+) -> Result<String, HwiError> {
+    let Desc::Multi {
+        thresh,
+        keys: pubkeys,
+        sorted,
+    } = d
+    else {
         return Err(HwiError::bad_argument("Missing both path and descriptor"));
     };
     match client.kind {
         Kind::Ledger => {
-            if pubkeys.iter().any(|k| !ledger_der_path_ok(k.deriv_path.as_deref())) {
+            if pubkeys
+                .iter()
+                .any(|k| !ledger_der_path_ok(k.deriv_path.as_deref()))
+            {
                 return Err(HwiError::bad_argument("Ledger Bitcoin app requires derivation paths ending with /0/* or /1/* for multisig"));
             }
-            let first = pubkeys.first().and_then(|k| k.deriv_path.clone()).unwrap_or_default();
-            if pubkeys.iter().any(|k| k.deriv_path.as_deref() != Some(first.as_str())) {
+            let first = pubkeys
+                .first()
+                .and_then(|k| k.deriv_path.clone())
+                .unwrap_or_default();
+            if pubkeys
+                .iter()
+                .any(|k| k.deriv_path.as_deref() != Some(first.as_str()))
+            {
                 return Err(HwiError::bad_argument("Ledger Bitcoin app requires all derivation paths to end with /0/*, or all with /1/* for multisig"));
             }
-            if pubkeys.iter().any(|k| k.origin.as_ref().is_some_and(|o| o.path.len() > 4)) {
+            if pubkeys
+                .iter()
+                .any(|k| k.origin.as_ref().is_some_and(|o| o.path.len() > 4))
+            {
                 return Err(HwiError::bad_argument(
                     "Ledger Bitcoin app requires extended keys with derivation length at most 4",
                 ));
@@ -707,9 +780,14 @@ fn display_multisig(client: &mut Client, addr_type: AddrType, d: &Desc) -> Resul
             }
             let policy = super::sign::multisig_policy(addr_type, *thresh, keys_info, *sorted)?;
             let l = ledger(client)?;
-            let reg = block_on(l.register_policy(&policy)).map_err(|e| errors::ledger(&e, Ins::RegisterWallet))?;
+            let reg = block_on(l.register_policy(&policy))
+                .map_err(|e| errors::ledger(&e, Ins::RegisterWallet))?;
             let change = first.get(..3) != Some("/0/");
-            let index: u32 = first.rsplit('/').next().and_then(|i| i.parse().ok()).unwrap_or(0);
+            let index: u32 = first
+                .rsplit('/')
+                .next()
+                .and_then(|i| i.parse().ok())
+                .unwrap_or(0);
             block_on(l.address(&policy, Some(&reg.hmac), change, index, true))
                 .map_err(|e| errors::ledger(&e, Ins::GetWalletAddress))
         }
@@ -723,13 +801,22 @@ fn display_multisig(client: &mut Client, addr_type: AddrType, d: &Desc) -> Resul
             };
             // HWI's trezor multisig: every key an xpub with the same path below it.
             let xpubs: Option<Vec<Xpub>> = pubkeys.iter().map(|k| k.extkey).collect();
-            let below = pubkeys.first().and_then(|k| k.deriv_path.clone()).unwrap_or_default();
-            let (Some(xpubs), true) = (xpubs, pubkeys.iter().all(|k| k.deriv_path.as_deref().unwrap_or("") == below)) else {
+            let below = pubkeys
+                .first()
+                .and_then(|k| k.deriv_path.clone())
+                .unwrap_or_default();
+            let (Some(xpubs), true) = (
+                xpubs,
+                pubkeys
+                    .iter()
+                    .all(|k| k.deriv_path.as_deref().unwrap_or("") == below),
+            ) else {
                 return Err(HwiError::unavailable(
                     "multisig descriptors with raw keys or different paths below the keys are not supported by this hwi",
                 ));
             };
-            let below_parsed = keys::parse_path(&format!("m{below}")).map_err(HwiError::bad_argument)?;
+            let below_parsed =
+                keys::parse_path(&format!("m{below}")).map_err(HwiError::bad_argument)?;
             let below_dp = keys::to_derivation(&below_parsed)?;
             let ms = Multisig {
                 m: *thresh,
@@ -749,11 +836,15 @@ fn display_multisig(client: &mut Client, addr_type: AddrType, d: &Desc) -> Resul
                 let Ok(dp) = keys::to_derivation(&parsed) else {
                     continue;
                 };
-                if let Ok(a) = block_on(trezor(client)?.address_with(&dp, coin, script_type, Some(&ms), true)) {
+                if let Ok(a) =
+                    block_on(trezor(client)?.address_with(&dp, coin, script_type, Some(&ms), true))
+                {
                     return Ok(a);
                 }
             }
-            Err(HwiError::bad_argument("No path supplied matched device keys"))
+            Err(HwiError::bad_argument(
+                "No path supplied matched device keys",
+            ))
         }
     }
 }

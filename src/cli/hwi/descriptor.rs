@@ -504,7 +504,9 @@ fn parse_in(desc: &str, ctx: Ctx) -> Result<Desc, HwiError> {
         }
         "wpkh" => {
             if !matches!(ctx, Ctx::Top | Ctx::P2sh) {
-                return Err(value_error("Can only have wpkh() at top level or inside sh()"));
+                return Err(value_error(
+                    "Can only have wpkh() at top level or inside sh()",
+                ));
             }
             let (key, rest) = parse_key(expr)?;
             if !rest.is_empty() {
@@ -520,7 +522,9 @@ fn parse_in(desc: &str, ctx: Ctx) -> Result<Desc, HwiError> {
         }
         "wsh" => {
             if !matches!(ctx, Ctx::Top | Ctx::P2sh) {
-                return Err(value_error("Can only have wsh() at top level or inside sh()"));
+                return Err(value_error(
+                    "Can only have wsh() at top level or inside sh()",
+                ));
             }
             Ok(Desc::Wsh(Box::new(parse_in(expr, Ctx::P2wsh)?)))
         }
@@ -595,7 +599,9 @@ mod tests {
         let text = format!("sh(wpkh([F5ACC2FD/84'/1h/0h]{TPUB}/0/*))");
         let d = parse(&text).unwrap();
         let Desc::Sh(inner) = &d else { panic!() };
-        let Desc::Wpkh(k) = inner.as_ref() else { panic!() };
+        let Desc::Wpkh(k) = inner.as_ref() else {
+            panic!()
+        };
         assert_eq!(k.full_derivation_path(7), "m/84h/1h/0h/0/7");
         assert_eq!(k.pubkey_bytes(0).unwrap().len(), 33);
         assert_eq!(
@@ -604,7 +610,10 @@ mod tests {
         );
         let with = d.to_string_with_checksum();
         assert_eq!(parse(&with).unwrap(), d);
-        assert!(parse(&format!("{with}x")).unwrap_err().message.starts_with("The checksum does not match"));
+        assert!(parse(&format!("{with}x"))
+            .unwrap_err()
+            .message
+            .starts_with("The checksum does not match"));
         assert_eq!(
             parse("foo(x)").unwrap_err().message,
             "foo is not a valid descriptor function"

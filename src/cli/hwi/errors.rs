@@ -134,7 +134,9 @@ pub fn trezor(e: &Error, func: &str) -> HwiError {
         }
         Error::WrongPin => HwiError::other("PinInvalid: PIN invalid"),
         // This crate words NotInitialized itself; the firmware's text is this.
-        Error::Device { code: 11, .. } => HwiError::other("NotInitialized: Device is not initialized"),
+        Error::Device { code: 11, .. } => {
+            HwiError::other("NotInitialized: Device is not initialized")
+        }
         Error::Device { code, message } => HwiError::other(failure_text(*code, message)),
         Error::Disconnected => HwiError::new("Device disconnected", DEVICE_CONN_ERROR),
         Error::NoHandler { need: "pin", .. } | Error::DeviceLocked => HwiError::new(
@@ -207,7 +209,10 @@ mod tests {
             ledger(&e, Ins::GetWalletAddress).message,
             "('0x6a80', 'Error in <BitcoinInsType.GET_WALLET_ADDRESS: 3> command', '')"
         );
-        assert_eq!(ledger(&Error::UserRejected, Ins::SignPsbt).code, UNKNOWN_ERROR);
+        assert_eq!(
+            ledger(&Error::UserRejected, Ins::SignPsbt).code,
+            UNKNOWN_ERROR
+        );
     }
 
     #[test]
@@ -216,7 +221,10 @@ mod tests {
             code: 1,
             message: "unexpected message".into(),
         };
-        assert_eq!(trezor(&e, "x").message, "UnexpectedMessage: Unexpected message");
+        assert_eq!(
+            trezor(&e, "x").message,
+            "UnexpectedMessage: Unexpected message"
+        );
         assert_eq!(
             trezor(&Error::UserRejected, "sign_tx"),
             HwiError::new("sign_tx canceled", ACTION_CANCELED)

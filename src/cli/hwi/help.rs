@@ -77,12 +77,17 @@ subcommands:
 
 /// `hwi COMMAND -h`, by command.
 pub const COMMANDS: [(&str, &str); 16] = [
-    ("enumerate", r#"usage: hwi enumerate [-h]
+    (
+        "enumerate",
+        r#"usage: hwi enumerate [-h]
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("getmasterxpub", r#"usage: hwi getmasterxpub [-h] [--addr-type {legacy,wit,sh_wit,tap}]
+"#,
+    ),
+    (
+        "getmasterxpub",
+        r#"usage: hwi getmasterxpub [-h] [--addr-type {legacy,wit,sh_wit,tap}]
                          [--account ACCOUNT]
 
 options:
@@ -91,24 +96,33 @@ options:
                         Get the master xpub used to derive addresses for this
                         address type (default: wit)
   --account ACCOUNT     The account number (default: 0)
-"#),
-    ("signtx", r#"usage: hwi signtx [-h] psbt
+"#,
+    ),
+    (
+        "signtx",
+        r#"usage: hwi signtx [-h] psbt
 
 positional arguments:
   psbt        The Partially Signed Bitcoin Transaction to sign
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("getxpub", r#"usage: hwi getxpub [-h] path
+"#,
+    ),
+    (
+        "getxpub",
+        r#"usage: hwi getxpub [-h] path
 
 positional arguments:
   path        The BIP 32 derivation path to derive the key at
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("signmessage", r#"usage: hwi signmessage [-h] message path
+"#,
+    ),
+    (
+        "signmessage",
+        r#"usage: hwi signmessage [-h] message path
 
 positional arguments:
   message     The message to sign
@@ -116,8 +130,11 @@ positional arguments:
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("getkeypool", r#"usage: hwi getkeypool [-h] [--keypool | --nokeypool] [--internal]
+"#,
+    ),
+    (
+        "getkeypool",
+        r#"usage: hwi getkeypool [-h] [--keypool | --nokeypool] [--internal]
                       [--addr-type {legacy,wit,sh_wit,tap} | --all]
                       [--account ACCOUNT] [--path PATH]
                       start end
@@ -146,14 +163,20 @@ options:
                         --internal. If this argument and --internal is not
                         given, both internal and external keypools will be
                         returned. (default: None)
-"#),
-    ("getdescriptors", r#"usage: hwi getdescriptors [-h] [--account ACCOUNT]
+"#,
+    ),
+    (
+        "getdescriptors",
+        r#"usage: hwi getdescriptors [-h] [--account ACCOUNT]
 
 options:
   -h, --help         show this help message and exit
   --account ACCOUNT  BIP43 account (default: 0)
-"#),
-    ("displayaddress", r#"usage: hwi displayaddress [-h] (--desc DESC | --path PATH)
+"#,
+    ),
+    (
+        "displayaddress",
+        r#"usage: hwi displayaddress [-h] (--desc DESC | --path PATH)
                           [--addr-type {legacy,wit,sh_wit,tap}]
 
 options:
@@ -168,8 +191,11 @@ options:
                         ``m/84h/0h/0h/1/*`` (default: None)
   --addr-type {legacy,wit,sh_wit,tap}
                         The address type to display (default: wit)
-"#),
-    ("setup", r#"usage: hwi setup [-h] [--label LABEL] [--backup_passphrase BACKUP_PASSPHRASE]
+"#,
+    ),
+    (
+        "setup",
+        r#"usage: hwi setup [-h] [--label LABEL] [--backup_passphrase BACKUP_PASSPHRASE]
 
 options:
   -h, --help            show this help message and exit
@@ -178,13 +204,19 @@ options:
   --backup_passphrase BACKUP_PASSPHRASE, -b BACKUP_PASSPHRASE
                         The passphrase to use for the backup, if applicable
                         (default: )
-"#),
-    ("wipe", r#"usage: hwi wipe [-h]
+"#,
+    ),
+    (
+        "wipe",
+        r#"usage: hwi wipe [-h]
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("restore", r#"usage: hwi restore [-h] [--word_count WORD_COUNT] [--label LABEL]
+"#,
+    ),
+    (
+        "restore",
+        r#"usage: hwi restore [-h] [--word_count WORD_COUNT] [--label LABEL]
 
 options:
   -h, --help            show this help message and exit
@@ -193,8 +225,11 @@ options:
                         12/18/24) (default: 24)
   --label LABEL, -l LABEL
                         The name to give to the device (default: )
-"#),
-    ("backup", r#"usage: hwi backup [-h] [--label LABEL] [--backup_passphrase BACKUP_PASSPHRASE]
+"#,
+    ),
+    (
+        "backup",
+        r#"usage: hwi backup [-h] [--label LABEL] [--backup_passphrase BACKUP_PASSPHRASE]
 
 options:
   -h, --help            show this help message and exit
@@ -203,32 +238,45 @@ options:
   --backup_passphrase BACKUP_PASSPHRASE, -b BACKUP_PASSPHRASE
                         The passphrase to use for the backup, if applicable
                         (default: )
-"#),
-    ("promptpin", r#"usage: hwi promptpin [-h]
+"#,
+    ),
+    (
+        "promptpin",
+        r#"usage: hwi promptpin [-h]
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("togglepassphrase", r#"usage: hwi togglepassphrase [-h]
+"#,
+    ),
+    (
+        "togglepassphrase",
+        r#"usage: hwi togglepassphrase [-h]
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("sendpin", r#"usage: hwi sendpin [-h] pin
+"#,
+    ),
+    (
+        "sendpin",
+        r#"usage: hwi sendpin [-h] pin
 
 positional arguments:
   pin         The numeric positions of the PIN
 
 options:
   -h, --help  show this help message and exit
-"#),
-    ("installudevrules", r#"usage: hwi installudevrules [-h] [--location LOCATION]
+"#,
+    ),
+    (
+        "installudevrules",
+        r#"usage: hwi installudevrules [-h] [--location LOCATION]
 
 options:
   -h, --help           show this help message and exit
   --location LOCATION  The path where the udev rules files will be copied
                        (default: /etc/udev/rules.d/)
-"#),
+"#,
+    ),
 ];
 
 /// The help text of `command` (the main one for `None`).

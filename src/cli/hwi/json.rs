@@ -30,7 +30,12 @@ impl Value {
 
     /// A dict from `(key, value)` pairs.
     pub fn obj<const N: usize>(fields: [(&str, Value); N]) -> Value {
-        Value::Obj(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Obj(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     /// `{"error": message, "code": code}`, HWI's error shape.

@@ -28,11 +28,7 @@ pub fn parse_path(path: &str) -> Result<Vec<u64>, String> {
     parts
         .iter()
         .map(|p| {
-            let index = |s: &str| {
-                py_int(s)
-                    .and_then(|n| u64::try_from(n.unsigned_abs()).ok())
-                    .ok_or_else(invalid)
-            };
+            let index = |s: &str| py_int(s).map(i64::unsigned_abs).ok_or_else(invalid);
             if p.starts_with('-') {
                 Ok(index(p)? | HARDENED)
             } else if let Some(base) = p.strip_suffix('h').or_else(|| p.strip_suffix('\'')) {
@@ -153,8 +149,14 @@ pub fn expert_fields(xpub: &Xpub, testnet: bool) -> Vec<(String, Value)> {
             "child_num".into(),
             Value::Int(i64::from(u32::from(xpub.child_number))),
         ),
-        ("chaincode".into(), Value::str(hex(xpub.chain_code.as_bytes()))),
-        ("pubkey".into(), Value::str(hex(&xpub.public_key.serialize()))),
+        (
+            "chaincode".into(),
+            Value::str(hex(xpub.chain_code.as_bytes())),
+        ),
+        (
+            "pubkey".into(),
+            Value::str(hex(&xpub.public_key.serialize())),
+        ),
     ]
 }
 
@@ -180,7 +182,10 @@ mod tests {
             [84 | HARDENED, HARDENED, 1 | HARDENED, 2]
         );
         assert_eq!(parse_path("m").unwrap(), Vec::<u64>::new());
-        assert_eq!(parse_path("m/x").unwrap_err(), "('Invalid BIP32 path', 'm/x')");
+        assert_eq!(
+            parse_path("m/x").unwrap_err(),
+            "('Invalid BIP32 path', 'm/x')"
+        );
         assert_eq!(path_string(&[84 | HARDENED, 1, 0]), "m/84h/1/0");
         assert!(is_standard_path(
             &parse_path("m/84h/1h/0h/1/5").unwrap(),

@@ -14,7 +14,9 @@ use crate::protocol::trezor::messages::{
     self as msg, types, EntropyAck, RecoveryDevice, ResetDevice, WordAck,
 };
 
-fn trezor(client: &mut Client) -> Result<&mut crate::driver::trezor::Trezor<Box<dyn crate::transport::Transport>>, HwiError> {
+fn trezor(
+    client: &mut Client,
+) -> Result<&mut crate::driver::trezor::Trezor<Box<dyn crate::transport::Transport>>, HwiError> {
     client
         .device
         .as_trezor()

@@ -14,6 +14,11 @@ fn ser_error(message: impl Into<String>) -> HwiError {
     HwiError::new(message, INVALID_TX)
 }
 
+/// Taproot script signatures: (x-only key, leaf hash) and the signature.
+pub type TapScriptSigs = Vec<((Vec<u8>, Vec<u8>), Vec<u8>)>;
+/// Leaf scripts: (script, leaf version) and their control blocks.
+pub type TapScripts = Vec<((Vec<u8>, u8), Vec<Vec<u8>>)>;
+
 /// A key origin as PSBTs store it: fingerprint, then little-endian indexes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -33,7 +38,11 @@ impl Origin {
             .get(4..)
             .unwrap_or(&[])
             .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .map(|c| {
+                let mut b = [0u8; 4];
+                b.copy_from_slice(c);
+                u32::from_le_bytes(b)
+            })
             .collect();
         Origin { fingerprint, path }
     }
@@ -81,9 +90,9 @@ pub struct Input {
     /// Taproot key-path signature.
     pub tap_key_sig: Vec<u8>,
     /// Taproot script-path signatures by (x-only key, leaf hash), in reading order.
-    pub tap_script_sigs: Vec<((Vec<u8>, Vec<u8>), Vec<u8>)>,
+    pub tap_script_sigs: TapScriptSigs,
     /// Leaf scripts (script, leaf version) and their control blocks.
-    pub tap_scripts: Vec<((Vec<u8>, u8), Vec<Vec<u8>>)>,
+    pub tap_scripts: TapScripts,
     /// Taproot derivations: x-only key, leaf hashes and origin.
     pub tap_bip32_paths: Vec<(Vec<u8>, Vec<Vec<u8>>, Origin)>,
     /// Taproot internal key.
@@ -202,10 +211,7 @@ pub fn b64encode(bytes: &[u8]) -> String {
 /// where the bytes end.
 fn read_pairs(data: &[u8], pos: &mut usize) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut pairs = Vec::new();
-    loop {
-        let Some(key) = read_string(data, pos) else {
-            break;
-        };
+    while let Some(key) = read_string(data, pos) {
         if key.is_empty() {
             break;
         }
@@ -322,7 +328,9 @@ impl Input {
             let single = key.len() == 1;
             let check = |what: &str, long: &str| -> Result<(), HwiError> {
                 if dup {
-                    Err(ser_error(format!("Duplicate Key, input {what} already provided")))
+                    Err(ser_error(format!(
+                        "Duplicate Key, input {what} already provided"
+                    )))
                 } else if !single {
                     Err(ser_error(long.to_string()))
                 } else {
@@ -331,13 +339,19 @@ impl Input {
             };
             match key_type(&key) {
                 0x00 => {
-                    check("non witness utxo", "non witness utxo key is more than one byte type")?;
+                    check(
+                        "non witness utxo",
+                        "non witness utxo key is more than one byte type",
+                    )?;
                     let (tx, _) = deserialize_partial::<Transaction>(&value)
                         .map_err(|e| HwiError::other(e.to_string()))?;
                     i.non_witness_utxo = Some(tx);
                 }
                 0x01 => {
-                    check("witness utxo", "witness utxo key is more than one byte type")?;
+                    check(
+                        "witness utxo",
+                        "witness utxo key is more than one byte type",
+                    )?;
                     let (out, _) = deserialize_partial::<TxOut>(&value)
                         .map_err(|e| HwiError::other(e.to_string()))?;
                     i.witness_utxo = Some(out);
@@ -348,13 +362,17 @@ impl Input {
                     }
                     let pk = key.get(1..).unwrap_or(&[]).to_vec();
                     if i.partial_sigs.iter().any(|(k, _)| *k == pk) {
-                        return Err(ser_error("Duplicate key, input partial signature for pubkey already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, input partial signature for pubkey already provided",
+                        ));
                     }
                     i.partial_sigs.push((pk, value));
                 }
                 0x03 => {
                     if dup {
-                        return Err(ser_error("Duplicate key, input sighash type already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, input sighash type already provided",
+                        ));
                     } else if !single {
                         return Err(ser_error("sighash key is more than one byte type"));
                     }
@@ -362,7 +380,9 @@ impl Input {
                 }
                 0x04 => {
                     if dup {
-                        return Err(ser_error("Duplicate key, input redeemScript already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, input redeemScript already provided",
+                        ));
                     } else if !single {
                         return Err(ser_error("redeemScript key is more than one byte type"));
                     }
@@ -370,7 +390,9 @@ impl Input {
                 }
                 0x05 => {
                     if dup {
-                        return Err(ser_error("Duplicate key, input witnessScript already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, input witnessScript already provided",
+                        ));
                     } else if !single {
                         return Err(ser_error("witnessScript key is more than one byte type"));
                     }
@@ -379,7 +401,9 @@ impl Input {
                 0x06 => hd_keypath(&key, &value, &mut i.hd_keypaths, &[34, 66])?,
                 0x07 => {
                     if dup {
-                        return Err(ser_error("Duplicate key, input final scriptSig already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, input final scriptSig already provided",
+                        ));
                     } else if !single {
                         return Err(ser_error("final scriptSig key is more than one byte type"));
                     }
@@ -387,9 +411,13 @@ impl Input {
                 }
                 0x08 => {
                     if dup {
-                        return Err(ser_error("Duplicate key, input final scriptWitness already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, input final scriptWitness already provided",
+                        ));
                     } else if !single {
-                        return Err(ser_error("final scriptWitness key is more than one byte type"));
+                        return Err(ser_error(
+                            "final scriptWitness key is more than one byte type",
+                        ));
                     }
                     let (w, _) = deserialize_partial::<bitcoin::Witness>(&value)
                         .map_err(|e| HwiError::other(e.to_string()))?;
@@ -401,27 +429,39 @@ impl Input {
                     }
                     i.prev_txid = value;
                 }
-                0x0f => i.prev_out = Some(u32_value(&value, "Previous output index is not 4 bytes")?),
+                0x0f => {
+                    i.prev_out = Some(u32_value(&value, "Previous output index is not 4 bytes")?)
+                }
                 0x10 => i.sequence = Some(u32_value(&value, "Input sequence is not 4 bytes")?),
                 0x11 => {
-                    i.time_locktime =
-                        Some(u32_value(&value, "Input time based locktime is not 4 bytes")?)
+                    i.time_locktime = Some(u32_value(
+                        &value,
+                        "Input time based locktime is not 4 bytes",
+                    )?)
                 }
                 0x12 => {
-                    i.height_locktime =
-                        Some(u32_value(&value, "Input height based locktime is not 4 bytes")?)
+                    i.height_locktime = Some(u32_value(
+                        &value,
+                        "Input height based locktime is not 4 bytes",
+                    )?)
                 }
                 0x13 => {
                     if value.len() < 64 {
-                        return Err(ser_error("Input Taproot key path signature is shorter than 64 bytes"));
+                        return Err(ser_error(
+                            "Input Taproot key path signature is shorter than 64 bytes",
+                        ));
                     } else if value.len() > 65 {
-                        return Err(ser_error("Input Taproot key path signature is longer than 65 bytes"));
+                        return Err(ser_error(
+                            "Input Taproot key path signature is longer than 65 bytes",
+                        ));
                     }
                     i.tap_key_sig = value;
                 }
                 0x14 => {
                     if key.len() != 65 {
-                        return Err(ser_error("Input Taproot script signature key is not 65 bytes"));
+                        return Err(ser_error(
+                            "Input Taproot script signature key is not 65 bytes",
+                        ));
                     }
                     let xonly = key.get(1..33).unwrap_or(&[]).to_vec();
                     let leaf = key.get(33..65).unwrap_or(&[]).to_vec();
@@ -433,9 +473,13 @@ impl Input {
                 }
                 0x15 => {
                     if key.len() < 34 {
-                        return Err(ser_error("Input Taproot leaf script key is not at least 34 bytes"));
+                        return Err(ser_error(
+                            "Input Taproot leaf script key is not at least 34 bytes",
+                        ));
                     } else if (key.len() - 2) % 32 != 0 {
-                        return Err(ser_error("Input Taproot leaf script key's control block is not valid"));
+                        return Err(ser_error(
+                            "Input Taproot leaf script key's control block is not valid",
+                        ));
                     }
                     let Some((ver, script)) = value.split_last() else {
                         return Err(ser_error("Input Taproot leaf script cannot be empty"));
@@ -453,7 +497,9 @@ impl Input {
                 }
                 0x16 => {
                     if key.len() != 33 {
-                        return Err(ser_error("Input Taproot BIP 32 keypath key is not 33 bytes"));
+                        return Err(ser_error(
+                            "Input Taproot BIP 32 keypath key is not 33 bytes",
+                        ));
                     }
                     let xonly = key.get(1..).unwrap_or(&[]).to_vec();
                     let (hashes, origin) = read_tap_origin(&value);
@@ -480,7 +526,9 @@ impl Input {
                 t @ (0x1a..=0x1c) => i.musig2.push((t as u8, key.clone(), value)),
                 _ => {
                     if i.unknown.iter().any(|(k, _)| *k == key) {
-                        return Err(ser_error("Duplicate key, key for unknown value already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, key for unknown value already provided",
+                        ));
                     }
                     i.unknown.push((key.clone(), value));
                 }
@@ -604,13 +652,17 @@ impl Output {
             match key_type(&key) {
                 0x00 => {
                     if dup {
-                        return Err(ser_error("Duplicate key, output redeemScript already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, output redeemScript already provided",
+                        ));
                     }
                     o.redeem_script = value;
                 }
                 0x01 => {
                     if dup {
-                        return Err(ser_error("Duplicate key, output witnessScript already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, output witnessScript already provided",
+                        ));
                     }
                     o.witness_script = value;
                 }
@@ -632,7 +684,9 @@ impl Output {
                 0x06 => o.tap_tree = value,
                 0x07 => {
                     if key.len() != 33 {
-                        return Err(ser_error("Output Taproot BIP 32 keypath key is not 33 bytes"));
+                        return Err(ser_error(
+                            "Output Taproot BIP 32 keypath key is not 33 bytes",
+                        ));
                     }
                     let xonly = key.get(1..).unwrap_or(&[]).to_vec();
                     let (hashes, origin) = read_tap_origin(&value);
@@ -647,7 +701,9 @@ impl Output {
                 0x08 => o.musig2.push((key.clone(), value)),
                 _ => {
                     if o.unknown.iter().any(|(k, _)| *k == key) {
-                        return Err(ser_error("Duplicate key, key for unknown value already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, key for unknown value already provided",
+                        ));
                     }
                     o.unknown.push((key.clone(), value));
                 }
@@ -733,7 +789,9 @@ impl Psbt {
                     if dup {
                         return Err(ser_error("Duplicate key, unsigned tx already provided"));
                     } else if key.len() > 1 {
-                        return Err(ser_error("Global unsigned tx key is more than one byte type"));
+                        return Err(ser_error(
+                            "Global unsigned tx key is more than one byte type",
+                        ));
                     }
                     let (tx, _) = deserialize_partial::<Transaction>(&value)
                         .map_err(|e| HwiError::other(e.to_string()))?;
@@ -761,11 +819,16 @@ impl Psbt {
                     p.xpubs.push((k, Origin::read(&value)));
                 }
                 0x02 => {
-                    p.tx_version = Some(u32_value(&value, "Global transaction version is not 4 bytes")?)
+                    p.tx_version = Some(u32_value(
+                        &value,
+                        "Global transaction version is not 4 bytes",
+                    )?)
                 }
                 0x03 => {
-                    p.fallback_locktime =
-                        Some(u32_value(&value, "Global fallback locktime is not 4 bytes")?)
+                    p.fallback_locktime = Some(u32_value(
+                        &value,
+                        "Global fallback locktime is not 4 bytes",
+                    )?)
                 }
                 0x04 => {
                     let mut q = 0;
@@ -776,12 +839,10 @@ impl Psbt {
                     output_count = read_compact(&value, &mut q);
                 }
                 0x06 => {
-                    p.tx_modifiable = Some(
-                        *value
-                            .first()
-                            .filter(|_| value.len() == 1)
-                            .ok_or_else(|| ser_error("Global tx modifiable flags is not 1 bytes"))?,
-                    )
+                    p.tx_modifiable =
+                        Some(*value.first().filter(|_| value.len() == 1).ok_or_else(|| {
+                            ser_error("Global tx modifiable flags is not 1 bytes")
+                        })?)
                 }
                 0xfb => {
                     p.version = u32_value(&value, "Global PSBT version is not 1 bytes")?;
@@ -789,7 +850,9 @@ impl Psbt {
                 }
                 _ => {
                     if p.unknown.iter().any(|(k, _)| *k == key) {
-                        return Err(ser_error("Duplicate key, key for unknown value already provided"));
+                        return Err(ser_error(
+                            "Duplicate key, key for unknown value already provided",
+                        ));
                     }
                     p.unknown.push((key.clone(), value));
                 }
@@ -802,7 +865,10 @@ impl Psbt {
             }
             let v2 = [
                 (p.tx_version.is_some(), "PSBT_GLOBAL_TX_VERSION"),
-                (p.fallback_locktime.is_some(), "PSBT_GLOBAL_FALLBACK_LOCKTIME"),
+                (
+                    p.fallback_locktime.is_some(),
+                    "PSBT_GLOBAL_FALLBACK_LOCKTIME",
+                ),
                 (input_count.is_some(), "PSBT_GLOBAL_INPUT_COUNT"),
                 (output_count.is_some(), "PSBT_GLOBAL_OUTPUT_COUNT"),
                 (p.tx_modifiable.is_some(), "PSBT_GLOBAL_TX_MODIFIABLE"),
@@ -825,7 +891,9 @@ impl Psbt {
                 return Err(ser_error("PSBT_GLOBAL_OUTPUT_COUNT is required in PSBTv2"));
             }
             if p.tx.is_some() {
-                return Err(ser_error("PSBT_GLOBAL_UNSIGNED_TX is not allowed in PSBTv2"));
+                return Err(ser_error(
+                    "PSBT_GLOBAL_UNSIGNED_TX is not allowed in PSBTv2",
+                ));
             }
         }
         let n_in = match (&p.tx, input_count) {
@@ -904,7 +972,11 @@ impl Psbt {
             write_pair(&mut out, &[[0x01].as_slice(), &k].concat(), &origin.write());
         }
         if self.version >= 2 {
-            write_pair(&mut out, &[0x02], &self.tx_version.unwrap_or(0).to_le_bytes());
+            write_pair(
+                &mut out,
+                &[0x02],
+                &self.tx_version.unwrap_or(0).to_le_bytes(),
+            );
             if let Some(v) = self.fallback_locktime {
                 write_pair(&mut out, &[0x03], &v.to_le_bytes());
             }
@@ -967,8 +1039,17 @@ mod tests {
     fn base64_as_python() {
         assert_eq!(b64decode("cHNidP8=").unwrap(), b"psbt\xff");
         assert_eq!(b64decode(" cHNi\ndP8= ").unwrap(), b"psbt\xff");
-        assert_eq!(b64decode("cHNidP8").unwrap_err().message, "Incorrect padding");
-        assert!(b64decode("cHNid").unwrap_err().message.contains("cannot be 1 more"));
-        assert_eq!(Psbt::from_base64("AAAA").unwrap_err().message, "invalid magic");
+        assert_eq!(
+            b64decode("cHNidP8").unwrap_err().message,
+            "Incorrect padding"
+        );
+        assert!(b64decode("cHNid")
+            .unwrap_err()
+            .message
+            .contains("cannot be 1 more"));
+        assert_eq!(
+            Psbt::from_base64("AAAA").unwrap_err().message,
+            "invalid magic"
+        );
     }
 }

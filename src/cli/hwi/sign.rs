@@ -82,7 +82,10 @@ fn raw(psbt: &Psbt) -> Result<RawPsbt, HwiError> {
     RawPsbt::parse(&psbt.serialize()).map_err(|e| errors::common(&e))
 }
 
-fn utxo_checked(psbt_in: &super::psbt::Input, n: usize) -> Result<Option<bitcoin::TxOut>, HwiError> {
+fn utxo_checked(
+    psbt_in: &super::psbt::Input,
+    n: usize,
+) -> Result<Option<bitcoin::TxOut>, HwiError> {
     if let Some(prev) = &psbt_in.non_witness_utxo {
         if bitcoin::consensus::serialize(&prev.compute_txid()) != psbt_in.prev_txid {
             return Err(HwiError::bad_argument(format!(
@@ -99,6 +102,9 @@ fn utxo_checked(psbt_in: &super::psbt::Input, n: usize) -> Result<Option<bitcoin
     }
     Ok(psbt_in.witness_utxo.clone())
 }
+
+/// A wallet HWI signs with: its id, signing priority, policy and registration hmac.
+type Wallet = ([u8; 32], u8, WalletPolicy, Option<[u8; 32]>);
 
 fn priority(a: AddrType) -> u8 {
     match a {
@@ -140,7 +146,7 @@ pub fn default_policy(
 pub fn ledger(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
     let master = super::commands::master_fingerprint(client)?.to_bytes();
     // wallet id -> (priority, policy, hmac), in insertion order.
-    let mut wallets: Vec<([u8; 32], u8, WalletPolicy, Option<[u8; 32]>)> = Vec::new();
+    let mut wallets: Vec<Wallet> = Vec::new();
     for (n, input) in psbt.inputs.iter().enumerate() {
         let Some(utxo) = utxo_checked(input, n)? else {
             continue;
@@ -158,7 +164,9 @@ pub fn ledger(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
         let addr_type = match (wit, p2sh, ver) {
             (false, _, _) => AddrType::Legacy,
             (true, true, 0) => AddrType::ShWit,
-            (true, true, _) => return Err(HwiError::bad_argument("Cannot have witness v1+ in p2sh")),
+            (true, true, _) => {
+                return Err(HwiError::bad_argument("Cannot have witness v1+ in p2sh"))
+            }
             (true, false, 0) => AddrType::Wit,
             (true, false, 1) => AddrType::Tap,
             (true, false, _) => continue,
@@ -173,7 +181,8 @@ pub fn ledger(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
             let mut key_exprs = Vec::new();
             let mut ok = true;
             for pubkey in &keys {
-                let Some((_, origin)) = input.hd_keypaths.iter().find(|(pk, _)| pk == pubkey) else {
+                let Some((_, origin)) = input.hd_keypaths.iter().find(|(pk, _)| pk == pubkey)
+                else {
                     continue;
                 };
                 let found = psbt.xpubs.iter().find(|(_, xo)| {
@@ -249,7 +258,8 @@ pub fn ledger(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
             .device
             .as_ledger()
             .ok_or_else(|| HwiError::other("not a ledger"))?;
-        let signed = block_on(l.sign_psbt(&raw, &options)).map_err(|e| errors::ledger(&e, Ins::SignPsbt))?;
+        let signed =
+            block_on(l.sign_psbt(&raw, &options)).map_err(|e| errors::ledger(&e, Ins::SignPsbt))?;
         for (index, sig) in signed.signatures {
             let Some(target) = out.inputs.get_mut(index) else {
                 continue;
@@ -263,7 +273,11 @@ pub fn ledger(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
                 .unwrap_or(false);
             match sig {
                 InputSignature::Ecdsa { pubkey, sig } if !taproot => {
-                    set_partial(&mut target.partial_sigs, pubkey.to_bytes(), sig.serialize().to_vec());
+                    set_partial(
+                        &mut target.partial_sigs,
+                        pubkey.to_bytes(),
+                        sig.serialize().to_vec(),
+                    );
                 }
                 InputSignature::Ecdsa { sig, .. } => {
                     if target.tap_key_sig.is_empty() {
@@ -298,7 +312,9 @@ pub fn multisig_policy(
 ) -> Result<WalletPolicy, HwiError> {
     let n = keys.len();
     if !(1 <= k as usize && k as usize <= n && n <= 16) {
-        return Err(HwiError::bad_argument("Invalid threshold or number of keys"));
+        return Err(HwiError::bad_argument(
+            "Invalid threshold or number of keys",
+        ));
     }
     let op = if sorted { "sortedmulti" } else { "multi" };
     let (prefix, suffix) = match addr_type {
@@ -313,7 +329,8 @@ pub fn multisig_policy(
     };
     let placeholders: Vec<String> = (0..n).map(|i| format!("@{i}/**")).collect();
     let template = format!("{prefix}{k},{}{suffix}", placeholders.join(","));
-    WalletPolicy::new(&format!("{k} of {n} Multisig"), &template, keys).map_err(|e| errors::common(&e))
+    WalletPolicy::new(&format!("{k} of {n} Multisig"), &template, keys)
+        .map_err(|e| errors::common(&e))
 }
 
 /// Signs on a Trezor, HWI's way.
@@ -352,7 +369,9 @@ pub fn trezor(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
         } else if !multisig && !wit && !is_p2pkh(&script) {
             return Err(HwiError::bad_argument("Cannot sign unknown scripts"));
         } else if !multisig && wit && p2wsh {
-            return Err(HwiError::bad_argument("Cannot sign unknown witness versions"));
+            return Err(HwiError::bad_argument(
+                "Cannot sign unknown witness versions",
+            ));
         }
         let schnorr = wit && ver == 1;
         let (found, found_in_sigs, our_keys) = if schnorr {
@@ -410,7 +429,8 @@ pub fn trezor(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
         .device
         .as_trezor()
         .ok_or_else(|| HwiError::other("not a trezor"))?;
-    let signed = block_on(t.sign_psbt(&raw, &options)).map_err(|e| errors::trezor(&e, "sign_tx"))?;
+    let signed =
+        block_on(t.sign_psbt(&raw, &options)).map_err(|e| errors::trezor(&e, "sign_tx"))?;
     let mut out = psbt.clone();
     for (index, sig) in signed.signatures {
         if to_ignore.contains(&index) || !ours.contains(&index) {
@@ -426,7 +446,8 @@ pub fn trezor(client: &mut Client, psbt: &Psbt) -> Result<Psbt, HwiError> {
                     .hd_keypaths
                     .iter()
                     .find(|(k, o)| {
-                        o.fingerprint == master && !target.partial_sigs.iter().any(|(pk, _)| pk == k)
+                        o.fingerprint == master
+                            && !target.partial_sigs.iter().any(|(pk, _)| pk == k)
                     })
                     .map(|(k, _)| k.clone());
                 if let Some(k) = key {
@@ -457,7 +478,16 @@ mod tests {
         ms.extend([0x52, 0xae]);
         assert_eq!(parse_multisig(&ms).unwrap().0, 2);
         assert!(parse_multisig(&[0x51]).is_none());
-        assert!(is_witness(&[0x51, 0x20].iter().chain([0u8; 32].iter()).copied().collect::<Vec<_>>()).0);
+        assert!(
+            is_witness(
+                &[0x51, 0x20]
+                    .iter()
+                    .chain([0u8; 32].iter())
+                    .copied()
+                    .collect::<Vec<_>>()
+            )
+            .0
+        );
         let policy = multisig_policy(AddrType::Wit, 2, vec!["a".into(), "b".into()], true).unwrap();
         assert_eq!(policy.template, "wsh(sortedmulti(2,@0/**,@1/**))");
         assert_eq!(policy.name, "2 of 2 Multisig");

@@ -71,9 +71,15 @@ fn check_call(tool: &Path, args: &[&str]) -> Result<(), (i32, String)> {
     ))
 }
 
+#[cfg(unix)]
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
+}
+
+#[cfg(not(unix))]
+fn is_root() -> bool {
+    false
 }
 
 /// Installs the rules into `location`.
@@ -84,9 +90,15 @@ pub fn install(location: &str) -> Result<(), HwiError> {
     let dir = Path::new(location);
     if !dir.is_dir() {
         if location.ends_with('/') {
-            return Err(HwiError::other(format!("Directory does not exist: {location}")));
+            return Err(HwiError::other(format!(
+                "Directory does not exist: {location}"
+            )));
         }
-        let e = std::io::Error::from_raw_os_error(if dir.parent().is_some_and(Path::is_dir) { 20 } else { 2 });
+        let e = std::io::Error::from_raw_os_error(if dir.parent().is_some_and(Path::is_dir) {
+            20
+        } else {
+            2
+        });
         let at = if e.raw_os_error() == Some(20) {
             dir.join(RULES[0].0)
         } else {

@@ -30,7 +30,11 @@ impl TrezorSim {
 
     /// Handles ApplySettings, WipeDevice, and a wiped device's refusals; `None` for
     /// other messages.
-    pub(super) fn settings_step(&mut self, msg_type: u16, payload: &[u8]) -> Option<Vec<(u16, Vec<u8>)>> {
+    pub(super) fn settings_step(
+        &mut self,
+        msg_type: u16,
+        payload: &[u8],
+    ) -> Option<Vec<(u16, Vec<u8>)>> {
         if !matches!(self.state, State::Idle) {
             return None;
         }
@@ -118,7 +122,10 @@ mod tests {
     };
     use prost::Message as _;
 
-    fn send<M: crate::protocol::trezor::messages::Wire>(sim: &mut TrezorSim, m: &M) -> (u16, Vec<u8>) {
+    fn send<M: crate::protocol::trezor::messages::Wire>(
+        sim: &mut TrezorSim,
+        m: &M,
+    ) -> (u16, Vec<u8>) {
         let (ty, p) = msg::encode(m);
         let mut r = sim.handle_message(ty, &p);
         while r.first().map(|x| x.0) == Some(types::BUTTON_REQUEST) {

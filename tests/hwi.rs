@@ -727,6 +727,17 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
     );
     scenario(
         &mut report,
+        "trezor t, pin on the device",
+        &["--pin", "1234"],
+        &[
+            case(&["--emulators", "enumerate"]).expecting("PIN requested"),
+            case(&["--emulators", "enumerate"]).expecting("5c9e228d"),
+            with_d(&["promptpin"]),
+            case(&["--emulators", "-t", "trezor", "getmasterxpub"]),
+        ],
+    );
+    scenario(
+        &mut report,
         "trezor one, passphrase",
         &["--model", "one", "--passphrase"],
         &[

@@ -48,13 +48,12 @@ pub struct Client {
     pub xpub_cache: Vec<(String, String)>,
     /// A Trezor's features, read when the client prepared the device.
     pub features: Option<Features>,
+    /// Set when the device asked for its PIN on its own screen.
+    pub pin_on_device: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl Client {
-    /// The Trezor's features (read now if not yet).
-    ///
-    /// # Errors
-    /// Transport and protocol errors.
+    /// Whether the client talks to an emulator socket (`udp:` or `tcp:` path).
     pub fn is_emulator(&self) -> bool {
         self.path.starts_with("udp:") || self.path.starts_with("tcp:")
     }
@@ -110,16 +109,13 @@ fn open_transport(kind: Kind, path: &str) -> Result<Box<dyn Transport>, HwiError
                     .map_err(|e| {
                         let text = e.to_string();
                         if text.contains("refused") {
-                            HwiError::new(
-                                "[Errno 111] Connection refused",
-                                errors::DEVICE_CONN_ERROR,
-                            )
+                            HwiError::other("[Errno 111] Connection refused")
                         } else {
-                            HwiError::new(text, errors::DEVICE_CONN_ERROR)
+                            HwiError::other(text)
                         }
                     });
             }
-            hid_open(path).map_err(|e| HwiError::new(e.to_string(), errors::DEVICE_CONN_ERROR))
+            hid_open(path).map_err(|e| HwiError::other(e.to_string()))
         }
         Kind::Trezor => {
             let not_found =
@@ -135,13 +131,13 @@ fn open_transport(kind: Kind, path: &str) -> Result<Box<dyn Transport>, HwiError
                     .map(|t| Box::new(t) as Box<dyn Transport>)
                     .map_err(|e| match e {
                         crate::Error::Disconnected => not_found(),
-                        other => HwiError::new(other.to_string(), errors::DEVICE_CONN_ERROR),
+                        other => HwiError::other(other.to_string()),
                     });
             }
             if let Some(hid) = path.strip_prefix("hid:") {
                 return hid_open(hid).map_err(|e| match e {
                     crate::Error::Disconnected => not_found(),
-                    other => HwiError::new(other.to_string(), errors::DEVICE_CONN_ERROR),
+                    other => HwiError::other(other.to_string()),
                 });
             }
             Err(not_found())
@@ -223,18 +219,20 @@ pub fn get_client(
         Kind::Trezor => Device::trezor(transport),
     };
     let emulator = path.starts_with("udp:") || path.starts_with("tcp:");
+    let pin_on_device = std::rc::Rc::new(std::cell::Cell::new(false));
     if kind == Kind::Trezor {
         device.set_prompts(Box::new(trezor_prompts(
             password.map(str::to_string),
             emulator,
         )));
-        if !emulator {
-            device.on_status(|s| {
-                if s == crate::device::Status::ConfirmOnDevice {
-                    eprintln!("Please confirm action on your Trezor device");
-                }
-            });
-        }
+        let seen = pin_on_device.clone();
+        device.on_status(move |s| match s {
+            crate::device::Status::EnterPinOnDevice => seen.set(true),
+            crate::device::Status::ConfirmOnDevice if !emulator => {
+                eprintln!("Please confirm action on your Trezor device");
+            }
+            _ => {}
+        });
     }
     let mut client = Client {
         device,
@@ -248,10 +246,10 @@ pub fn get_client(
         expert: globals.expert,
         xpub_cache: Vec::new(),
         features: None,
+        pin_on_device,
     };
     if kind == Kind::Ledger {
-        ledger_check_app(&mut client.device)
-            .map_err(|e| HwiError::new(e.message, errors::DEVICE_CONN_ERROR.max(e.code)))?;
+        ledger_check_app(&mut client.device)?;
     }
     Ok(client)
 }
@@ -439,7 +437,7 @@ fn trezor_entry(
     d: &mut Value,
     password: Option<&str>,
 ) -> Result<bool, HwiError> {
-    let features = prepare(client).map_err(|e| errors::trezor(&e, "enumerate"))?;
+    let features = prepare(client, "enumerate")?;
     if !features.vendor.as_deref().unwrap_or("").contains("trezor") {
         return Ok(false);
     }
@@ -489,11 +487,12 @@ fn trezor_entry(
 
 /// HWI's `_prepare_device`: the features (a T / Safe is unlocked first, as
 /// `ensure_unlocked` does; a One is initialized), kept in the client.
-pub fn prepare(client: &mut Client) -> Result<Features, crate::Error> {
-    let f = get_features(&mut client.device)?;
+pub fn prepare(client: &mut Client, func: &str) -> Result<Features, HwiError> {
+    let err = |e: crate::Error| errors::trezor(&e, func);
+    let f = get_features(&mut client.device).map_err(err)?;
     let one = f.model.as_deref().unwrap_or("1") == "1";
     let f = if one || f.initialized != Some(true) {
-        initialize(&mut client.device)?
+        initialize(&mut client.device).map_err(err)?
     } else {
         // trezorlib's ensure_unlocked, in the device's current session: GetAddress of
         // m/44'/1'/0'/0/0 on testnet (the PIN and passphrase are asked there if
@@ -501,7 +500,7 @@ pub fn prepare(client: &mut Client) -> Result<Features, crate::Error> {
         let t = client
             .device
             .as_trezor()
-            .ok_or_else(|| crate::Error::Unsupported("not a trezor".into()))?;
+            .ok_or_else(|| HwiError::other("not a trezor"))?;
         let path: bitcoin::bip32::DerivationPath =
             [0x8000_002c_u32, 0x8000_0001, 0x8000_0000, 0, 0]
                 .into_iter()
@@ -517,9 +516,16 @@ pub fn prepare(client: &mut Client) -> Result<Features, crate::Error> {
                 false,
             ))
         });
+        // HWI drives emulators through trezorlib's debug-link UI, which has no PIN to
+        // type when the device asks for it on its screen.
+        if client.is_emulator() && client.pin_on_device.get() {
+            return Err(HwiError::other(
+                "PIN requested but no sequence was configured",
+            ));
+        }
         match unlocked {
-            Ok(_) => get_features(&mut client.device)?,
-            Err(_) => initialize(&mut client.device)?,
+            Ok(_) => get_features(&mut client.device).map_err(err)?,
+            Err(_) => initialize(&mut client.device).map_err(err)?,
         }
     };
     client.features = Some(f.clone());

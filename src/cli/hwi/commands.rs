@@ -52,7 +52,7 @@ fn coin(client: &Client) -> Coin {
 pub fn trezor_check_unlocked(client: &mut Client) -> Result<(), HwiError> {
     let features = match &client.features {
         Some(f) => f.clone(),
-        None => client::prepare(client).map_err(|e| errors::trezor(&e, "_check_unlocked"))?,
+        None => client::prepare(client, "_check_unlocked")?,
     };
     if features.pin_protection == Some(true) && features.unlocked != Some(true) {
         return Err(HwiError::new(
@@ -138,7 +138,7 @@ fn can_sign_taproot(client: &mut Client) -> Result<bool, HwiError> {
         Kind::Ledger => Ok(true),
         Kind::Trezor => {
             if client.features.is_none() {
-                client::prepare(client).map_err(|e| errors::trezor(&e, "can_sign_taproot"))?;
+                client::prepare(client, "can_sign_taproot")?;
             }
             let f = client.features.clone().unwrap_or_default();
             let v = (
@@ -309,7 +309,7 @@ const PIN_MATRIX_DESCRIPTION: &str =
     1 2 3";
 
 fn prompt_pin(client: &mut Client) -> Result<Value, HwiError> {
-    let f = client::prepare(client).map_err(|e| errors::trezor(&e, "prompt_pin"))?;
+    let f = client::prepare(client, "prompt_pin")?;
     if f.pin_protection != Some(true) {
         return Err(HwiError::new(
             "This device does not need a PIN",

@@ -78,7 +78,7 @@ fn read_line() -> Result<String, crate::Error> {
 /// # Errors
 /// `Device is already initialized` (-10); the device's errors.
 pub fn setup(client: &mut Client, label: &str) -> Result<Value, HwiError> {
-    let f = client::prepare(client).map_err(|e| errors::trezor(&e, "setup_device"))?;
+    let f = client::prepare(client, "setup_device")?;
     if f.initialized == Some(true) {
         return Err(HwiError::new(
             "Device is already initialized. Use wipe first and try again",
@@ -116,7 +116,7 @@ pub fn setup(client: &mut Client, label: &str) -> Result<Value, HwiError> {
 /// # Errors
 /// A bad word count (-7); a device with a seed (-13); the device's errors.
 pub fn restore(client: &mut Client, word_count: i64, label: &str) -> Result<Value, HwiError> {
-    let f = client::prepare(client).map_err(|e| errors::trezor(&e, "restore_device"))?;
+    let f = client::prepare(client, "restore_device")?;
     if !matches!(word_count, 12 | 18 | 24) {
         return Err(HwiError::bad_argument("Invalid word count. Use 12/18/24"));
     }

@@ -468,6 +468,38 @@ fn hwi_and_ours_print_the_same_json_against_the_simulators() {
         report.compare(&c);
     }
 
+    // What only changes a Trezor: refused on the Ledger.
+    for rest in [&["wipe"][..], &["togglepassphrase"][..]] {
+        report.compare(&Case {
+            args: l(rest),
+            stdin: None,
+            judge: Judge::Same,
+            expect: Some("\"code\": -9"),
+        });
+    }
+    // installudevrules where it cannot copy (and, without udevadm here, where it can).
+    report.compare(&case(&[
+        "installudevrules",
+        "--location",
+        "/nonexistent/dir/",
+    ]));
+    report.compare(&case(&[
+        "installudevrules",
+        "--location",
+        "/nonexistent/dir",
+    ]));
+    let has_udevadm = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("udevadm").is_file()));
+    if !has_udevadm {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hwi-udev");
+        std::fs::create_dir_all(&dir).unwrap();
+        report.compare(&case(&[
+            "installudevrules",
+            "--location",
+            dir.to_str().unwrap(),
+        ]));
+    }
+
     // Descriptors as wallets (and Bitcoin Core) send them.
     for (dev_fpr, s, dev) in [(&lf, &ls, "ledger"), (&tf, &ts, "trezor")] {
         let args = |d: String| -> Case {

@@ -89,22 +89,20 @@ fn is_root() -> bool {
 pub fn install(location: &str) -> Result<(), HwiError> {
     let dir = Path::new(location);
     if !dir.is_dir() {
+        // As shutil.copy fails: no parent directory; a missing directory named with a
+        // trailing slash; or (HWI would copy each file onto that name) not a directory.
+        if !dir.parent().is_some_and(Path::is_dir) {
+            let e = std::io::Error::from_raw_os_error(2);
+            return Err(HwiError::other(io_text(&e, dir)));
+        }
         if location.ends_with('/') {
             return Err(HwiError::other(format!(
                 "Directory does not exist: {location}"
             )));
         }
-        let e = std::io::Error::from_raw_os_error(if dir.parent().is_some_and(Path::is_dir) {
-            20
-        } else {
-            2
-        });
-        let at = if e.raw_os_error() == Some(20) {
-            dir.join(RULES[0].0)
-        } else {
-            dir.to_path_buf()
-        };
-        return Err(HwiError::other(io_text(&e, &at)));
+        let e = std::io::Error::from_raw_os_error(20);
+        let first = RULES.first().map_or("", |(name, _)| *name);
+        return Err(HwiError::other(io_text(&e, &dir.join(first))));
     }
     for (name, content) in RULES {
         let path = dir.join(name);

@@ -7,22 +7,30 @@
 //! Core's calls work as it makes them, `--stdin` included (`signtx <psbt>` read from
 //! stdin).
 //!
-//! One idea per file: [`args`] (argparse's parsing and errors), [`help`] (its help
-//! texts), [`json`] (`json.dumps`), [`errors`] (HWI's codes and this crate's errors
-//! in HWI's words), [`shlex`] (`--stdin` lines), [`client`] (device paths,
-//! `enumerate`, `-d`/`-t`/`-f`), [`commands`], [`sign`] (`signtx` per vendor),
-//! [`psbt`] (HWI's PSBT serialization), [`descriptor`] and [`keys`] (HWI's
-//! descriptors and paths), [`manage`] (`setup`, `restore`), [`udev`].
+//! One idea per file: [`args`] (argparse's parsing and errors) over [`options`] (the
+//! option tables) into an [`invocation`]; [`help`] (argparse's help texts); [`json`]
+//! (`json.dumps`); [`errors`] (HWI's codes, and this crate's errors in HWI's words);
+//! [`shlex`] (`--stdin` lines); [`client`] (device paths, `-d`/`-t`) and
+//! [`enumerate`] (`enumerate`, `-f`); [`commands`] with [`keypool`], [`display`],
+//! [`pin`] and [`manage`] (`setup`, `restore`); [`sign`] (`signtx` per vendor) over
+//! [`psbt`] (HWI's PSBT serialization); [`descriptor`] and [`keys`] (HWI's descriptors
+//! and paths); [`udev`].
 
 pub mod args;
 pub mod client;
 pub mod commands;
 pub mod descriptor;
+pub mod display;
+pub mod enumerate;
 pub mod errors;
 pub mod help;
+pub mod invocation;
 pub mod json;
+pub mod keypool;
 pub mod keys;
 pub mod manage;
+pub mod options;
+pub mod pin;
 pub mod psbt;
 pub mod shlex;
 pub mod sign;
@@ -117,7 +125,7 @@ pub fn run(mut args: Vec<String>, input: &mut dyn BufRead, out: &mut dyn Write) 
 
 fn execute(globals: &args::Globals, command: &Command, password: Option<&str>) -> Value {
     match command {
-        Command::Enumerate => return client::enumerate(password, globals),
+        Command::Enumerate => return enumerate::enumerate(password, globals),
         Command::InstallUdevRules { location } => {
             return match udev::install(location) {
                 Ok(()) => commands::success(true),
@@ -130,7 +138,7 @@ fn execute(globals: &args::Globals, command: &Command, password: Option<&str>) -
     let device_type = globals.device_type.as_deref().filter(|t| !t.is_empty());
     let device_path = globals.device_path.as_deref().filter(|p| !p.is_empty());
     let mut client = if fingerprint.is_some() || (device_type.is_some() && device_path.is_none()) {
-        match client::find_device(password, device_type, fingerprint, globals) {
+        match enumerate::find_device(password, device_type, fingerprint, globals) {
             Some(c) => c,
             None => {
                 return Value::error(

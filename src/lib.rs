@@ -46,6 +46,9 @@
 //! - **[`device::Device`]** picks the vendor from the transport's identity and gives
 //!   one API in the ecosystem's formats: BIP-32 paths, descriptors and BIP-388
 //!   policies, base64 PSBTs.
+//! - **`cli::hwi`** (feature `cli`) is HWI 3.2.0's command line over the vendor glue
+//!   (`hwi` binary, `hwsigner hwi`): HWI's parsing, JSON and error codes, and its rules
+//!   for which inputs `signtx` signs, judged by HWI itself (`tests/hwi.rs`).
 //!
 //! Every signature a device returns is verified against its sighash before it goes into
 //! the (new) PSBT (MuSig2 partial signatures with BIP-327 `PartialSigVerify`, see
@@ -81,6 +84,8 @@
     )
 )]
 
+#[cfg(all(feature = "cli", not(target_arch = "wasm32")))]
+pub mod cli;
 pub mod device;
 pub mod driver;
 pub mod error;

@@ -258,6 +258,19 @@ impl<T: Transport> Trezor<T> {
         Ok(info)
     }
 
+    /// Uses the session the device has now, without Initialize, as trezorlib does with
+    /// a T or Safe: a passphrase the device already holds stays in use. `features` are
+    /// the device's current ones (GetFeatures).
+    ///
+    /// # Errors
+    /// See [`features::check`].
+    pub fn use_current_session(&mut self, features: &Features) -> Result<DeviceInfo> {
+        let info = features::check(features)?;
+        self.info = Some(info.clone());
+        self.interrupted = false;
+        Ok(info)
+    }
+
     /// The master fingerprint, read once per session.
     ///
     /// # Errors

@@ -19,6 +19,7 @@ commands:
   sample-psbt    a psbt for the simulated wallets to sign
   summary        what a psbt does (no device): amounts, fee, change, sighash
   simulate       serve a simulated ledger or trezor on an emulator socket
+  hwi            hwi 3.2.0's command line and json (as the hwi binary)
 
 --device DEVICE (anywhere before `--`; default auto):
   auto                       the first ledger on hid, else the first trezor on usb,

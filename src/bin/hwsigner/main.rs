@@ -41,6 +41,11 @@ use select::Selection;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `hwsigner hwi ...` is the `hwi` binary: HWI's command line, unchanged.
+    if args.first().map(String::as_str) == Some("hwi") {
+        let status = hwsigner::cli::hwi::run_with(args.into_iter().skip(1).collect());
+        return ExitCode::from(u8::try_from(status).unwrap_or(1));
+    }
     // Known before parsing, so that even a usage error is reported in JSON.
     let json = args
         .iter()

@@ -101,6 +101,12 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
             _ => "trezor model t",
         };
         eprintln!("simulated {model} on udp {addr} (--device trezor-udp:{addr})");
+        // The emulator's debug link (21325), where HWI presses buttons; only beside
+        // the emulator's own port, so that tests on free ports never race for it.
+        if port == 21324 {
+            let debug_addr = addr.replacen(":21324", ":21325", 1);
+            std::thread::spawn(move || hwsigner::sim::trezor::serve_debug_link(&debug_addr));
+        }
         ready(json, "trezor", &format!("trezor-udp:{addr}"));
         // The device's screen, for the user who has to read the pin matrix or the
         // pairing code.
@@ -140,7 +146,8 @@ fn trezor(args: &Parsed, mnemonic: &str) -> Result<TrezorSim, Failure> {
         Faults::none(),
     )
     .with_model(model)
-    .with_matrix_seed(entropy);
+    .with_matrix_seed(entropy)
+    .with_mnemonic(mnemonic);
     if let Some(pin) = args.value("--pin") {
         if pin.is_empty() || pin.len() > 50 || !pin.chars().all(|c| c.is_ascii_digit() && c != '0')
         {

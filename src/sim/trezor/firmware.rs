@@ -23,6 +23,8 @@ pub(super) enum Pending {
     Pin(u16, Vec<u8>),
     /// This passphrase was typed on the device: handle this message.
     Passphrase(String, u16, Vec<u8>),
+    /// Apply this settings change.
+    Settings(crate::sim::trezor::settings::Change),
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +72,10 @@ pub struct TrezorSim {
     pub(super) delay_ms: u64,
     /// Packets held back by `Fault::LateReply`, sent before the next reply.
     pub(super) late: Vec<Vec<u8>>,
+    /// WipeDevice ran: no seed.
+    pub(super) wiped: bool,
+    /// The words, for passphrase wallets turned on later.
+    pub(super) mnemonic: Option<String>,
 }
 
 pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
@@ -113,6 +119,8 @@ impl TrezorSim {
             pin_failures: 0,
             delay_ms: 0,
             late: Vec::new(),
+            wiped: false,
+            mnemonic: None,
         }
     }
 
@@ -125,7 +133,8 @@ impl TrezorSim {
             Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "")?,
             Confirm::Approve,
             Faults::none(),
-        ))
+        )
+        .with_mnemonic(TREZOR_TEST_MNEMONIC))
     }
 
     /// The Features this simulator reports.
@@ -147,7 +156,7 @@ impl TrezorSim {
             pin_protection: Some(self.protection.pin.is_some()),
             passphrase_protection: Some(self.protection.passphrase_mnemonic.is_some()),
             label: Some("hwsigner simulator".into()),
-            initialized: Some(true),
+            initialized: Some(!self.wiped),
             unlocked: Some(self.unlocked),
             model: Some(
                 match self.model {
@@ -229,6 +238,9 @@ impl TrezorSim {
         if let Some(replies) = self.unlock_step(msg_type, payload) {
             return replies;
         }
+        if let Some(replies) = self.settings_step(msg_type, payload) {
+            return replies;
+        }
         match msg_type {
             types::INITIALIZE => {
                 self.state = State::Idle;
@@ -251,7 +263,12 @@ impl TrezorSim {
                 });
                 reply(&self.features())
             }
-            types::GET_FEATURES => reply(&self.features()),
+            types::GET_FEATURES => {
+                // As the firmware: the session id comes only with Initialize.
+                let mut f = self.features();
+                f.session_id = None;
+                reply(&f)
+            }
             types::APPLY_FLAGS => match msg::decode::<ApplyFlags>(payload) {
                 // Flags are kept nowhere: only what unlocking does is simulated.
                 Ok(_) => reply(&Success {
@@ -341,6 +358,7 @@ impl TrezorSim {
                     Pending::Passphrase(typed, ty, payload) => {
                         self.use_passphrase(&typed, ty, &payload)
                     }
+                    Pending::Settings(change) => self.settings_confirmed(change),
                 }
             }
             State::Signing {

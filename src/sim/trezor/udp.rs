@@ -145,6 +145,42 @@ pub fn serve_socket_showing(
     }
 }
 
+/// The emulator's debug link (its port + 1): hosts that drive the emulator through it
+/// (trezorlib's `TrezorClientDebugLink`, which HWI uses for emulators) press buttons
+/// there. The simulator confirms by itself, so decisions are taken and dropped;
+/// `DebugLinkGetState` gets an empty state and `PINGPING` a `PONGPONG`. Serves until
+/// the socket fails; run it in a thread.
+///
+/// # Errors
+/// `transport` when the socket cannot be bound or fails.
+pub fn serve_debug_link(addr: &str) -> Result<()> {
+    const DEBUG_LINK_GET_STATE: u16 = 101;
+    const DEBUG_LINK_STATE: u16 = 102;
+    let socket = UdpSocket::bind(addr)
+        .map_err(|e| Error::Transport(format!("bind {addr}: {e}").to_lowercase()))?;
+    let mut buf = [0u8; 1024];
+    loop {
+        let (n, peer) = socket
+            .recv_from(&mut buf)
+            .map_err(|e| Error::Transport(format!("udp receive: {e}").to_lowercase()))?;
+        let data = buf.get(..n).unwrap_or_default();
+        if data == b"PINGPING" {
+            let _ = socket.send_to(b"PONGPONG", peer);
+            continue;
+        }
+        let msg_type = match data {
+            [b'?', b'#', b'#', hi, lo, ..] => u16::from_be_bytes([*hi, *lo]),
+            _ => continue,
+        };
+        if msg_type == DEBUG_LINK_GET_STATE {
+            let mut packet = b"?##".to_vec();
+            packet.extend(DEBUG_LINK_STATE.to_be_bytes());
+            packet.resize(64, 0);
+            let _ = socket.send_to(&packet, peer);
+        }
+    }
+}
+
 /// `pin matrix: a b c / d e f / g h i`, rows top to bottom.
 pub fn matrix_text(m: &[u8; 9]) -> String {
     let rows: Vec<String> = m

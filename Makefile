@@ -26,6 +26,9 @@ CRATE_VERSION = $(shell awk -F'"' '/^\[/{p=($$0=="[package]")} p && /^version *=
 # node -e: copy package.json argv[1] to argv[3] with "version" set to argv[2].
 FILL_PACKAGE_JSON := const fs = require("fs"); const [src, version, dst] = process.argv.slice(1); const p = JSON.parse(fs.readFileSync(src, "utf8")); p.version = version; fs.writeFileSync(dst, JSON.stringify(p, null, 2) + "\n");
 
+# The npm package's `hwsigner/full` entry: the default entry and these add-ons.
+FULL_ADDONS := miniscript,musig
+
 .PHONY: setup setup-native build check test demo clean fuzz bench
 
 setup:
@@ -45,27 +48,32 @@ build: setup
 	@if [[ "$$(command -v wasm-opt)" != "$(BINARYEN_BIN)/wasm-opt" ]]; then \
 	  echo "build: wasm-opt resolves to '$$(command -v wasm-opt)', expected $(BINARYEN_BIN)/wasm-opt" >&2; exit 1; fi
 	$(WASM_PACK) build --release --target web --out-dir pkg --out-name hwsigner -- --no-default-features
+	$(WASM_PACK) build --release --target web --out-dir pkg/full --out-name hwsigner_full -- --no-default-features --features $(FULL_ADDONS)
 	$(WASM_PACK) build --release --target web --out-dir pkg/simulator --out-name hwsigner_sim -- --no-default-features --features sim-entry
+	rm -f pkg/full/package.json pkg/full/README.md pkg/full/.gitignore
 	rm -f pkg/simulator/package.json pkg/simulator/README.md pkg/simulator/.gitignore
 	cp pkg-template/simulator.js pkg-template/simulator.d.ts pkg/
 	@# wasm-bindgen declares `[Symbol.dispose]()` on every class, which only type-checks
 	@# with lib esnext; `free()` stays (the JS keeps Symbol.dispose where it exists).
-	sed -i '/\[Symbol\.dispose\](): void;/d' pkg/hwsigner.d.ts pkg/simulator/hwsigner_sim.d.ts
+	sed -i '/\[Symbol\.dispose\](): void;/d' pkg/hwsigner.d.ts pkg/full/hwsigner_full.d.ts pkg/simulator/hwsigner_sim.d.ts
 	node -e '$(FILL_PACKAGE_JSON)' pkg-template/package.json "$(CRATE_VERSION)" pkg/package.json
 	cp pkg-template/README.md pkg/README.md
 	@for f in hwsigner.js hwsigner_bg.wasm hwsigner.d.ts hwsigner_bg.wasm.d.ts package.json README.md \
+	  full/hwsigner_full.js full/hwsigner_full_bg.wasm full/hwsigner_full.d.ts \
 	  simulator.js simulator.d.ts simulator/hwsigner_sim.js simulator/hwsigner_sim_bg.wasm simulator/hwsigner_sim.d.ts; do \
 	  [[ -s pkg/$$f ]] || { echo "build: pkg/$$f missing" >&2; exit 1; }; done
-	@echo "build: pkg/ ready (hwsigner $(CRATE_VERSION), $$(stat -c %s pkg/hwsigner_bg.wasm) bytes wasm, simulator $$(stat -c %s pkg/simulator/hwsigner_sim_bg.wasm))"
+	@echo "build: pkg/ ready (hwsigner $(CRATE_VERSION), $$(stat -c %s pkg/hwsigner_bg.wasm) bytes wasm, full $$(stat -c %s pkg/full/hwsigner_full_bg.wasm), simulator $$(stat -c %s pkg/simulator/hwsigner_sim_bg.wasm))"
 
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --features cli -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
-	@# The npm entries' feature sets: the default entry (no simulator, no miniscript) and
-	@# the simulator entry; and the library's own tests without miniscript.
+	@# The npm entries' feature sets: the default entry (no simulator, no add-ons), the
+	@# full entry (the add-ons) and the simulator entry; and the library's own tests
+	@# without the add-ons.
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features $(FULL_ADDONS) -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features sim-entry -- -D warnings
 	cargo clippy --lib --no-default-features --profile test -- -D warnings
 	cargo test --lib --no-default-features

@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync, constants } from "node:zlib";
 import { build } from "esbuild";
 import { launchChromium, serveDir, watchPage } from "../tests/js/harness.mjs";
+import { hwiBench, hwiTable } from "./hwi.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -351,6 +352,8 @@ log("Trezor in memory");
 const trezorMemory = native(["trezor-memory", String(RUNS)]).trezorMemory;
 log("Trezor on UDP: hwsigner, then trezorlib");
 const trezor = native(["trezor", String(RUNS), join(root, ".tools/venv/bin/python"), join(here, "trezorlib_bench.py")]).trezor;
+log("hwi vs HWI 3.2.0 (bench/hwi.mjs)");
+const hwi = await hwiBench(root, RUNS);
 const results = {
   date: new Date().toISOString(),
   machine: machine(),
@@ -360,9 +363,11 @@ const results = {
   trezorMemory,
   trezor,
   bundle,
+  hwi,
   seconds: Math.round((Date.now() - started) / 1000),
 };
 writeFileSync(join(here, "results.json"), JSON.stringify(results, null, 2) + "\n");
 console.log(`hwsigner bench, ${results.date.slice(0, 10)}, ${results.machine.cpu} x${results.machine.cores}, Chromium ${chromium.chromium}, ${RUNS} runs per case`);
 console.log(report(results));
+console.log(hwiTable(hwi));
 console.log(`\nbench: done in ${results.seconds} s; bench/results.json written`);

@@ -166,6 +166,17 @@ if ! py_deps_ok; then
   run_step python "Python test peers (ledger-bitcoin, trezor) in .tools/venv" py_install
 fi
 
+# --- HWI itself, the judge of the hwi command line (tests/hwi.rs, make bench) --------
+# In its own venv: HWI pins its own dependencies.
+HWI_VENV="$TOOLS/hwi-venv"
+HWI_VERSION=3.2.0
+if [[ $("$HWI_VENV/bin/hwi" --version 2>/dev/null) != "hwi $HWI_VERSION" ]]; then
+  hwi_install() {
+    python3 -m venv "$HWI_VENV" && "$HWI_VENV/bin/pip" install -q "hwi==$HWI_VERSION"
+  }
+  run_step hwi "HWI $HWI_VERSION in .tools/hwi-venv" hwi_install
+fi
+
 if ((installed == 0)); then
   echo "setup: all set"
 fi

@@ -240,9 +240,15 @@ pub fn psbt(data: &[u8]) {
         let _ = raw.unsigned_tx();
         let again = crate::protocol::psbt::raw::RawPsbt::parse(&raw.serialize());
         holds(
-            again.ok() == Some(raw),
+            again.as_ref().ok() == Some(&raw),
             "psbt: a parsed psbt, serialized again, parses to itself",
         );
+        // MuSig2 (BIP-373) fields: what finalizing and signing read.
+        #[cfg(feature = "musig")]
+        {
+            let _ = crate::protocol::musig::pending(&raw);
+            let _ = crate::protocol::musig::aggregate(&raw);
+        }
     }
 }
 
@@ -265,6 +271,8 @@ pub fn policy(data: &[u8]) {
         let _ = p.form();
         let _ = crate::protocol::policy::derive_address(&p, true, 1, bitcoin::Network::Bitcoin);
         let _ = p.serialize();
+        #[cfg(feature = "musig")]
+        let _ = crate::protocol::musig::spend::policy_groups(&p);
     }
 }
 
@@ -370,4 +378,142 @@ pub fn trezor_sign_tx(data: &[u8]) {
         }
     }
     panic!("the signtx call machine took {bound} replies without ending");
+}
+
+/// THP framing on the host: `data` as 64-byte packets into a channel that waits for
+/// an ACK and a message, and into an allocation that waits for its response; the
+/// retransmission timer fires between packets.
+pub fn thp_framing(data: &[u8]) {
+    use crate::protocol::thp::channel::{Allocation, Channel};
+    use crate::protocol::thp::packet::{ctrl, Push, Reassembler};
+    let mut channel = Channel::new(0x1234);
+    let mut now = 0u64;
+    if channel.send(ctrl::ENCRYPTED, vec![1, 2, 3], now).is_err() {
+        return;
+    }
+    let mut allocation = Allocation::default();
+    let mut reassembler = Reassembler::new();
+    let nonce = [0u8; 8];
+    for packet in data.chunks(64) {
+        now += 100;
+        if let Push::Frame(f) = reassembler.push(packet) {
+            let _ = f.to_reports();
+        }
+        let _ = allocation.on_packet(packet, &nonce);
+        match channel.on_packet(packet, now) {
+            Ok(_) => {
+                let _ = channel.take_outgoing();
+            }
+            Err(_) => {
+                channel = Channel::new(0x1234);
+                let _ = channel.send(ctrl::ENCRYPTED, vec![4], now);
+            }
+        }
+        if channel.deadline().is_some_and(|d| d <= now) && channel.on_timeout(now).is_err() {
+            channel = Channel::new(0x1234);
+        }
+    }
+}
+
+/// The THP handshake and pairing on the host: a real device handshake whose messages
+/// are changed by XOR masks from `data` (records), then the host's session keys and the
+/// pairing machine fed with the records that follow (as encrypted responses and as
+/// `type u16 BE | protobuf` messages).
+pub fn thp_handshake(data: &[u8]) {
+    use crate::protocol::thp::credentials::Credential;
+    use crate::protocol::thp::noise::{public_key, DeviceHandshake, HostHandshake, STATE_PAIRED};
+    use crate::protocol::thp::pairing::{HandshakeFacts, Pairing, PairingRandom};
+    let xor = |bytes: &mut Vec<u8>, mask: &[u8]| {
+        for (b, m) in bytes.iter_mut().zip(mask.iter().cycle()) {
+            *b ^= m;
+        }
+        if mask.len() > bytes.len() {
+            bytes.extend_from_slice(mask.get(bytes.len()..).unwrap_or_default());
+        }
+    };
+    let records = records(data);
+    let mut records = records.into_iter();
+    let prologue = b"\x0a\x04T3W1\x18\x02\x20\x00\x28\x02";
+    let (host, init) = HostHandshake::start(prologue, [1; 32], true);
+    let Ok((device, mut response)) = DeviceHandshake::respond(prologue, &init, [2; 32], [3; 32])
+    else {
+        return;
+    };
+    let first = records.next().unwrap_or_default();
+    // Arbitrary bytes as the response too, then the masked real one.
+    let credentials = [Credential {
+        trezor_static: public_key([3; 32]),
+        host_private: [4; 32],
+        credential: vec![9; 10],
+    }];
+    let _ = HostHandshake::start(prologue, [1; 32], false)
+        .0
+        .on_init_response(first, &credentials, [5; 32]);
+    xor(&mut response, first);
+    let Ok(completion) = host.on_init_response(&response, &credentials, [5; 32]) else {
+        return;
+    };
+    let Ok(done) = device.on_completion_request(&completion.request) else {
+        return;
+    };
+    let mut state = done.response(STATE_PAIRED);
+    xor(&mut state, records.next().unwrap_or_default());
+    let Ok((mut keys, _)) = completion.on_completion_response(&state) else {
+        return;
+    };
+    let mut pairing = Pairing::new(
+        HandshakeFacts {
+            handshake_hash: completion.handshake_hash,
+            device_ephemeral: completion.device_ephemeral,
+            masked_static: completion.masked_static,
+            host_static: completion.host_static,
+        },
+        PairingRandom {
+            challenge: [6; 16],
+            cpace_private: [7; 32],
+        },
+        vec![2],
+        "host",
+        "app",
+    );
+    let _ = pairing.start();
+    for record in records {
+        let _ = keys.open_response(record);
+        let _ = crate::protocol::thp::parse_app_message(record);
+        let (ty, payload) = match record {
+            [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest.to_vec()),
+            _ => continue,
+        };
+        match pairing.on_reply((ty, payload)) {
+            Ok(Step::Need(Need::PairingCode)) => {
+                let _ = pairing.on_answer(Answer::PairingCode("123456".into()));
+            }
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// The simulated Safe 7 against a hostile host: `data` as 64-byte packets.
+#[cfg(feature = "simulator")]
+pub fn sim_safe7(data: &[u8]) {
+    use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
+    thread_local! {
+        static SEED: Option<Seed> = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").ok();
+    }
+    let Some(seed) = SEED.with(Clone::clone) else {
+        return;
+    };
+    let inner = crate::sim::trezor::TrezorSim::new(
+        seed,
+        crate::sim::confirm::Confirm::Approve,
+        crate::sim::fault::Faults::none(),
+    );
+    let mut sim = crate::sim::trezor::Safe7Sim::new(inner);
+    for packet in data.chunks(64) {
+        if sim.handle_packet(packet).is_err() {
+            return;
+        }
+        let _ = sim.idle();
+    }
 }

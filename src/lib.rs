@@ -21,7 +21,8 @@
 //!                |      codec.rs: a message <-> 64-byte reports or a whole frame
 //!                |      ledger/ (framing, APDUs, Request, the Bitcoin app client)
 //!                |      trezor/ (codec v1, messages, Call, SignTx from a PSBT)
-//!                |      policy/ (BIP-388, the standard-purpose table), psbt/, path
+//!                |      policy/ (BIP-388, the standard-purpose table, musig()),
+//!                |      musig/ (MuSig2 rounds, BIP-373 fields), psbt/, path
 //!             transport/ the Transport trait; memory.rs; native/ (hidapi, usb,
 //!                        speculos, udp); web/ (webhid, webusb, exchange)
 //!   sim/  simulated Ledger and Trezor (sans-IO too), served in memory or on sockets
@@ -45,6 +46,9 @@
 //! - **[`device::Device`]** picks the vendor from the transport's identity and gives
 //!   one API in the ecosystem's formats: BIP-32 paths, descriptors and BIP-388
 //!   policies, base64 PSBTs.
+//! - **`cli::hwi`** (feature `cli`) is HWI 3.2.0's command line over the vendor glue
+//!   (`hwi` binary, `hwsigner hwi`): HWI's parsing, JSON and error codes, and its rules
+//!   for which inputs `signtx` signs, judged by HWI itself (`tests/hwi.rs`).
 //!
 //! ## Cargo features and the npm entries
 //!
@@ -59,7 +63,8 @@
 //! entry for its size (about 145 KB gzip), as `simulator` does (about 110 KB).
 //!
 //! Every signature a device returns is verified against its sighash before it goes into
-//! the (new) PSBT; the caller's PSBT is never modified. Every failure is an [`Error`]
+//! the (new) PSBT (MuSig2 partial signatures with BIP-327 `PartialSigVerify`, see
+//! [`protocol::musig`]); the caller's PSBT is never modified. Every failure is an [`Error`]
 //! with a stable [`Error::code`]; no input from a caller or a device panics.
 //!
 //! ## From `signPsbt` to the wire
@@ -91,6 +96,8 @@
     )
 )]
 
+#[cfg(all(feature = "cli", not(target_arch = "wasm32")))]
+pub mod cli;
 pub mod device;
 pub mod driver;
 pub mod error;

@@ -431,7 +431,7 @@ fn json_output() {
     );
     assert_eq!(
         json_ok(d, &["info"], b""),
-        serde_json::json!({"vendor": "ledger", "model": "Nano S Plus", "app": "Bitcoin Test", "version": "2.1.0"})
+        serde_json::json!({"vendor": "ledger", "model": "Nano S Plus", "app": "Bitcoin Test", "version": "2.4.6"})
     );
     let info = json_ok("simulator:trezor", &["info"], b"");
     assert_eq!(

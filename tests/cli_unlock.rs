@@ -3,11 +3,13 @@
 //! on the device; a wrong PIN is the typed error and the next right one works.
 #![cfg(feature = "cli")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::UdpSocket;
-use std::process::{Child, ChildStderr, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
+#[path = "common/simulate.rs"]
+mod simulate;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use simulate::{simulate, Simulated};
 
 use hwsigner::sim::trezor::pin_positions;
 
@@ -17,83 +19,26 @@ const BIN: &str = env!("CARGO_BIN_EXE_hwsigner");
 const FPR: &str = "5c9e228d";
 const FPR_TREZOR_PASSPHRASE: &str = "4b854ccf";
 
-/// A `hwsigner simulate trezor` process, killed when dropped, whose stderr lines (the
-/// simulated screen) arrive on `screen`.
-struct Simulator {
-    child: Child,
-    screen: Receiver<String>,
-    device: String,
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn lines(stderr: ChildStderr) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-fn simulate(args: &[&str]) -> Simulator {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
-    let mut child = Command::new(BIN)
-        .args(["--json", "simulate", "trezor", "--port", &port])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
-    let screen = lines(child.stderr.take().unwrap());
-    Simulator {
-        child,
-        screen,
-        device: ready["device"].as_str().unwrap().to_string(),
-    }
-}
-
 /// The next PIN matrix the simulator shows, in reading order.
-fn matrix(sim: &Simulator) -> [u8; 9] {
-    loop {
-        let line = sim
-            .screen
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the simulated trezor shows a pin matrix");
-        if let Some((_, rows)) = line.split_once("pin matrix: ") {
-            let digits: Vec<u8> = rows
-                .chars()
-                .filter_map(|c| c.to_digit(10))
-                .map(|d| d as u8)
-                .collect();
-            return digits.try_into().unwrap();
-        }
-    }
+fn matrix(sim: &Simulated) -> [u8; 9] {
+    let digits: Vec<u8> = sim
+        .shows("pin matrix: ")
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .map(|d| d as u8)
+        .collect();
+    digits.try_into().unwrap()
+}
+
+fn trezor(args: &[&str]) -> Simulated {
+    simulate(BIN, "trezor", args)
 }
 
 /// Runs `hwsigner` against the simulator; `answer` is called with what the cli wrote
 /// on stderr since the last answer each time it asks something, and gives the line to
 /// type.
 fn cli(
-    sim: &Simulator,
+    sim: &Simulated,
     args: &[&str],
     mut answer: impl FnMut(&str) -> String,
 ) -> (i32, String, String) {
@@ -136,7 +81,7 @@ fn cli(
 
 #[test]
 fn the_cli_unlocks_a_power_cycled_trezor_one_from_stdin() {
-    let sim = simulate(&["--model", "one", "--pin", "1234", "--passphrase"]);
+    let sim = trezor(&["--model", "one", "--pin", "1234", "--passphrase"]);
     let mut asked = Vec::new();
     let (code, out, err) = cli(&sim, &["fingerprint"], |stderr| {
         let last = stderr.lines().last().unwrap_or_default().to_string();
@@ -153,7 +98,7 @@ fn the_cli_unlocks_a_power_cycled_trezor_one_from_stdin() {
     assert_eq!(asked.len(), 2, "{asked:?}");
 
     // A wrong pin: the typed error, exit 1, asked once.
-    let sim = simulate(&["--model", "one", "--pin", "1234"]);
+    let sim = trezor(&["--model", "one", "--pin", "1234"]);
     let mut asked = 0;
     let (code, _, err) = cli(&sim, &["fingerprint"], |_| {
         asked += 1;
@@ -172,7 +117,7 @@ fn the_cli_unlocks_a_power_cycled_trezor_one_from_stdin() {
 
 #[test]
 fn the_cli_lets_a_model_t_take_the_passphrase_on_the_device() {
-    let sim = simulate(&[
+    let sim = trezor(&[
         "--pin",
         "1234",
         "--passphrase",
@@ -189,7 +134,7 @@ fn the_cli_lets_a_model_t_take_the_passphrase_on_the_device() {
 
 #[test]
 fn without_an_answer_on_stdin_the_call_ends_clearly() {
-    let sim = simulate(&["--model", "one", "--pin", "1234"]);
+    let sim = trezor(&["--model", "one", "--pin", "1234"]);
     let out = Command::new(BIN)
         .args(["--device", &sim.device, "fingerprint"])
         .stdin(Stdio::null())

@@ -29,6 +29,9 @@ const TARGETS: &[(&str, Target)] = &[
     ("sim_ledger", hwsigner::fuzzing::sim_ledger),
     ("sim_trezor", hwsigner::fuzzing::sim_trezor),
     ("trezor_sign_tx", hwsigner::fuzzing::trezor_sign_tx),
+    ("thp_framing", hwsigner::fuzzing::thp_framing),
+    ("thp_handshake", hwsigner::fuzzing::thp_handshake),
+    ("sim_safe7", hwsigner::fuzzing::sim_safe7),
 ];
 
 fn edge_inputs() -> Vec<Vec<u8>> {

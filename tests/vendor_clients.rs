@@ -136,7 +136,7 @@ fn ledgers_python_client_is_satisfied_by_the_simulator() {
         .arg(root.join("tests/python/ledger_client.py"))
         .arg(serve().to_string());
     let got = run_client(command, &job);
-    assert_eq!(got["version"], json!(["Bitcoin Test", "2.1.0", "00"]));
+    assert_eq!(got["version"], json!(["Bitcoin Test", "2.4.6", "00"]));
     assert_eq!(got["fingerprint"], "f5acc2fd");
     assert_eq!(got["xpub"], common::known::SPECULOS_84_1_0);
     assert_eq!(

@@ -11,10 +11,22 @@ mod disconnects;
 mod exchange;
 #[path = "web/memory.rs"]
 mod memory;
+#[cfg(feature = "musig")]
+#[path = "web/musig.rs"]
+mod musig;
 #[path = "web/reconnect.rs"]
 mod reconnect;
+#[path = "web/replaces.rs"]
+mod replaces;
+#[path = "web/thp.rs"]
+mod thp;
 #[path = "web/trezor_one_hid.rs"]
 mod trezor_one_hid;
+// The Trezor vectors' helpers share two files with `common` (each test binary of
+// the native suite loads one of the two; this one loads both).
+#[allow(clippy::duplicate_mod)]
+#[path = "trezor_support/mod.rs"]
+mod trezor_support;
 #[path = "web/unlock.rs"]
 mod unlock;
 #[path = "web/webusb.rs"]

@@ -1,8 +1,11 @@
 // hwsigner demo: plain ES module, no build step. Serve the repo root (`make demo`) and
-// open /www/ so that ../pkg/hwsigner.js (built by `make build`) resolves.
-import init, { requestDevice, listDevices, onDeviceChange } from "../pkg/hwsigner.js";
+// open /www/ so that ../pkg/ (built by `make build`) resolves. The device API comes from
+// the entry entry.js picks (`hwsigner/full`, or `?entry=default`); the simulated devices
+// from `hwsigner/simulator`, on that entry's Device.
 import initSimulator, { simulatedDevice } from "../pkg/simulator.js";
+import { hw, entryName } from "./entry.js";
 import { showSummary, loadSample, sign } from "./psbt.js";
+import { setupMusig } from "./musig.js";
 
 const $ = (id) => document.getElementById(id);
 let device = null;
@@ -36,7 +39,7 @@ async function run(label, fn) {
     $("connect-trezor").disabled = !("usb" in navigator);
     $("simulate").disabled = false;
     $("simulate-trezor").disabled = false;
-    for (const id of ["get-xpub", "get-fpr", "show-address", "sign-psbt", "register"]) $(id).disabled = device === null;
+    for (const id of ["get-xpub", "get-fpr", "show-address", "sign-psbt", "register", "musig-run"]) $(id).disabled = device === null;
     $("sample-psbt").disabled = device === null || simulated === null;
     for (const b of document.querySelectorAll("button.copy, #sim-buttons button")) b.disabled = false;
   }
@@ -112,6 +115,28 @@ for (const [id, key] of [["passphrase-ok", "ok"], ["passphrase-standard", "stand
   $(id).addEventListener("click", () => passphraseAnswer && passphraseAnswer[key]());
 }
 
+// The pairing-code dialog (Trezor Safe 7, first connection of this page): the 6
+// digits the device shows. A simulated Safe 7's screen is shown in the dialog.
+let codeAnswer = null;
+function askPairingCode() {
+  return new Promise((resolve, reject) => {
+    $("code-field").value = "";
+    const code = device && device.simulator ? device.simulator.pairingCode : null;
+    $("code-screen").hidden = !code;
+    $("sim-code").textContent = code || "";
+    $("code-dialog").hidden = false;
+    $("code-field").focus();
+    const done = (fn) => { $("code-dialog").hidden = true; codeAnswer = null; fn(); };
+    codeAnswer = {
+      ok: () => done(() => resolve($("code-field").value.trim())),
+      cancel: () => done(() => reject(new Error("cancelled"))),
+    };
+  });
+}
+$("code-ok").addEventListener("click", () => codeAnswer && codeAnswer.ok());
+$("code-cancel").addEventListener("click", () => codeAnswer && codeAnswer.cancel());
+$("code-field").addEventListener("keydown", (e) => { if (e.key === "Enter" && codeAnswer) codeAnswer.ok(); });
+
 async function readFingerprint(label) {
   $("fpr").textContent = "…";
   const fpr = await device.masterFingerprint();
@@ -128,9 +153,11 @@ async function show(dev, label) {
     log(`status: ${s.type}${s.type === "signing" ? ` ${s.index}/${s.total}` : ""}${s.app ? ` ${s.app}` : ""}`);
     if (s.type === "enter-pin-on-device") log("enter the PIN on the device");
     if (s.type === "enter-passphrase-on-device") log("enter the passphrase on the device");
+    if (s.type === "enter-pairing-code") log("type the pairing code the device shows");
   };
   device.onPin = askPin;
   device.onPassphrase = askPassphrase;
+  device.onPairingCode = askPairingCode;
   const info = await device.info();
   const what = `${info.vendor} ${info.model}${info.app ? ` (${info.app})` : ""} ${info.version}`;
   $("info").textContent = `${label}: ${what}`;
@@ -152,6 +179,11 @@ for (const vendor of ["ledger", "trezor"]) {
       const options = { vendor, approve: "manual" };
       if (vendor === "trezor") {
         options.model = $("sim-model").value;
+        // A simulated Safe 7 pairs once per page load (its credential in memory).
+        if (options.model === "safe7") {
+          const kept = new Map();
+          options.credentialStorage = { getItem: (k) => kept.get(k) ?? null, setItem: (k, v) => kept.set(k, v) };
+        }
         if ($("sim-pin").value.trim()) options.pin = $("sim-pin").value.trim();
         options.passphrase = $("sim-passphrase").checked;
       }
@@ -218,11 +250,13 @@ async function getXpub() {
 const COSIGNER = "[5c9e228d/48'/1'/0'/2']tpubDEGquuorgFNbDrg8vepq1HnaV2mgQu9TcSBgBYfXw4AX8VMgkWqvkxHNuJmiah8iVnA3Hgj4cSvaGAXEnq814yC6hMEreckLsd7zyLL3o76";
 async function fillPolicyKeys(fpr) {
   $("register-panel").hidden = device.vendor !== "ledger";
+  $("musig-panel").hidden = device.vendor !== "ledger";
   if (device.vendor !== "ledger") return;
   const key = await device.xpub("m/48'/1'/0'/2'");
   $("policy-keys").value = `[${fpr}/48'/1'/0'/2']${key}\n${COSIGNER}`;
 }
 
+setupMusig({ $, run, log, device: () => device });
 $("get-xpub").addEventListener("click", () => run("xpub", getXpub));
 $("get-fpr").addEventListener("click", () => run("fingerprint", () => readFingerprint(simulated ? `simulated ${simulated}` : device.vendor)));
 $("register").addEventListener("click", () =>
@@ -262,9 +296,11 @@ $("path").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && device) run("xpub", getXpub);
 });
 
+const { requestDevice, listDevices, onDeviceChange } = hw;
+
 try {
-  await init();
-  await initSimulator();
+  await initSimulator({ entry: hw });
+  log(`package entry: ${entryName} ${hw.version()}`);
   $("simulate").disabled = false;
   $("simulate-trezor").disabled = false;
   $("connect-trezor").disabled = !("usb" in navigator);

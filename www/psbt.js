@@ -1,6 +1,6 @@
 // The demo's PSBT panel: summary before signing, signing with progress, results.
-import { psbtSummary } from "../pkg/hwsigner.js";
 import { samplePsbt } from "../pkg/simulator.js";
+import { hw } from "./entry.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,7 +18,7 @@ export function showSummary(fingerprint, showError) {
   }
   let s;
   try {
-    s = psbtSummary(text, fingerprint || undefined);
+    s = hw.psbtSummary(text, fingerprint || undefined);
   } catch (err) {
     $("summary").hidden = true;
     showError(err);
@@ -81,8 +81,7 @@ export async function sign(device, log) {
     $("progress").value = $("progress").max;
     log(`signed PSBT: ${signed.length} base64 characters`);
     if ($("finalize").checked) {
-      const { finalizePsbt } = await import("../pkg/hwsigner.js");
-      const { tx } = finalizePsbt(signed);
+      const { tx } = hw.finalizePsbt(signed);
       $("tx").value = tx;
       log(`final transaction: ${tx.length / 2} bytes`);
     }

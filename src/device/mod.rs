@@ -272,6 +272,10 @@ impl Device {
     /// Signs `psbt`: returns a new PSBT with the verified signatures (finalized and
     /// extracted when asked). The caller's PSBT is never modified.
     ///
+    /// With MuSig2, finalizing waits for every participant's partial signature: while a
+    /// session is under way the signed PSBT comes back as it is (no transaction), so a
+    /// device's one-time round-2 partial signatures are never lost to a failed finalize.
+    ///
     /// # Errors
     /// `invalid-input` for a PSBT the device cannot sign, or one with an input asking
     /// for a sighash other than ALL / DEFAULT (unless allowed); `user-rejected`;
@@ -285,7 +289,11 @@ impl Device {
             Device::Ledger(l) => l.sign_psbt(psbt, options).await?,
             Device::Trezor(t) => t.sign_psbt(psbt, options).await?,
         };
-        if !options.finalize {
+        #[cfg(feature = "musig")]
+        let pending = options.finalize && crate::protocol::musig::pending(&signed.psbt)?;
+        #[cfg(not(feature = "musig"))]
+        let pending = false;
+        if !options.finalize || pending {
             signed.transaction = None;
             return Ok(signed);
         }
@@ -416,4 +424,31 @@ async fn trezor_address(
     Ok(got)
 }
 
-pub use crate::protocol::psbt::finalize::finalize;
+/// Finalizes a signed PSBT and extracts its transaction: the standard forms always,
+/// other scripts with the `miniscript` add-on (see
+/// [`crate::protocol::psbt::finalize::finalize`]). MuSig2 partial signatures (BIP-373)
+/// are aggregated first, into Schnorr signatures checked against their sighash (see
+/// [`crate::protocol::musig::aggregate`]; the `musig` add-on).
+///
+/// # Errors
+/// `invalid-input` when the PSBT cannot be finalized (missing signatures, partial
+/// signatures of only some MuSig2 participants), naming why; `unsupported` for MuSig2
+/// partial signatures without the `musig` add-on.
+pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, bitcoin::Transaction)> {
+    #[cfg(feature = "musig")]
+    {
+        crate::protocol::psbt::finalize::finalize(&crate::protocol::musig::aggregate(psbt)?)
+    }
+    #[cfg(not(feature = "musig"))]
+    {
+        use crate::protocol::musig::fields;
+        if psbt
+            .inputs
+            .iter()
+            .any(|m| fields::has(m, fields::IN_PARTIAL_SIG))
+        {
+            return Err(crate::protocol::musig::unsupported());
+        }
+        crate::protocol::psbt::finalize::finalize(psbt)
+    }
+}

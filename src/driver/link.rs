@@ -96,6 +96,11 @@ impl<T: Transport, C: Codec> Link<T, C> {
         &self.transport
     }
 
+    /// Gives the transport back (to speak another protocol over it).
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
     /// Sends `message` and returns the device's reply, waiting at most `timeout_ms` for
     /// each packet. Whatever arrived before (late packets of a failed call) is dropped
     /// first. On an abort while waiting, the codec's cancel message (if it has one) is

@@ -4,11 +4,14 @@
 //! policy inference) and [`trezor::Trezor`] (the session).
 
 pub mod abort;
+pub mod credentials;
 mod drive;
 pub mod ledger;
 pub mod link;
 pub mod prompts;
+pub mod thp;
 pub mod trezor;
+mod trezor_link;
 
 pub use drive::drive;
 pub use prompts::{Hooks, PromptFns, Prompts};

@@ -31,10 +31,21 @@ pub trait Prompts {
     /// # Errors
     /// `cancelled` when the user gives up; whatever the handler reports.
     fn passphrase(&mut self, on_device: bool) -> LocalBoxFuture<'_, Result<Passphrase>>;
+
+    /// The 6-digit code the device shows to pair with this host (Trezor Safe 7, the
+    /// first connection of this application).
+    ///
+    /// # Errors
+    /// `cancelled` when the user gives up; without a handler, the error that names
+    /// the one to set.
+    fn pairing_code(&mut self) -> LocalBoxFuture<'_, Result<String>> {
+        Box::pin(async { Err(no_pairing_code_handler()) })
+    }
 }
 
 type PinFn = Box<dyn FnMut(PinKind) -> Result<String>>;
 type PassphraseFn = Box<dyn FnMut(bool) -> Result<Passphrase>>;
+type CodeFn = Box<dyn FnMut() -> Result<String>>;
 
 /// [`Prompts`] from plain closures (tests, simple callers); a missing one fails with
 /// the error that names it.
@@ -42,6 +53,7 @@ type PassphraseFn = Box<dyn FnMut(bool) -> Result<Passphrase>>;
 pub struct PromptFns {
     pin: Option<PinFn>,
     passphrase: Option<PassphraseFn>,
+    pairing_code: Option<CodeFn>,
 }
 
 impl core::fmt::Debug for PromptFns {
@@ -49,6 +61,7 @@ impl core::fmt::Debug for PromptFns {
         f.debug_struct("PromptFns")
             .field("pin", &self.pin.is_some())
             .field("passphrase", &self.passphrase.is_some())
+            .field("pairing_code", &self.pairing_code.is_some())
             .finish()
     }
 }
@@ -70,6 +83,12 @@ impl PromptFns {
         self.passphrase = Some(Box::new(f));
         self
     }
+
+    /// Sets the pairing-code handler (it reads the code off the device's screen).
+    pub fn with_pairing_code(mut self, f: impl FnMut() -> Result<String> + 'static) -> Self {
+        self.pairing_code = Some(Box::new(f));
+        self
+    }
 }
 
 /// The error of a PIN request nobody can answer.
@@ -88,6 +107,14 @@ pub fn no_passphrase_handler() -> Error {
     }
 }
 
+/// The error of a pairing-code request nobody can answer.
+pub fn no_pairing_code_handler() -> Error {
+    Error::NoHandler {
+        need: "pairing code",
+        handler: "device.onPairingCode in javascript, Device::set_prompts in rust",
+    }
+}
+
 impl Prompts for PromptFns {
     fn pin(&mut self, kind: PinKind) -> LocalBoxFuture<'_, Result<String>> {
         let r = match self.pin.as_mut() {
@@ -101,6 +128,14 @@ impl Prompts for PromptFns {
         let r = match self.passphrase.as_mut() {
             Some(f) => f(on_device),
             None => Err(no_passphrase_handler()),
+        };
+        Box::pin(async move { r })
+    }
+
+    fn pairing_code(&mut self) -> LocalBoxFuture<'_, Result<String>> {
+        let r = match self.pairing_code.as_mut() {
+            Some(f) => f(),
+            None => Err(no_pairing_code_handler()),
         };
         Box::pin(async move { r })
     }
@@ -142,7 +177,7 @@ impl Hooks {
         self.status = Some(Box::new(callback));
     }
 
-    /// Sets the PIN and passphrase handlers.
+    /// Sets the PIN, passphrase and pairing-code handlers.
     pub fn set_prompts(&mut self, prompts: Box<dyn Prompts>) {
         self.prompts = prompts;
     }
@@ -170,6 +205,10 @@ impl Hooks {
                     .passphrase(on_device)
                     .await
                     .map(Answer::Passphrase)
+            }
+            Need::PairingCode => {
+                self.status(Status::EnterPairingCode);
+                self.prompts.pairing_code().await.map(Answer::PairingCode)
             }
         }
     }

@@ -2,12 +2,21 @@
 //! (and resumes it, so a passphrase is asked once per connection), re-initializes
 //! after a failed call, and offers the Bitcoin calls: keys, addresses (multisig from a
 //! descriptor too), messages, and PSBT signing through SignTx.
+//!
+//! It speaks codec v1, or the Trezor Host Protocol (Safe 7) through a
+//! [`ThpLink`]: a device that answers codec v1's Initialize with Failure
+//! InvalidProtocol is opened again over THP (channel, handshake, pairing or the stored
+//! credential), and every call then runs unchanged inside the encrypted channel, in a
+//! session opened with ThpCreateNewSession (where the passphrase is given).
 
 use bitcoin::bip32::{DerivationPath, Fingerprint};
 
 use crate::driver::abort::AbortHandle;
-use crate::driver::link::Link;
+use crate::driver::credentials::CredentialStore;
+use crate::driver::link::{Exchange, Link};
 use crate::driver::prompts::{Hooks, Prompts};
+use crate::driver::thp::{HostIdentity, ThpLink};
+use crate::driver::trezor_link::TrezorLink;
 use crate::error::{Error, Result};
 use crate::protocol::machine::Status;
 use crate::protocol::psbt::raw::RawPsbt;
@@ -17,6 +26,7 @@ use crate::protocol::trezor::btc::message::{self, SignedMessage};
 use crate::protocol::trezor::btc::multisig::Multisig;
 use crate::protocol::trezor::btc::{descriptor, finish, plan, sign_tx};
 use crate::protocol::trezor::call::{unexpected, Call};
+use crate::protocol::trezor::failure::is_thp_only;
 use crate::protocol::trezor::features::{self, DeviceInfo};
 use crate::protocol::trezor::framing::TrezorCodec;
 use crate::protocol::trezor::messages::{
@@ -26,12 +36,20 @@ use crate::transport::Transport;
 
 pub use crate::driver::prompts::DEFAULT_TIMEOUT_MS;
 
-/// At most this many messages are dropped while getting back in step.
-pub const RESYNC_MESSAGES: usize = 64;
+/// What a THP link gets when the device turns out to speak THP.
+#[derive(Default)]
+struct ThpSettings {
+    store: Option<Box<dyn CredentialStore>>,
+    identity: HostIdentity,
+}
 
-/// A Trezor (One, T, Safe 3, Safe 5) speaking codec v1.
+/// A Trezor: One, T, Safe 3 and Safe 5 over codec v1, Safe 7 over THP.
 pub struct Trezor<T: Transport> {
-    link: Link<T, TrezorCodec>,
+    link: TrezorLink<T>,
+    /// THP settings kept until the device turns out to speak THP.
+    thp: Box<ThpSettings>,
+    /// THP sessions opened (the fingerprint cache's key).
+    thp_sessions: u32,
     hooks: Hooks,
     info: Option<DeviceInfo>,
     session_id: Option<Vec<u8>>,
@@ -46,7 +64,7 @@ pub struct Trezor<T: Transport> {
 impl<T: Transport> core::fmt::Debug for Trezor<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Trezor")
-            .field("identity", &self.link.transport_ref().identity())
+            .field("identity", &self.link.transport_ref().map(|t| t.identity()))
             .field("info", &self.info)
             .finish_non_exhaustive()
     }
@@ -56,7 +74,9 @@ impl<T: Transport> Trezor<T> {
     /// A Trezor over `transport`.
     pub fn new(transport: T) -> Self {
         Trezor {
-            link: Link::new(transport, TrezorCodec),
+            link: TrezorLink::V1(Link::new(transport, TrezorCodec)),
+            thp: Box::default(),
+            thp_sessions: 0,
             hooks: Hooks::default(),
             info: None,
             session_id: None,
@@ -64,6 +84,60 @@ impl<T: Transport> Trezor<T> {
             interrupted: false,
             syncs: 0,
         }
+    }
+
+    /// A Trezor known to speak THP (a Safe 7) over `transport`: no codec v1 probe.
+    pub fn new_thp(transport: T) -> Self {
+        let mut t = Trezor::new(transport);
+        t.switch_to_thp();
+        t
+    }
+
+    /// Whether the device speaks THP (known after the first call, or from
+    /// [`Trezor::new_thp`]).
+    pub fn is_thp(&self) -> bool {
+        matches!(self.link, TrezorLink::Thp(_))
+    }
+
+    /// Whether the last THP connection had to pair (no stored credential fitted).
+    pub fn paired_now(&self) -> bool {
+        matches!(&self.link, TrezorLink::Thp(l) if l.paired_now())
+    }
+
+    /// Sets where THP pairing credentials are kept (default: a file in the user's
+    /// config dir natively, memory in the browser unless the page passes a storage).
+    pub fn set_credential_store(&mut self, store: Box<dyn CredentialStore>) {
+        match &mut self.link {
+            TrezorLink::Thp(l) => l.set_store(store),
+            _ => self.thp.store = Some(store),
+        }
+    }
+
+    /// Sets the host and application names a Safe 7 shows when pairing.
+    pub fn set_host_identity(&mut self, identity: HostIdentity) {
+        if let TrezorLink::Thp(l) = &mut self.link {
+            l.set_identity(identity.clone());
+        }
+        self.thp.identity = identity;
+    }
+
+    fn switch_to_thp(&mut self) {
+        let transport = match core::mem::replace(&mut self.link, TrezorLink::Gone) {
+            TrezorLink::V1(l) => l.into_transport(),
+            other => {
+                self.link = other;
+                return;
+            }
+        };
+        let mut thp = ThpLink::new(transport);
+        if let Some(store) = self.thp.store.take() {
+            thp.set_store(store);
+        }
+        thp.set_identity(self.thp.identity.clone());
+        self.link = TrezorLink::Thp(Box::new(thp));
+        self.info = None;
+        self.session_id = None;
+        self.session_fingerprint = None;
     }
 
     /// Lets `handle` abort calls while they wait for the device: the driver then sends
@@ -97,8 +171,11 @@ impl<T: Transport> Trezor<T> {
     }
 
     /// The transport underneath.
-    pub fn transport(&mut self) -> &mut T {
-        self.link.transport()
+    ///
+    /// # Errors
+    /// `disconnected` if switching to THP lost it (it does not).
+    pub fn transport(&mut self) -> Result<&mut T> {
+        self.link.transport().ok_or(Error::Disconnected)
     }
 
     /// Sends one message and returns the device's next message (type, payload).
@@ -130,58 +207,17 @@ impl<T: Transport> Trezor<T> {
         result
     }
 
-    /// Gets back in step after a reply was given up on: codec v1 has no request ids, so
-    /// a late reply would be read as the answer to the next call. Whatever arrived is
-    /// dropped, `Cancel` takes the device off any screen, and a `Ping` with a text of
-    /// this resync's own must come back: every message before its `Success` is
-    /// dropped (at most [`RESYNC_MESSAGES`]). The session is initialized again by the
-    /// next call.
+    /// Gets back in step after a reply was given up on (codec v1: see
+    /// [`TrezorLink::resync`]); the session is initialized again by the next call.
     ///
     /// # Errors
     /// Transport errors; `timeout` when the device does not answer (the next call
     /// tries again); `protocol` when it never comes back in step.
     pub async fn resync(&mut self) -> Result<()> {
-        self.link.transport().resync().await?;
         self.syncs = self.syncs.wrapping_add(1);
-        let token = format!("hwsigner resync {}", self.syncs);
-        let timeout = self.hooks.timeout_ms;
-        let sent = async {
-            self.link.send(&msg::encode(&Cancel {})).await?;
-            self.link
-                .send(&msg::encode(&Ping {
-                    message: Some(token.clone()),
-                    button_protection: None,
-                }))
-                .await
-        }
-        .await;
-        if let Err(e) = sent {
-            self.link.mark_dirty();
-            return Err(e);
-        }
         self.interrupted = true;
-        for _ in 0..RESYNC_MESSAGES {
-            match self.link.recv_message(timeout).await {
-                Ok((ty, payload)) if ty == msg::types::SUCCESS => {
-                    let echo = msg::decode::<Success>(&payload)
-                        .ok()
-                        .and_then(|s| s.message);
-                    if echo.as_deref() == Some(token.as_str()) {
-                        return Ok(());
-                    }
-                }
-                Ok(_) | Err(Error::Protocol(_)) => {}
-                Err(e) => {
-                    self.link.mark_dirty();
-                    return Err(e);
-                }
-            }
-        }
-        self.link.mark_dirty();
-        Err(Error::protocol(format!(
-            "the trezor sent {RESYNC_MESSAGES} messages after a time-out without coming back \
-             in step"
-        )))
+        let token = format!("hwsigner resync {}", self.syncs);
+        self.link.resync(&token, self.hooks.timeout_ms).await
     }
 
     /// Starts the session (or resumes the one this driver had): Initialize, then
@@ -190,14 +226,46 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// See [`features::check`]; transport and protocol errors.
     pub async fn init(&mut self) -> Result<DeviceInfo> {
+        if self.is_thp() {
+            return self.init_thp().await;
+        }
         let session_id = self.session_id.clone();
         let call = Call::simple(&Initialize { session_id }, |f: Features| {
             features::check(&f)
         });
-        let info = self.run(call).await?;
+        let info = match self.run(call).await {
+            Err(e) if is_thp_only(&e) => {
+                // A Safe 7: the same transport, spoken to in THP.
+                self.switch_to_thp();
+                return match self.init_thp().await {
+                    Err(Error::Timeout { .. }) if matches!(&self.link, TrezorLink::Thp(l) if !l.is_open()) => {
+                        Err(Error::Unsupported(
+                            "the trezor refused codec v1 as a safe 7 / thp device does, and \
+                             did not answer the trezor host protocol's channel allocation"
+                                .into(),
+                        ))
+                    }
+                    other => other,
+                };
+            }
+            other => other?,
+        };
         if info.session_id.is_some() {
             self.session_id = info.session_id.clone();
         }
+        self.info = Some(info.clone());
+        self.interrupted = false;
+        Ok(info)
+    }
+
+    /// Uses the session the device has now, without Initialize, as trezorlib does with
+    /// a T or Safe: a passphrase the device already holds stays in use. `features` are
+    /// the device's current ones (GetFeatures).
+    ///
+    /// # Errors
+    /// See [`features::check`].
+    pub fn use_current_session(&mut self, features: &Features) -> Result<DeviceInfo> {
+        let info = features::check(features)?;
         self.info = Some(info.clone());
         self.interrupted = false;
         Ok(info)
@@ -208,7 +276,7 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Transport, failure and protocol errors.
     pub async fn known_fingerprint(&mut self) -> Result<Fingerprint> {
-        self.ready().await?;
+        self.seed_ready().await?;
         if let (Some((session, f)), Some(current)) = (&self.session_fingerprint, &self.session_id) {
             if session == current {
                 return Ok(*f);
@@ -219,12 +287,63 @@ impl<T: Transport> Trezor<T> {
         Ok(f)
     }
 
+    /// THP: opens the channel if it is not (pairing or the stored credential), then
+    /// reads the features in the seedless session.
+    async fn init_thp(&mut self) -> Result<DeviceInfo> {
+        let TrezorLink::Thp(link) = &mut self.link else {
+            return Err(Error::protocol("the trezor link is not thp"));
+        };
+        if !link.is_open() {
+            self.session_id = None;
+            self.session_fingerprint = None;
+            if let Err(e) = link.open(&mut self.hooks).await {
+                self.interrupted = true;
+                return Err(e);
+            }
+        }
+        let info = self
+            .run(Call::simple(&GetFeatures {}, |f: Features| {
+                features::check(&f)
+            }))
+            .await?;
+        self.info = Some(info.clone());
+        self.interrupted = false;
+        Ok(info)
+    }
+
     pub(super) async fn ready(&mut self) -> Result<()> {
         // A call that failed half-way may have left the device inside a workflow:
-        // Initialize (resuming the session) brings it back to a known state.
-        if self.info.is_none() || self.interrupted {
+        // Initialize (resuming the session) brings it back to a known state. A THP
+        // channel that broke is opened again (with the credential: no pairing).
+        let closed = matches!(&self.link, TrezorLink::Thp(l) if !l.is_open());
+        if self.info.is_none() || self.interrupted || closed {
             self.init().await?;
         }
+        Ok(())
+    }
+
+    /// [`Trezor::ready`], and on THP a session with the seed (ThpCreateNewSession, the
+    /// passphrase asked of the caller when the device has passphrases on).
+    async fn seed_ready(&mut self) -> Result<()> {
+        self.ready().await?;
+        let TrezorLink::Thp(link) = &mut self.link else {
+            return Ok(());
+        };
+        if link.session() != 0 {
+            return Ok(());
+        }
+        let (passphrase, on_device) = self.info.as_ref().map_or((false, false), |i| {
+            (i.passphrase_protection, i.passphrase_on_device)
+        });
+        if let Err(e) = link
+            .new_session(&mut self.hooks, passphrase, on_device)
+            .await
+        {
+            self.interrupted = true;
+            return Err(e);
+        }
+        self.thp_sessions = self.thp_sessions.wrapping_add(1);
+        self.session_id = Some(self.thp_sessions.to_be_bytes().to_vec());
         Ok(())
     }
 
@@ -294,6 +413,9 @@ impl<T: Transport> Trezor<T> {
     pub async fn end_session(&mut self) -> Result<()> {
         self.run(Call::simple(&EndSession {}, |_: Success| Ok(())))
             .await?;
+        if let TrezorLink::Thp(l) = &mut self.link {
+            l.forget_session();
+        }
         self.info = None;
         self.session_id = None;
         self.session_fingerprint = None;
@@ -308,6 +430,10 @@ impl<T: Transport> Trezor<T> {
     pub async fn lock(&mut self) -> Result<()> {
         self.run(Call::simple(&LockDevice {}, |_: Success| Ok(())))
             .await?;
+        if let TrezorLink::Thp(l) = &mut self.link {
+            // Locked: the next call opens a new channel, unlocking on the device.
+            l.close_channel();
+        }
         self.info = None;
         self.session_id = None;
         self.session_fingerprint = None;
@@ -325,7 +451,7 @@ impl<T: Transport> Trezor<T> {
             // Best effort: the device may already be gone.
             let _ = self.end_session().await;
         }
-        self.transport().close().await
+        self.transport()?.close().await
     }
 
     /// The master key fingerprint.
@@ -333,7 +459,7 @@ impl<T: Transport> Trezor<T> {
     /// # Errors
     /// Transport, failure and protocol errors.
     pub async fn master_fingerprint(&mut self) -> Result<Fingerprint> {
-        self.ready().await?;
+        self.seed_ready().await?;
         self.run(keys::master_fingerprint()).await
     }
 
@@ -362,7 +488,7 @@ impl<T: Transport> Trezor<T> {
         script_type: i32,
         display: bool,
     ) -> Result<DeviceXpub> {
-        self.ready().await?;
+        self.seed_ready().await?;
         let x = self
             .run(keys::get_public_key(path, coin, script_type, display))
             .await?;
@@ -398,7 +524,7 @@ impl<T: Transport> Trezor<T> {
         display: bool,
     ) -> Result<String> {
         let multisig = multisig.map(Multisig::to_message).transpose()?;
-        self.ready().await?;
+        self.seed_ready().await?;
         let a = self
             .run(keys::get_address(
                 path,
@@ -482,7 +608,7 @@ impl<T: Transport> Trezor<T> {
         script_type: i32,
         text: &[u8],
     ) -> Result<SignedMessage> {
-        self.ready().await?;
+        self.seed_ready().await?;
         let s = self
             .run(message::sign_message(path, coin, script_type, text))
             .await?;
@@ -526,7 +652,7 @@ impl<T: Transport> Trezor<T> {
         text: &[u8],
         coin: Coin,
     ) -> Result<()> {
-        self.ready().await?;
+        self.seed_ready().await?;
         self.run(message::verify_message(address, signature, text, coin))
             .await?;
         self.status(Status::Done);

@@ -33,6 +33,9 @@ pub enum Status {
     EnterPassphrase,
     /// The user types the passphrase on the device itself.
     EnterPassphraseOnDevice,
+    /// The caller is asked for the 6-digit code the device shows (Trezor Safe 7
+    /// pairing with a new host).
+    EnterPairingCode,
     /// `index` of `total` inputs signed so far.
     Signing {
         /// Signatures so far.
@@ -101,6 +104,9 @@ pub enum Need {
         /// Whether the device can take it itself (Trezor T and Safe models).
         on_device: bool,
     },
+    /// The 6-digit code the device shows to pair with this host (Trezor Safe 7, THP
+    /// code-entry pairing).
+    PairingCode,
 }
 
 /// The answer to a passphrase request.
@@ -130,6 +136,8 @@ pub enum Answer {
     Pin(String),
     /// A passphrase.
     Passphrase(Passphrase),
+    /// The pairing code the device shows (6 digits).
+    PairingCode(String),
 }
 
 impl core::fmt::Debug for Answer {
@@ -137,6 +145,7 @@ impl core::fmt::Debug for Answer {
         match self {
             Answer::Pin(_) => f.write_str("Answer::Pin(..)"),
             Answer::Passphrase(p) => write!(f, "Answer::Passphrase({p:?})"),
+            Answer::PairingCode(_) => f.write_str("Answer::PairingCode(..)"),
         }
     }
 }

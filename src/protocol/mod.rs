@@ -9,9 +9,11 @@
 //! |---|---|
 //! | [`machine`] | the step shape every operation shares, and the one [`machine::Status`] |
 //! | [`path`], [`policy`], [`psbt`] | BIP-32 paths, BIP-388 policies (the standard-purpose table once), PSBT maps, signatures, summaries, finalizing |
+//! | [`musig`] | MuSig2 in wallet policies: BIP-373 fields, round detection, partial signature checks, aggregation |
 //! | [`identify`] | which wallet a USB/HID interface is, from its numbers |
 //! | [`ledger`] | HID framing, APDUs, the dashboard, the Bitcoin app client |
 //! | [`trezor`] | codec v1, protobuf messages, calls, SignTx from a PSBT |
+//! | [`thp`] | the Trezor Host Protocol (Safe 7): channel, Noise handshake, pairing |
 //! | [`codec`] | how a message becomes 64-byte reports or a whole frame, per vendor |
 //! | [`bytes`] | hex, varints, a bounds-checked reader |
 //! | [`message`] | the BIP-137 header rule both vendors' message signatures follow |
@@ -22,7 +24,9 @@ pub mod identify;
 pub mod ledger;
 pub mod machine;
 pub mod message;
+pub mod musig;
 pub mod path;
 pub mod policy;
 pub mod psbt;
+pub mod thp;
 pub mod trezor;

@@ -17,7 +17,8 @@ pub enum Fault {
     /// Answer on another channel (Ledger) / without the magic (Trezor).
     WrongChannel,
     /// Use a wrong packet tag (Ledger); send continuation packets without their `?`
-    /// marker (Trezor).
+    /// marker (Trezor codec v1); a wrong AES-GCM tag on the next encrypted reply
+    /// (Trezor THP, once).
     WrongTag,
     /// Skip a sequence number in multi-packet replies (Ledger); send the last two
     /// packets of a multi-packet reply swapped (Trezor, whose codec has no numbers).
@@ -56,6 +57,18 @@ pub enum Fault {
     /// request, whether the faults are still on or not (a late reply the host must
     /// not take for the next one).
     LateReply,
+    /// THP: the next message the device sends has a wrong CRC (once); the device sends
+    /// it again while the host waits.
+    BadCrc,
+    /// THP: the device's ACK of the host's next message and its reply are lost (once):
+    /// the host must send again, and the device answers the duplicate.
+    DropAck,
+    /// THP: the device sends its previous message again (a replayed packet, once)
+    /// before the next reply.
+    ReplayPrevious,
+    /// THP: the device's next reply is replaced by its reply of two messages before
+    /// (same sequence bit, a used nonce), once.
+    ReplayOlder,
 }
 
 /// The faults switched on in one simulated device.
@@ -71,6 +84,13 @@ impl Faults {
     /// True when `fault` is on.
     pub fn has(&self, fault: Fault) -> bool {
         self.0.contains(&fault)
+    }
+
+    /// Switches `fault` off; true when it was on (faults that happen once).
+    pub fn take(&mut self, fault: Fault) -> bool {
+        let before = self.0.len();
+        self.0.retain(|f| *f != fault);
+        self.0.len() != before
     }
 
     /// The `k` of `DisconnectAfter(k)`, if on.

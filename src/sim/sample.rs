@@ -66,7 +66,8 @@ pub fn standard_policy(seed: &Seed, script: &str, testnet: bool) -> Result<Walle
 /// A PSBT spending `n` coins (50 000 + i sat) received by `policy` at receive indexes
 /// 0..n, paying all but 1 000 sat of fee to a foreign address and 20 000 sat of change
 /// back to the policy (index 3 of the change branch), with every field a signer needs
-/// (utxos, BIP-32 derivations, scripts).
+/// (utxos, BIP-32 derivations, scripts; for `musig()` the BIP-328 derivations of the
+/// aggregate and the BIP-373 participant lists).
 ///
 /// # Errors
 /// `invalid-input` when the policy has no receive and change branches or `n` is 0.
@@ -155,6 +156,12 @@ pub fn funded_psbt(policy: &WalletPolicy, n: usize) -> Result<Psbt> {
     }
     psbt.update_output_with_descriptor(1, &change)
         .map_err(bad)?;
+    #[cfg(feature = "musig")]
+    if policy.template.contains("musig(") {
+        // BIP-373: who takes part in each aggregate the inputs derive from.
+        let raw = crate::protocol::psbt::raw::RawPsbt::parse(&psbt.serialize())?;
+        psbt = crate::protocol::musig::add_participants(&raw, policy)?.to_bitcoin()?;
+    }
     Ok(psbt)
 }
 

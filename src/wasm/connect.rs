@@ -25,8 +25,10 @@ async fn open_usb(device: web_sys::UsbDevice) -> Result<JsDevice, Error> {
 }
 
 /// Connects a wallet: reuses one this page may already use, else shows the browser's
-/// picker. Options: `{vendor?: "ledger" | "trezor"}` (default: whichever is granted,
-/// else the Ledger picker; a browser shows one picker per call, WebHID or WebUSB).
+/// picker. Options: `{vendor?: "ledger" | "trezor", credentialStorage?}` (default:
+/// whichever is granted, else the Ledger picker; a browser shows one picker per call,
+/// WebHID or WebUSB). A Trezor Safe 7 is found by the same WebUSB picker; its pairing
+/// credential goes to `credentialStorage` (default `localStorage`).
 #[wasm_bindgen(js_name = requestDevice)]
 pub async fn request_device(
     #[wasm_bindgen(unchecked_optional_param_type = "RequestDeviceOptions")] options: Option<
@@ -95,6 +97,10 @@ pub async fn request_device(
     .await;
     let device = result.map_err(to_js_error)?;
     device.set_on_status(on_status);
+    if let Some(storage) = field("credentialStorage").filter(|s| !s.is_undefined() && !s.is_null())
+    {
+        device.set_credential_storage(storage)?;
+    }
     Ok(device)
 }
 

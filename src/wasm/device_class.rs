@@ -61,6 +61,7 @@ fn status_to_js(status: &Status) -> JsValue {
         Status::EnterPassphrase => "enter-passphrase",
         Status::EnterPinOnDevice => "enter-pin-on-device",
         Status::EnterPassphraseOnDevice => "enter-passphrase-on-device",
+        Status::EnterPairingCode => "enter-pairing-code",
         Status::Signing { index, total } => {
             set(&obj, "index", *index as u32);
             set(&obj, "total", *total as u32);
@@ -88,6 +89,22 @@ impl JsDevice {
         device.hooks().abort = Some(abort.clone());
         let handlers = JsHandlers::default();
         device.set_prompts(Box::new(handlers.clone()));
+        if let Some(t) = device.as_trezor() {
+            // THP (Safe 7): credentials in localStorage unless the page passes a
+            // storage; the app named by the page's host.
+            if let Some(store) = super::credentials::JsCredentialStore::local_storage() {
+                t.set_credential_store(Box::new(store));
+            }
+            let host = Reflect::get(&js_sys::global(), &JsValue::from_str("location"))
+                .and_then(|l| Reflect::get(&l, &JsValue::from_str("host")))
+                .ok()
+                .and_then(|h| h.as_string())
+                .filter(|h| !h.is_empty());
+            t.set_host_identity(crate::driver::thp::HostIdentity {
+                host_name: "browser".into(),
+                app_name: host.unwrap_or_else(|| "hwsigner".into()),
+            });
+        }
         JsDevice {
             inner: Rc::new(RefCell::new(Some(device))),
             queue: CallQueue::new(),
@@ -215,7 +232,7 @@ impl JsDevice {
         self.vendor.to_string()
     }
 
-    /// Receives `{type: "open-app" | "confirm-on-device" | "enter-pin" | "enter-passphrase" | "signing" | "done", ...}`.
+    /// Receives `{type: "open-app" | "confirm-on-device" | "enter-pin" | "enter-passphrase" | "enter-pairing-code" | "signing" | "done", ...}`.
     #[wasm_bindgen(setter = onStatus)]
     pub fn set_on_status(
         &self,
@@ -251,6 +268,44 @@ impl JsDevice {
         handler: Option<Function>,
     ) {
         *self.handlers.passphrase.borrow_mut() = handler;
+    }
+
+    /// Gives the pairing code when a Trezor Safe 7 meets this page for the first time:
+    /// `() => "123456"`, the 6 digits it shows, or a promise of them. Throwing or
+    /// rejecting cancels. Later connections use the stored credential instead.
+    #[wasm_bindgen(setter = onPairingCode)]
+    pub fn set_on_pairing_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(() => string | Promise<string>) | undefined")]
+        handler: Option<Function>,
+    ) {
+        *self.handlers.pairing_code.borrow_mut() = handler;
+    }
+
+    /// Where a Trezor Safe 7's pairing credential is kept (default `localStorage`):
+    /// any object with `getItem(key)` and `setItem(key, value)`.
+    ///
+    /// # Errors
+    /// `invalid-input` for an object without them.
+    #[wasm_bindgen(setter = credentialStorage)]
+    pub fn set_credential_storage(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CredentialStorage")] storage: JsValue,
+    ) -> Result<(), JsValue> {
+        if !super::credentials::is_storage(&storage) {
+            return Err(to_js_error(Error::invalid(
+                "credentialStorage",
+                "expected an object with getItem and setItem (like localStorage)",
+            )));
+        }
+        if let Some(d) = self.inner.borrow_mut().as_mut() {
+            if let Some(t) = d.as_trezor() {
+                t.set_credential_store(Box::new(super::credentials::JsCredentialStore::new(
+                    storage,
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Locks the device (Trezor): its PIN is asked again and the passphrase forgotten.
@@ -391,8 +446,11 @@ impl JsDevice {
     }
 
     /// Signs a PSBT (base64) and resolves to the signed PSBT (base64); the input is
-    /// never changed. Options: `{policy?: {name, template, keys, hmac?}, finalize?}`;
-    /// without a policy the standard one is inferred from the PSBT.
+    /// never changed. Options: `{policy?: {name, template, keys, hmac?}, finalize?,
+    /// allowNonDefaultSighash?, replaces?}`; without a policy the standard one is
+    /// inferred from the PSBT. With a `musig()` policy each call is one MuSig2 round
+    /// (nonces, then partial signatures); a `finalize` waits until every participant's
+    /// partial signature is in.
     #[wasm_bindgen(js_name = signPsbt, unchecked_return_type = "Promise<string>")]
     pub fn sign_psbt(
         &self,
@@ -408,6 +466,12 @@ impl JsDevice {
                     .object("policy")
                     .map(|p| super::args::policy(&p))
                     .transpose()?;
+                let replaces = opts
+                    .strings("replaces")?
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|hex| crate::protocol::psbt::signing::Replaced::from_hex(hex))
+                    .collect::<Result<Vec<_>, Error>>()?;
                 let signed = d
                     .sign_psbt(
                         &psbt,
@@ -415,6 +479,7 @@ impl JsDevice {
                             policy,
                             finalize: opts.flag("finalize")?,
                             allow_non_default_sighash: opts.flag("allowNonDefaultSighash")?,
+                            replaces,
                             ..Default::default()
                         },
                     )

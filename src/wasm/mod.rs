@@ -12,6 +12,8 @@ mod args;
 #[cfg(not(feature = "sim-entry"))]
 mod connect;
 #[cfg(not(feature = "sim-entry"))]
+mod credentials;
+#[cfg(not(feature = "sim-entry"))]
 mod device_class;
 mod errors;
 #[cfg(not(feature = "sim-entry"))]
@@ -45,7 +47,7 @@ pub use psbt::psbt_summary;
 #[cfg(all(feature = "simulator", not(feature = "sim-entry")))]
 pub use sim::simulated_device;
 #[cfg(feature = "simulator")]
-pub use sim::{sample_psbt, SimulatedLedgerLink, Simulator};
+pub use sim::{sample_policy_psbt, sample_psbt, SimulatedLedgerLink, Simulator};
 
 /// The package version.
 #[wasm_bindgen]

@@ -1,5 +1,5 @@
-//! `device.onPin` and `device.onPassphrase`: the page's handlers, as the driver's
-//! [`Prompts`]. A handler may return its answer or a promise of it; one that throws or
+//! `device.onPin`, `device.onPassphrase` and `device.onPairingCode`: the page's
+//! handlers, as the driver's [`Prompts`]. A handler may return its answer or a promise of it; one that throws or
 //! rejects cancels the call (`cancelled`), and the device is taken off its prompt.
 
 use std::cell::RefCell;
@@ -10,7 +10,9 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::driver::prompts::{no_passphrase_handler, no_pin_handler, Prompts};
+use crate::driver::prompts::{
+    no_pairing_code_handler, no_passphrase_handler, no_pin_handler, Prompts,
+};
 use crate::error::{Error, Result};
 use crate::protocol::machine::{Passphrase, PinKind};
 
@@ -25,6 +27,8 @@ pub struct JsHandlers {
     pub pin: Slot,
     /// `onPassphrase(request) => passphrase | {onDevice: true}`.
     pub passphrase: Slot,
+    /// `onPairingCode() => "123456"` (Trezor Safe 7).
+    pub pairing_code: Slot,
 }
 
 /// Calls `f(arg)` and waits for its answer.
@@ -73,6 +77,24 @@ impl Prompts for JsHandlers {
                 "passphrase",
                 "onPassphrase must give a string (\"\" for the standard wallet) or {onDevice: true}",
             ))
+        })
+    }
+
+    fn pairing_code(&mut self) -> LocalBoxFuture<'_, Result<String>> {
+        let f = self.pairing_code.borrow().clone();
+        Box::pin(async move {
+            let f = f.ok_or_else(no_pairing_code_handler)?;
+            let answer = call(f, JsValue::UNDEFINED).await?;
+            match answer
+                .as_string()
+                .or_else(|| answer.as_f64().map(|n| format!("{n:06}")))
+            {
+                Some(code) => Ok(code),
+                None => Err(Error::invalid(
+                    "pairing code",
+                    "onPairingCode must give the 6 digits the trezor shows, as a string",
+                )),
+            }
         })
     }
 }

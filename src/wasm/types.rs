@@ -31,6 +31,7 @@ export type Status =
   | { type: "enter-pin-on-device" }
   | { type: "enter-passphrase" }
   | { type: "enter-passphrase-on-device" }
+  | { type: "enter-pairing-code" }
   | { type: "signing"; index: number; total: number }
   | { type: "done" };
 
@@ -61,7 +62,8 @@ export interface DeviceInfo {
 /** A BIP-388 wallet policy, with the hmac of its registration (Ledger). */
 export interface WalletPolicy {
   name?: string;
-  /** e.g. "wsh(sortedmulti(2,@0/**,@1/**))" */
+  /** e.g. "wsh(sortedmulti(2,@0/**,@1/**))", or MuSig2 (Ledger app 2.4+):
+   *  "tr(musig(@0,@1)/**)", "tr(@0/**,pk(musig(@1,@2)/**))" */
   template: string;
   /** e.g. "[f5acc2fd/48'/1'/0'/2']tpub..." */
   keys: string[];
@@ -99,19 +101,36 @@ export interface Registration {
 }
 
 export interface SignPsbtOptions extends CallOptions {
-  /** Without a policy the standard single-key one is inferred from the PSBT. */
+  /** Without a policy the standard single-key one is inferred from the PSBT. With a
+   *  musig() policy each call is one MuSig2 round: the device's public nonces, then
+   *  (once every participant's nonces are in the PSBT) its partial signatures;
+   *  finalizePsbt aggregates them. */
   policy?: WalletPolicy;
-  /** Finalize the signed PSBT (the result is the finalized PSBT). */
+  /** Finalize the signed PSBT (the result is the finalized PSBT). A MuSig2 PSBT is
+   *  finalized once every participant's partial signature is in; before that the
+   *  round's PSBT comes back as it is. */
   finalize?: boolean;
   /** Sign inputs that ask for a sighash other than ALL / DEFAULT (NONE, SINGLE,
    *  ANYONECANPAY): refused with `invalid-input` unless set. A Trezor signs none of
    *  them (`unsupported`). */
   allowNonDefaultSighash?: boolean;
+  /** The signed transactions (hex) this one replaces: a fee bump (RBF), a payjoin.
+   *  A Trezor is shown what changed rather than a new payment; a Ledger refuses
+   *  (`unsupported`). */
+  replaces?: string[];
+}
+
+/** Where a Trezor Safe 7's pairing credential is kept (localStorage fits). */
+export interface CredentialStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
 }
 
 export interface RequestDeviceOptions {
   /** Which picker to show when nothing is granted (default: Ledger's WebHID picker). */
   vendor?: Vendor;
+  /** Trezor Safe 7: where its pairing credential is kept (default localStorage). */
+  credentialStorage?: CredentialStorage;
   /** Status events from the start ("connecting"), then set as the device's onStatus. */
   onStatus?: (status: Status) => void;
 }
@@ -120,13 +139,22 @@ export interface RequestDeviceOptions {
 export interface LinkOptions {
   /** The USB product id of the device behind the link (it names the model). */
   productId?: number;
+  /** trezorFromLink: what `write` and `read` carry. "messages" (default): whole codec
+   *  v1 messages (`type u16 BE | length u32 BE | protobuf`), as Trezor's bridge and
+   *  emulator carry them. "reports": the 64-byte USB reports a Trezor's interface
+   *  carries, codec v1 or the Trezor Host Protocol's packets (a Safe 7). */
+  framing?: "messages" | "reports";
+  /** trezorFromLink: where a Safe 7's pairing credential is kept (default
+   *  localStorage). */
+  credentialStorage?: CredentialStorage;
 }
 
-/** Whole Trezor messages (`type u16 BE | length u32 BE | protobuf`) each way. */
+/** A Trezor's far end: whole messages or 64-byte reports (see `LinkOptions.framing`)
+ *  each way. */
 export interface TrezorLink {
-  /** Sends one message. */
+  /** Sends one message (or report). */
   write(message: Uint8Array): void | Promise<void>;
-  /** The next message from the device. */
+  /** The next message (or report) from the device. */
   read(): Promise<Uint8Array>;
 }
 

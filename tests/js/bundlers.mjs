@@ -6,7 +6,10 @@
 // reads the simulated Ledger's master fingerprint and signs the test PSBT it is given
 // (tests/js/fixtures/wpkh_psbt.b64, from `cargo run --example test_psbt`); the test
 // checks the fingerprint, that every input got a partial signature from its own key,
-// and that finalizePsbt() gives a transaction. Prints "bundlers: N passed, N failed".
+// and that finalizePsbt() gives a transaction. Then the app imports `hwsigner/full` on
+// demand (its own wasm, a chunk of its own): the default entry refuses to derive a
+// miniscript policy's address (`unsupported`, naming hwsigner/full), the full entry
+// derives it. Prints "bundlers: N passed, N failed".
 //
 // Vite and webpack come pinned from tests/js/package.json (installed by
 // scripts/setup.sh with npm ci); the apps live under target/bundlers/ and install only
@@ -29,8 +32,9 @@ const PSBT = readFileSync(join(HERE, "fixtures", "wpkh_psbt.b64"), "utf8").trim(
 
 const { check, counts } = tally();
 
-// The app's code, the same for both bundlers: bare imports of the package's two entries
-// (the default one and hwsigner/simulator, each with its own wasm).
+// The app's code, the same for both bundlers: bare imports of the package's entries
+// (the default one and hwsigner/simulator, each with its own wasm; hwsigner/full on
+// demand).
 const MAIN_JS = `import init, { finalizePsbt, version } from "hwsigner";
 import initSimulator, { simulatedDevice } from "hwsigner/simulator";
 
@@ -56,6 +60,33 @@ async function start() {
   const fingerprint = await dev.masterFingerprint();
   return { ok: true, version: version(), fingerprint };
 }
+
+// A miniscript policy's address, registered on the simulated Ledger and checked by the
+// host: only an entry with the miniscript add-on derives it.
+async function policyAddress() {
+  const dev = simulatedDevice({ vendor: "ledger" });
+  const fpr = await dev.masterFingerprint();
+  const xpub = await dev.xpub("m/48'/1'/0'/2'");
+  const policy = { name: "Timelocked", template: "wsh(and_v(v:pk(@0/**),older(144)))", keys: [\`[\${fpr}/48'/1'/0'/2']\${xpub}\`] };
+  const { hmac } = await dev.registerPolicy(policy);
+  return dev.address({ ...policy, hmac, index: 0 });
+}
+
+window.full = async () => {
+  let refused;
+  try {
+    refused = \`derived \${await policyAddress()}\`;
+  } catch (e) {
+    refused = \`\${e?.code}: \${e?.message}\`;
+  }
+  try {
+    const full = await import("hwsigner/full");
+    await initSimulator({ entry: full });
+    return { ok: true, refused, address: await policyAddress(), version: full.version() };
+  } catch (e) {
+    return { ok: false, refused, error: \`\${e?.code ?? "error"}: \${e?.message ?? e}\` };
+  }
+};
 
 window.sign = (psbt) =>
   sign(psbt).then(
@@ -172,7 +203,7 @@ function partialSignatureProblem(signedB64) {
 }
 
 function packTarball() {
-  for (const f of ["hwsigner.js", "hwsigner_bg.wasm", "simulator.js", "simulator/hwsigner_sim_bg.wasm", "package.json"]) {
+  for (const f of ["hwsigner.js", "hwsigner_bg.wasm", "full/hwsigner_full.js", "full/hwsigner_full_bg.wasm", "simulator.js", "simulator/hwsigner_sim_bg.wasm", "package.json"]) {
     if (!existsSync(join(PKG, f))) throw new Error(`pkg/${f} missing: run \`make build\` first`);
   }
   mkdirSync(WORK, { recursive: true });
@@ -246,6 +277,19 @@ async function checkApp(app, dist, browser) {
     check(`${app.name}: every input has a partial signature by its own key`, !problem, problem);
     // A segwit transaction: version 2, marker 00 flag 01.
     check(`${app.name}: finalized transaction is segwit v2`, /^020000000001/.test(r.tx), r.tx.slice(0, 16));
+
+    const f = await page.evaluate(() => window.full());
+    check(
+      `${app.name}: the default entry refuses a miniscript address (unsupported, names hwsigner/full)`,
+      /^unsupported: /.test(f.refused) && f.refused.includes("hwsigner/full"),
+      f.refused,
+    );
+    check(`${app.name}: hwsigner/full loads on demand and derives it`, f.ok && /^tb1q[0-9a-z]{58}$/.test(f.address), f.ok ? f.address : f.error);
+    check(
+      `${app.name}: the full entry's .wasm fetched as application/wasm, once`,
+      wasm.length === 3 && wasm.every((w) => w === "200 application/wasm"),
+      JSON.stringify(wasm),
+    );
   } finally {
     await context.close().catch(() => {});
     server.close();

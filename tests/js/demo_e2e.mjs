@@ -1,12 +1,17 @@
 // The demo page end to end: serves the repo root (pkg/ from `make build` + www/), opens
 // /www/ in headless Debian Chromium, waits for the simulated Ledger the page starts by
 // itself (no granted device), reads its fingerprint and xpub from the page, then clicks
-// "Simulated Trezor" and reads those. Screenshots go to target/screenshots/. Prints
+// "Simulated Trezor" and reads those; the MuSig2 panel runs a 2-of-2 with a second
+// simulated seed to a final transaction checked outside hwsigner. Screenshots go to target/screenshots/. Prints
 // "demo e2e: N passed, N failed".
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium, serveDir, tally, watchPage } from "./harness.mjs";
+// Outside hwsigner, to check the MuSig2 transaction: bitcoinjs-lib (via ledger-bitcoin)
+// computes the BIP-341 sighash, @noble/curves checks the BIP-340 signature.
+import { Psbt, Transaction } from "bitcoinjs-lib";
+import { schnorr } from "@noble/curves/secp256k1";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SHOTS = join(ROOT, "target", "screenshots");
@@ -174,6 +179,43 @@ async function signFlows(page, vendor, dialogs) {
   await page.screenshot({ path: join(SHOTS, `demo-${vendor}-rejected.png`), fullPage: true });
 }
 
+// The MuSig2 panel: a 2-of-2 between the simulated Ledger (its buttons pressed here) and
+// a second simulated seed; the final transaction's key-path signature must verify for
+// the output key the coin pays to.
+async function musigFlow(page, dialogs) {
+  const text = (id) => page.evaluate((i) => document.getElementById(i).textContent.trim(), id);
+  const value = (id) => page.evaluate((i) => document.getElementById(i).value.trim(), id);
+  dialogs.approve = true;
+  dialogs.seen = [];
+  await page.locator("#musig-run").click();
+  await idle(page, dialogs);
+  const error = await text("error");
+  const address = await text("musig-address");
+  check("musig2: no error", error === "", error);
+  check("musig2: a taproot address shown by both devices", address.startsWith("tb1p"), address);
+  check("musig2: the device asked to register, show and sign",
+    ["register MuSig2 demo", "show tb1p", "sign transaction"].every((p) => dialogs.seen.some((m) => m.startsWith(p))),
+    JSON.stringify(dialogs.seen));
+  const psbtText = await value("musig-psbt");
+  const txHex = await value("musig-tx");
+  let verified = 0;
+  try {
+    const psbt = Psbt.fromBase64(psbtText);
+    const tx = Transaction.fromHex(txHex);
+    const utxos = psbt.data.inputs.map((i) => i.witnessUtxo);
+    for (let i = 0; i < tx.ins.length; i++) {
+      const witness = tx.ins[i].witness;
+      const hash = tx.hashForWitnessV1(i, utxos.map((u) => u.script), utxos.map((u) => Number(u.value)), Transaction.SIGHASH_DEFAULT);
+      const outputKey = utxos[i].script.subarray(2);
+      if (witness.length === 1 && witness[0].length === 64 && schnorr.verify(witness[0], hash, outputKey)) verified++;
+    }
+    check("musig2: every input's schnorr signature verifies (BIP-340, BIP-341 sighash)", verified === tx.ins.length && verified > 0, `${verified}/${tx.ins.length}`);
+  } catch (e) {
+    check("musig2: the psbt and transaction decode", false, String(e));
+  }
+  await page.screenshot({ path: join(SHOTS, "demo-musig2.png"), fullPage: true });
+}
+
 // Computed outside hwsigner (python `mnemonic` + `cryptography`): the "all" x 12 seed's
 // master fingerprint with the passphrase "TREZOR".
 const FPR_TREZOR_PASSPHRASE = "4b854ccf";
@@ -256,6 +298,68 @@ async function unlockFlows(page, dialogs) {
   check("trezor t: the standard wallet (empty passphrase typed)", (await text("fpr")) === EXPECT.trezor.fingerprint, `${await text("fpr")} ${await text("error")}`);
 }
 
+// A simulated Trezor Safe 7 (THP): the page's 6-digit code dialog shows the simulated
+// screen's code, which is typed in; the pairing is allowed on the device (its Approve
+// button), then the fingerprint is read inside the encrypted channel.
+async function pairFlow(page) {
+  const text = (id) => page.evaluate((i) => document.getElementById(i).textContent.trim(), id);
+  await page.selectOption("#sim-model", "safe7");
+  await page.fill("#sim-pin", "");
+  await page.uncheck("#sim-passphrase");
+  await page.locator("#simulate-trezor").click();
+  const seen = [];
+  let typed = null;
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const st = await page.evaluate(() => ({
+      code: !document.getElementById("code-dialog").hidden,
+      shown: document.getElementById("sim-code").textContent.trim(),
+      asking: !document.getElementById("sim-buttons").hidden,
+      prompt: document.getElementById("sim-prompt").textContent,
+      idle: !document.getElementById("simulate").disabled,
+    }));
+    if (st.code && typed === null) {
+      typed = st.shown;
+      await page.fill("#code-field", st.shown);
+      await page.screenshot({ path: join(SHOTS, "demo-safe7-pairing-code.png"), fullPage: true });
+      await page.locator("#code-ok").click();
+    } else if (st.asking) {
+      seen.push(st.prompt);
+      await page.locator("#sim-approve").click();
+    } else if ((st.idle && typed !== null) || Date.now() > deadline) {
+      break;
+    } else {
+      await page.waitForTimeout(25);
+    }
+  }
+  check("safe 7: the code dialog shows the simulated screen's 6 digits", /^[0-9]{6}$/.test(typed || ""), String(typed));
+  check("safe 7: pairing allowed on the device", seen.some((p) => p.includes("pair with")), JSON.stringify(seen));
+  check("safe 7: fingerprint inside thp", (await text("fpr")) === EXPECT.trezor.fingerprint, `${await text("fpr")} ${await text("error")}`);
+  check("safe 7: model shown", (await text("info")).includes("Safe 7"), await text("info"));
+}
+
+// The demo on the default entry (`?entry=default`, no add-ons): the simulated Ledger
+// starts and signs its fingerprint, and the MuSig2 panel says which entry carries it.
+async function defaultEntryFlow(browser, base, problems) {
+  const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
+  page.setDefaultTimeout(TIMEOUT_MS);
+  watchPage(page, problems, "demo (default entry)");
+  const dialogs = { approve: true, seen: [] };
+  try {
+    await page.goto(base + "/www/?entry=default", { waitUntil: "load" });
+    const ledger = await shown(page, "ledger");
+    check("default entry: the simulated ledger's fingerprint", ledger.fpr === EXPECT.ledger.fingerprint, `${ledger.fpr} ${ledger.error}`);
+    const log = await page.evaluate(() => document.getElementById("log").textContent);
+    check("default entry: the page runs on hwsigner", /package entry: hwsigner \d/.test(log), log.split("\n")[0]);
+    await page.locator("#musig-run").click();
+    await idle(page, dialogs);
+    const error = await page.evaluate(() => document.getElementById("error").textContent.trim());
+    check("default entry: musig2 is unsupported, naming hwsigner/full", error.startsWith("unsupported:") && error.includes("hwsigner/full"), error);
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
 async function main() {
   const problems = [];
   mkdirSync(SHOTS, { recursive: true });
@@ -275,6 +379,7 @@ async function main() {
     checkShown("ledger", ledger);
     await hostileFlows(page);
     await signFlows(page, "ledger", dialogs);
+    await musigFlow(page, dialogs);
 
     // The buttons are re-enabled once the Ledger call is done.
     await page.locator(EXPECT.trezor.button).click({ timeout: TIMEOUT_MS });
@@ -283,6 +388,10 @@ async function main() {
     checkShown("trezor", trezor);
     await signFlows(page, "trezor", dialogs);
     await unlockFlows(page, dialogs);
+    await pairFlow(page);
+    const log = await page.evaluate(() => document.getElementById("log").textContent);
+    check("the demo runs on hwsigner/full", /package entry: hwsigner\/full \d/.test(log), log.split("\n")[0]);
+    await defaultEntryFlow(browser, base, problems);
     console.log(`screenshots: ${join(SHOTS, "demo-ledger.png")}, ${join(SHOTS, "demo-trezor.png")}`);
   } finally {
     await browser.close().catch(() => {});

@@ -1,6 +1,6 @@
 // Release check: loads the built npm package (pkg/, after wasm-opt) in headless Debian
 // Chromium, the way a page would, checks two exported functions and runs the README's
-// JavaScript example as written. `wasm-pack test`
+// JavaScript examples (the first one, and MuSig2's) as written. `wasm-pack test`
 // runs the debug build without wasm-opt, so this is what catches a release module that
 // fails to load (e.g. a bad wasm-opt). Prints "release check: N passed, N failed".
 import { readFileSync } from "node:fs";
@@ -67,10 +67,21 @@ async function main() {
       check("README example: fingerprint", ok ? readme.fpr : readme, "f5acc2fd");
       // Known values of the simulator's seed, computed outside hwsigner by embit
       // (tests/python/known_values.py; tests/common/known.rs): the receive address 0 of
-      // wpkh m/84'/1'/0', and the RFC 6979 BIP-137 signature of "hello" by m/84'/1'/0'/0/0.
+      // wpkh m/84'/1'/0', and the RFC 6979 BIP-137 signature of "hello" by m/84'/1'/0'/0/0
+      // (a p2wpkh path: header 39-42).
       check("README example: address", ok ? readme.addr : JSON.stringify(readme), "tb1qzdr7s2sr0dwmkwx033r4nujzk86u0cy6fmzfjk");
       check("README example: final transaction", ok && /^02000000000102[0-9a-f]+$/.test(readme.tx) ? "segwit tx, 2 inputs" : JSON.stringify(readme), "segwit tx, 2 inputs");
       check("README example: message signature", ok ? readme.sig : JSON.stringify(readme), "J5tQFWKd0pKCuTDRUH8blWakNdB6/0NnbcVTi/v5yQlBHKwgtIJjr4pVMJslk8v+NkTRi5NAf2YjSENppufWcIs=");
+      // The README's MuSig2 example: a taproot address, a final 2-input transaction
+      // whose witnesses are one 64-byte signature each (the aggregate, key path).
+      const musig = value(r.result.musig ?? { error: "not run" });
+      const m = typeof musig === "object" && musig !== null;
+      check("README MuSig2 example: address", m && /^tb1p[0-9a-z]{58}$/.test(musig.address) ? "testnet p2tr" : JSON.stringify(musig), "testnet p2tr");
+      const keyPathWitness = "0140"; // one item of 64 bytes
+      const witnesses = m ? musig.tx.split(keyPathWitness).length - 1 : 0;
+      check("README MuSig2 example: final transaction", m && /^02000000000102[0-9a-f]+$/.test(musig.tx) && witnesses >= 2 ? "segwit tx, 2 inputs, key-path witnesses" : JSON.stringify(musig), "segwit tx, 2 inputs, key-path witnesses");
+      const refused = value(r.result.defaultMusig ?? { error: "not run" });
+      check("default entry: finalizing MuSig2 is unsupported, naming hwsigner/full", typeof refused === "string" && refused.startsWith("unsupported:") && refused.includes("hwsigner/full") ? "unsupported, names hwsigner/full" : refused, "unsupported, names hwsigner/full");
     }
   } finally {
     await browser.close().catch(() => {});

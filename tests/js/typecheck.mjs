@@ -22,6 +22,7 @@ import type { SimulatedDevice } from "hwsigner/simulator";
 declare global {
   function askPositions(kind: PinRequest["kind"]): string;
   function askPassphrase(): PassphraseAnswer;
+  function askSixDigits(): string;
   function showHint(type: string): void;
   function showButtons(prompt: string): void;
   /** The device of the first example, for the snippets that continue it. */
@@ -31,7 +32,7 @@ export {};
 `;
 
 function main() {
-  for (const f of ["hwsigner.d.ts", "simulator.d.ts", "simulator/hwsigner_sim.d.ts", "package.json"]) {
+  for (const f of ["hwsigner.d.ts", "full/hwsigner_full.d.ts", "simulator.d.ts", "simulator/hwsigner_sim.d.ts", "package.json"]) {
     if (!existsSync(join(ROOT, "pkg", f))) throw new Error(`pkg/${f} missing: run \`make build\` first`);
   }
   if (!existsSync(TSC)) throw new Error("tsc missing: run scripts/setup.sh");

@@ -10,6 +10,7 @@ use hwsigner::protocol::ledger::btc::merkle::Hash32;
 use hwsigner::protocol::path;
 use hwsigner::protocol::policy::WalletPolicy;
 use hwsigner::protocol::psbt::raw::{self, RawPsbt};
+use hwsigner::protocol::psbt::signing::Replaced;
 use hwsigner::Error;
 
 use crate::args::{Parsed, Spec};
@@ -47,7 +48,7 @@ pub const REGISTER: Spec = Spec {
 pub const SIGN_PSBT: Spec = Spec {
     switches: &["--finalize", "--allow-non-default-sighash"],
     options: &["--template", "--name", "--hmac"],
-    repeated: &["--key"],
+    repeated: &["--key", "--replaces"],
     positionals: (1, 1),
 };
 /// `sign-message PATH MESSAGE`.
@@ -124,6 +125,11 @@ impl Call {
                     policy: policy(args, command)?,
                     finalize: args.switch("--finalize"),
                     allow_non_default_sighash: args.switch("--allow-non-default-sighash"),
+                    replaces: args
+                        .values("--replaces")
+                        .into_iter()
+                        .map(Replaced::from_hex)
+                        .collect::<Result<_, Error>>()?,
                     ..Default::default()
                 };
                 Call::SignPsbt(raw::decode(&input)?, options)

@@ -105,6 +105,9 @@ pub fn run(device: &mut Device, call: Call) -> Result<Output, Failure> {
         }
         Call::SignPsbt(psbt, options) => {
             let signed = block_on(device.sign_psbt(&psbt, &options))?;
+            if options.finalize && signed.transaction.is_none() {
+                eprintln!("not finalized yet: a musig2 session waits for the other participants");
+            }
             let psbt = raw::encode_base64(&signed.psbt.serialize());
             let mut text = vec![psbt.clone()];
             let mut json = vec![("psbt", Json::from(psbt))];
@@ -142,12 +145,25 @@ fn host_derives(request: &hwsigner::device::AddressRequest) -> bool {
     derive_address(&policy, change, request.index, policy_network(&policy)).is_ok()
 }
 
-/// `sample-psbt`: a PSBT spending `inputs` made-up coins of the standard wpkh policy
-/// of a simulated wallet's seed (m/84'/1'/0' on testnet, m/84'/0'/0' on mainnet).
+/// `sample-psbt`: a PSBT spending `inputs` made-up coins of `policy`, or of the
+/// standard wpkh policy of a simulated wallet's seed (m/84'/1'/0' on testnet,
+/// m/84'/0'/0' on mainnet).
 ///
 /// # Errors
-/// `invalid-input` for 0 inputs.
-pub fn sample_psbt(vendor: Vendor, testnet: bool, inputs: usize) -> Result<Output, Failure> {
+/// `invalid-input` for 0 inputs or a policy without receive and change branches.
+pub fn sample_psbt(
+    vendor: Vendor,
+    testnet: bool,
+    inputs: usize,
+    policy: Option<hwsigner::policy::WalletPolicy>,
+) -> Result<Output, Failure> {
+    if let Some(policy) = policy {
+        let psbt = sample::funded_psbt(&policy, inputs)?;
+        return Ok(Output::single(
+            "psbt",
+            raw::encode_base64(&psbt.serialize()),
+        ));
+    }
     let mnemonic = match vendor {
         Vendor::Ledger => SPECULOS_MNEMONIC,
         Vendor::Trezor => TREZOR_TEST_MNEMONIC,

@@ -19,6 +19,7 @@ commands:
   sample-psbt    a psbt for the simulated wallets to sign
   summary        what a psbt does (no device): amounts, fee, change, sighash
   simulate       serve a simulated ledger or trezor on an emulator socket
+  hwi            hwi 3.2.0's command line and json (as the hwi binary)
 
 --device DEVICE (anywhere before `--`; default auto):
   auto                       the first ledger on hid, else the first trezor on usb,
@@ -122,7 +123,7 @@ the hmac back with --hmac to address and sign-psbt.
             "\
 usage: hwsigner [--device DEVICE] sign-psbt FILE|- [--finalize]
                 [--template T --key K [--key K ...] [--name N] [--hmac HEX]]
-                [--allow-non-default-sighash]
+                [--allow-non-default-sighash] [--replaces TXHEX ...]
 
 reads a psbt (base64 or binary, v0 or v2) from FILE, or stdin for -, and signs
 it. stdout: the signed psbt in base64 on one line; with --finalize, the psbt is
@@ -130,7 +131,17 @@ finalized and a second line holds the final transaction in hex. progress
 (confirm on the device, signing i/n) goes to stderr. without --template the
 policy is inferred from the psbt's key derivations. an input that asks for a
 sighash other than all/default (none, single, anyonecanpay) is refused unless
---allow-non-default-sighash is given (a trezor signs none of them).
+--allow-non-default-sighash is given (a trezor signs none of them). --replaces
+gives a signed transaction (hex) that this one replaces (a fee bump, a payjoin;
+repeat it for several): a trezor then shows what changed rather than a new
+payment; a ledger refuses it.
+
+musig2 (a template with musig(), ledger bitcoin app 2.4+): each device signs
+twice. round 1 adds its public nonces (pass the psbt from device to device);
+once every participant's nonces are in, round 2 adds its partial signatures,
+each verified. the last signer's --finalize aggregates them into the schnorr
+signature. a device keeps its round-1 session until its round 2, so use a real
+device or `hwsigner simulate ledger`, not simulator:ledger, across the calls.
 "
         }
         "sign-message" => {
@@ -157,18 +168,20 @@ sighash is shown (sign-psbt refuses all but all/default by default).
         "sample-psbt" => {
             "\
 usage: hwsigner [--device simulator:ledger|simulator:trezor] [--mainnet] sample-psbt
-                [--inputs N]
+                [--inputs N] [--template T --key K [--key K ...] [--name N]]
 
 prints a psbt (base64) that the simulated wallet signs: it spends N (default 2)
 made-up coins of the wallet wpkh(@0/**) at m/84'/1'/0' of the simulator's seed
 (m/84'/0'/0' with --mainnet) to a foreign address, with change back. needs no
 device. then: hwsigner --device simulator:ledger sign-psbt - --finalize
+with --template and --key, the coins are the policy's instead (any bip-388
+policy, musig() included: the psbt then has the bip-373 participant lists).
 "
         }
         "simulate" => {
             "\
 usage: hwsigner [--mainnet] [--json] simulate ledger|trezor [--port N] [--host H]
-                [--mnemonic M] [--model one|t] [--pin PIN] [--passphrase]
+                [--mnemonic M] [--model one|t|safe7] [--pin PIN] [--passphrase]
                 [--device-passphrase P]
 
 serves a simulated wallet that really signs, until stopped:
@@ -181,7 +194,11 @@ one (1.14.1). --pin protects it: the one asks the host for the positions on a
 scrambled matrix, which it prints on stderr (\"pin matrix: 3 9 1 / 8 2 4 / 6 7 5\",
 rows top to bottom); the t takes the pin on its screen. --passphrase turns
 passphrase protection on; --device-passphrase is what its user types on the
-device (a t only; default empty).
+device (a t only; default empty). with --model safe7 it is a trezor safe 7
+speaking only the trezor host protocol (thp): a new host pairs by typing the
+6-digit code it prints on stderr (\"pairing code: 123456\"); hwsigner reads it
+from stdin after a line containing \"pairing code\" and keeps the credential in
+its config dir (hwsigner/thp-credentials), so the next run does not pair.
 then: hwsigner --device speculos:127.0.0.1:9999 fingerprint
 with --json, a line {\"simulator\":..,\"device\":..} on stdout once it listens.
 "

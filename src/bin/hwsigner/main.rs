@@ -41,6 +41,11 @@ use select::Selection;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `hwsigner hwi ...` is the `hwi` binary: HWI's command line, unchanged.
+    if args.first().map(String::as_str) == Some("hwi") {
+        let status = hwsigner::cli::hwi::run_with(args.into_iter().skip(1).collect());
+        return ExitCode::from(u8::try_from(status).unwrap_or(1));
+    }
     // Known before parsing, so that even a usage error is reported in JSON.
     let json = args
         .iter()
@@ -65,11 +70,11 @@ fn wants_help(args: &[String]) -> bool {
         .any(|a| a == "--help" || a == "-h")
 }
 
-/// `sample-psbt [--inputs N]`.
+/// `sample-psbt [--inputs N] [--template T --key K... [--name N]]`.
 const SAMPLE_PSBT: Spec = Spec {
     switches: &[],
-    options: &["--inputs"],
-    repeated: &[],
+    options: &["--inputs", "--template", "--name"],
+    repeated: &["--key"],
     positionals: (0, 0),
 };
 
@@ -79,8 +84,9 @@ enum Plan {
     Enumerate,
     /// Serve a simulator.
     Simulate(args::Parsed),
-    /// Print a sample PSBT for a simulated wallet: its vendor and input count.
-    Sample(Vendor, usize),
+    /// Print a sample PSBT for a simulated wallet (its vendor) or a policy, with an
+    /// input count.
+    Sample(Vendor, usize, Option<hwsigner::policy::WalletPolicy>),
     /// Summarize a PSBT.
     Summary(args::Parsed),
     /// One call on the selected device.
@@ -117,7 +123,17 @@ fn plan(command: &str, rest: &[String], globals: &Globals) -> Result<Plan, Failu
                         Error::invalid("inputs", format!("{text:?} is not a number from 1 to 100"))
                     })?,
             };
-            Ok(Plan::Sample(vendor, inputs))
+            let keys: Vec<String> = args.values("--key").into_iter().map(String::from).collect();
+            let policy = match args.value("--template") {
+                Some(template) => Some(hwsigner::policy::WalletPolicy::new(
+                    args.value("--name").unwrap_or_default(),
+                    template,
+                    keys,
+                )?),
+                None if keys.is_empty() && args.value("--name").is_none() => None,
+                None => return Err(Failure::usage("--key and --name go with --template")),
+            };
+            Ok(Plan::Sample(vendor, inputs, policy))
         }
         _ => {
             let spec = call::spec(command)
@@ -160,8 +176,8 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             return simulate::run(&args, globals.testnet, globals.json)
                 .map_err(|f| f.in_command(command))
         }
-        Plan::Sample(vendor, inputs) => {
-            commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs)?
+        Plan::Sample(vendor, inputs, policy) => {
+            commands::sample_psbt(vendor, globals.testnet.unwrap_or(true), inputs, policy)?
         }
         Plan::Summary(args) => summary::run(&args).map_err(|f| f.in_command(command))?,
         Plan::Device(selection, call) => on_device(&selection, &globals, *call)?,

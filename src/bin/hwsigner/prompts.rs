@@ -1,6 +1,8 @@
-//! The PIN and passphrase prompts of the command line, as trezorctl does them so that
-//! scripts can drive it: a line with `PIN` (or `passphrase`) on stderr, then one line
-//! read from stdin, without echo when stdin is a terminal. Works when stdin is a pipe.
+//! The PIN, passphrase and pairing-code prompts of the command line, as trezorctl
+//! does them so that scripts can drive it: a line with `PIN` (or `passphrase`, or
+//! `pairing code`) on stderr, then one line read from stdin, without echo when stdin
+//! is a terminal (the pairing code is echoed: it is no secret). Works when stdin is a
+//! pipe.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -56,6 +58,36 @@ impl Prompts for StdinPrompts {
         };
         Box::pin(async move { r })
     }
+
+    fn pairing_code(&mut self) -> LocalBoxFuture<'_, Result<String>> {
+        eprintln!(
+            "the trezor shows a 6-digit code to pair with this computer (once: the \
+             credential is kept in the config dir)"
+        );
+        let r = ask_visible("enter the pairing code the trezor shows: ").and_then(|line| {
+            let code = line.trim().to_string();
+            if code.is_empty() {
+                return Err(Error::Cancelled);
+            }
+            Ok(code)
+        });
+        Box::pin(async move { r })
+    }
+}
+
+/// Prints `question` on stderr and reads one line of stdin, echoed.
+fn ask_visible(question: &str) -> Result<String> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let n = std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::Transport(format!("cannot read stdin: {e}").to_lowercase()))?;
+    if n == 0 {
+        return Err(Error::Cancelled);
+    }
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// Prints `question` on stderr and reads one line of stdin (its end of line removed);

@@ -9,7 +9,7 @@ use hwsigner::sim::fault::Faults;
 use hwsigner::sim::ledger::serve::serve_speculos_on;
 use hwsigner::sim::ledger::{SimLedger, SimLedgerOptions};
 use hwsigner::sim::seed::{Seed, SPECULOS_MNEMONIC, TREZOR_TEST_MNEMONIC};
-use hwsigner::sim::trezor::{serve_socket_showing, Model, TrezorSim};
+use hwsigner::sim::trezor::{serve_socket_showing, Model, Safe7Sim, TrezorSim};
 use hwsigner::Error;
 
 use crate::args::{Parsed, Spec};
@@ -80,6 +80,8 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
         Seed::from_mnemonic(mnemonic, "")?;
         let listener = TcpListener::bind(&addr)
             .map_err(|e| Error::Transport(format!("cannot listen on {addr}: {e}")))?;
+        // With --port 0 the system picks the port: say which.
+        let addr = listener.local_addr().map_or(addr, |a| a.to_string());
         eprintln!("simulated ledger on {addr} (speculos apdu socket; --device speculos:{addr})");
         ready(json, "ledger", &format!("speculos:{addr}"));
         serve_speculos_on(listener, SimLedger::new(options))?;
@@ -87,19 +89,37 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
         if testnet == Some(false) {
             return Err(Failure::usage("--mainnet is for the simulated ledger"));
         }
+        let safe7 = matches!(args.value("--model"), Some("safe7" | "safe-7" | "7"));
         let sim = trezor(args, mnemonic)?;
         let socket = UdpSocket::bind(&addr)
             .map_err(|e| Error::Transport(format!("cannot listen on udp {addr}: {e}")))?;
+        // --port 0: the port the system gave.
+        let addr = socket.local_addr().map_or(addr, |a| a.to_string());
         let model = match sim.model() {
             Model::One => "trezor one",
+            _ if safe7 => "trezor safe 7 (thp)",
             _ => "trezor model t",
         };
         eprintln!("simulated {model} on udp {addr} (--device trezor-udp:{addr})");
+        // The emulator's debug link (21325), where HWI presses buttons; only beside
+        // the emulator's own port, so that tests on free ports never race for it.
+        if port == 21324 {
+            let debug_addr = addr.replacen(":21324", ":21325", 1);
+            std::thread::spawn(move || hwsigner::sim::trezor::serve_debug_link(&debug_addr));
+        }
         ready(json, "trezor", &format!("trezor-udp:{addr}"));
-        // The device's screen, for the user who has to read the pin matrix.
-        serve_socket_showing(&socket, sim, |screen| {
-            eprintln!("simulated {model} shows {screen}");
-        })?;
+        // The device's screen, for the user who has to read the pin matrix or the
+        // pairing code.
+        let show = |screen: &str| eprintln!("simulated {model} shows {screen}");
+        if safe7 {
+            let entropy = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64);
+            let sim = Safe7Sim::new(sim).with_random_seed(entropy);
+            serve_socket_showing(&socket, sim, show)?;
+        } else {
+            serve_socket_showing(&socket, sim, show)?;
+        }
     }
     Ok(())
 }
@@ -109,10 +129,10 @@ pub fn run(args: &Parsed, testnet: Option<bool>, json: bool) -> Result<(), Failu
 fn trezor(args: &Parsed, mnemonic: &str) -> Result<TrezorSim, Failure> {
     let model = match args.value("--model").unwrap_or("t") {
         "one" | "1" => Model::One,
-        "t" | "T" => Model::T,
+        "t" | "T" | "safe7" | "safe-7" | "7" => Model::T,
         other => {
             return Err(Failure::usage(format!(
-                "--model takes one or t, not {other:?}"
+                "--model takes one, t or safe7, not {other:?}"
             )))
         }
     };
@@ -126,7 +146,8 @@ fn trezor(args: &Parsed, mnemonic: &str) -> Result<TrezorSim, Failure> {
         Faults::none(),
     )
     .with_model(model)
-    .with_matrix_seed(entropy);
+    .with_matrix_seed(entropy)
+    .with_mnemonic(mnemonic);
     if let Some(pin) = args.value("--pin") {
         if pin.is_empty() || pin.len() > 50 || !pin.chars().all(|c| c.is_ascii_digit() && c != '0')
         {

@@ -4,6 +4,7 @@
 pub mod checksum;
 pub mod descriptor;
 pub mod forms;
+pub mod musig;
 pub mod standard;
 
 use bitcoin::hashes::{sha256, Hash};
@@ -118,22 +119,58 @@ impl WalletPolicy {
     /// The policy as a miniscript descriptor with multipath keys (`/<0;1>/*`).
     ///
     /// # Errors
-    /// `invalid-input` when a placeholder has no key or the result does not parse.
+    /// See [`WalletPolicy::descriptor_text`]; `invalid-input` when the result does not
+    /// parse.
     #[cfg(feature = "miniscript")]
     pub fn descriptor(&self) -> Result<Descriptor<DescriptorPublicKey>> {
         Descriptor::<DescriptorPublicKey>::from_str_checked(&self.descriptor_text()?)
     }
 
     /// The policy as descriptor text, its keys in place of the placeholders with
-    /// multipath steps (`@0/**` → `[f5acc2fd/84'/1'/0']tpub…/<0;1>/*`).
+    /// multipath steps (`@0/**` → `[f5acc2fd/84'/1'/0']tpub…/<0;1>/*`). A
+    /// `musig(@i,…)` expression becomes the aggregate xpub of its keys (sorted,
+    /// BIP-328), as the Ledger app and its Python client derive it.
     ///
     /// # Errors
-    /// `invalid-input` when a placeholder has no key.
+    /// `invalid-input` when a placeholder has no key; `unsupported` for `musig()`
+    /// without the `musig` add-on.
     pub fn descriptor_text(&self) -> Result<String> {
         self.check()?;
         let mut out = String::with_capacity(self.template.len() + self.keys.len() * 120);
         let mut rest = self.template.as_str();
         while let Some(at) = rest.find('@') {
+            // `musig(@i,…)/**`: the aggregate xpub (BIP-328), derived like a key.
+            if let Some(m) = rest.find("musig(").filter(|m| *m < at) {
+                let (before, after) = rest.split_at(m);
+                out.push_str(before);
+                let (indexes, tail) =
+                    musig::parse_indexes(after.get("musig(".len()..).unwrap_or_default())?;
+                out.push_str(&musig::aggregate_xpub(self, &indexes)?.to_string());
+                rest = match tail.strip_prefix("/**") {
+                    Some(t) => {
+                        out.push_str("/<0;1>/*");
+                        t
+                    }
+                    None => tail,
+                };
+                continue;
+            }
+            // `musig(@i,…)/**`: the aggregate xpub (BIP-328), derived like a key.
+            if let Some(m) = rest.find("musig(").filter(|m| *m < at) {
+                let (before, after) = rest.split_at(m);
+                out.push_str(before);
+                let (indexes, tail) =
+                    musig::parse_indexes(after.get("musig(".len()..).unwrap_or_default())?;
+                out.push_str(&musig::aggregate_xpub(self, &indexes)?.to_string());
+                rest = match tail.strip_prefix("/**") {
+                    Some(t) => {
+                        out.push_str("/<0;1>/*");
+                        t
+                    }
+                    None => tail,
+                };
+                continue;
+            }
             let (before, after) = rest.split_at(at);
             out.push_str(before);
             let after = after.trim_start_matches('@');
@@ -191,14 +228,15 @@ impl FromStrChecked for Descriptor<DescriptorPublicKey> {
 
 /// What a policy that is not one of the standard forms needs for its host-side
 /// address check, change check and finalizing.
-pub const NEEDS_MINISCRIPT: &str = "is not a standard single-key or multisig policy: deriving it on the host needs the miniscript add-on (cargo feature `miniscript`; in the browser pass allowUnverified to take the device's address)";
+pub const NEEDS_MINISCRIPT: &str = "a policy other than the standard single-key and multisig forms is derived on the host by the miniscript add-on (npm: import from \"hwsigner/full\"; rust: cargo feature `miniscript`); or pass allowUnverified to take the device's address";
 
 /// The address of `policy` at `change`/`index`, computed on the host: the standard
 /// forms always, other policies with the cargo feature `miniscript`.
 ///
 /// # Errors
-/// `invalid-input` when the policy cannot be turned into an address (or, without the
-/// `miniscript` feature, is not a standard form).
+/// `invalid-input` when the policy cannot be turned into an address; `unsupported`
+/// without the `miniscript` add-on for a policy that is not a standard form, and
+/// without the `musig` add-on for `musig()`.
 pub fn derive_address(
     policy: &WalletPolicy,
     change: bool,
@@ -214,7 +252,7 @@ pub fn derive_address(
 #[cfg(not(feature = "miniscript"))]
 fn derive_other(policy: &WalletPolicy, _: bool, _: u32, _: Network) -> Result<String> {
     let _ = policy;
-    Err(Error::invalid("policy", NEEDS_MINISCRIPT))
+    Err(Error::Unsupported(NEEDS_MINISCRIPT.into()))
 }
 
 #[cfg(feature = "miniscript")]
@@ -301,7 +339,11 @@ mod tests {
         .unwrap();
         let r = derive_address(&decay, false, 0, Network::Testnet);
         #[cfg(not(feature = "miniscript"))]
-        assert!(r.unwrap_err().to_string().contains("miniscript add-on"));
+        {
+            let e = r.unwrap_err();
+            assert_eq!(e.code(), "unsupported");
+            assert!(e.to_string().contains("miniscript add-on"), "{e}");
+        }
         #[cfg(feature = "miniscript")]
         assert!(r.unwrap().starts_with("tb1q"));
     }

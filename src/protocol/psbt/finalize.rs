@@ -224,8 +224,8 @@ fn finalize_input(
 ///
 /// # Errors
 /// `invalid-input` when the PSBT cannot be finalized (missing signatures or scripts),
-/// naming the input and why; without the cargo feature `miniscript`, for an input
-/// whose script is not one of the standard forms.
+/// naming the input and why; `unsupported` without the `miniscript` add-on for an
+/// input whose script is not one of the standard forms.
 pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
     let mut p = psbt.to_bitcoin()?;
     let mut others = Vec::new();
@@ -285,12 +285,9 @@ fn finalize_others(p: &mut Psbt, others: &[usize]) -> Result<()> {
 fn finalize_others(_: &mut Psbt, others: &[usize]) -> Result<()> {
     match others.first() {
         None => Ok(()),
-        Some(index) => Err(Error::invalid(
-            "psbt",
-            format!(
-                "input {index}: finalizing a script other than the standard forms (pkh, sh(wpkh), wpkh, tr key path or single-key leaf, sh/wsh multisig) needs the miniscript add-on (cargo feature `miniscript`)"
-            ),
-        )),
+        Some(index) => Err(Error::Unsupported(format!(
+            "input {index}: finalizing a script other than the standard forms (pkh, sh(wpkh), wpkh, tr key path or single-key leaf, sh/wsh multisig) needs the miniscript add-on (npm: import from \"hwsigner/full\"; rust: cargo feature `miniscript`)"
+        ))),
     }
 }
 
@@ -391,7 +388,7 @@ mod tests {
         #[cfg(not(feature = "miniscript"))]
         {
             let e = r.unwrap_err();
-            assert_eq!(e.code(), "invalid-input");
+            assert_eq!(e.code(), "unsupported");
             assert!(e.to_string().contains("miniscript add-on"), "{e}");
         }
         #[cfg(feature = "miniscript")]

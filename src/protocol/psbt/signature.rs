@@ -18,6 +18,9 @@ use bitcoin::taproot::TapLeafHash;
 use bitcoin::{ecdsa, taproot, Script, ScriptBuf, Transaction, TxOut};
 
 use crate::error::{Error, Result};
+use crate::protocol::musig::fields::{
+    self as musig_fields, SessionKey, PARTIAL_SIG_LEN, PUB_NONCE_LEN,
+};
 use crate::protocol::psbt::raw::{self, RawPsbt};
 
 /// A signature for one input, with the key it is for.
@@ -47,9 +50,26 @@ pub enum InputSignature {
         /// The signature.
         sig: taproot::Signature,
     },
+    /// MuSig2 round 1: a participant's public nonce (BIP-373
+    /// `PSBT_IN_MUSIG2_PUB_NONCE`), see [`crate::protocol::musig`].
+    MusigPubNonce {
+        /// Who, for which aggregate key (after every tweak) and leaf.
+        session: SessionKey,
+        /// The public nonce (two compressed points).
+        nonce: [u8; PUB_NONCE_LEN],
+    },
+    /// MuSig2 round 2: a participant's partial signature (BIP-373
+    /// `PSBT_IN_MUSIG2_PARTIAL_SIG`).
+    MusigPartialSig {
+        /// Who, for which aggregate key (after every tweak) and leaf.
+        session: SessionKey,
+        /// The partial signature (a scalar).
+        sig: [u8; PARTIAL_SIG_LEN],
+    },
 }
 
-fn lie(index: usize, what: impl core::fmt::Display) -> Error {
+/// The error for a device's answer that is not what the input allows.
+pub(crate) fn lie(index: usize, what: impl core::fmt::Display) -> Error {
     Error::protocol(format!("input {index}: the device returned {what}"))
 }
 
@@ -171,7 +191,41 @@ impl<'a> Verifier<'a> {
                 let hash = self.tap_sighash(index, Some(*leaf), ty)?;
                 self.check_schnorr(index, hash, key, sig)
             }
+            #[cfg(feature = "musig")]
+            InputSignature::MusigPubNonce { .. } | InputSignature::MusigPartialSig { .. } => {
+                crate::protocol::musig::check(self, index, sig)
+            }
+            #[cfg(not(feature = "musig"))]
+            InputSignature::MusigPubNonce { .. } | InputSignature::MusigPartialSig { .. } => {
+                Err(crate::protocol::musig::unsupported())
+            }
         }
+    }
+
+    /// The PSBT this verifier checks against.
+    #[cfg_attr(not(feature = "musig"), allow(dead_code))]
+    pub(crate) fn psbt(&self) -> &'a Psbt {
+        self.psbt
+    }
+
+    /// The BIP-341 sighash of input `index` (key path, or script path of `leaf`) with
+    /// the input's sighash type, and that type.
+    ///
+    /// # Errors
+    /// `invalid-input` when it cannot be computed.
+    #[cfg_attr(not(feature = "musig"), allow(dead_code))]
+    pub(crate) fn tap_message(
+        &mut self,
+        index: usize,
+        leaf: Option<TapLeafHash>,
+    ) -> Result<([u8; 32], TapSighashType)> {
+        let ty = match self.psbt.inputs.get(index).and_then(|i| i.sighash_type) {
+            Some(t) => t
+                .taproot_hash_ty()
+                .map_err(|e| Error::invalid(format!("input {index}"), e.to_string()))?,
+            None => TapSighashType::Default,
+        };
+        Ok((self.tap_sighash(index, leaf, ty)?, ty))
     }
 
     /// The BIP-341 sighash of input `index`: key path, or script path of `leaf`.
@@ -341,6 +395,12 @@ pub fn insert(psbt: &mut RawPsbt, index: usize, sig: &InputSignature) -> Result<
             key.extend_from_slice(&xonly.serialize());
             key.extend_from_slice(leaf.as_byte_array());
             (key, sig.to_vec())
+        }
+        InputSignature::MusigPubNonce { session, nonce } => {
+            (session.psbt_key(musig_fields::IN_PUB_NONCE), nonce.to_vec())
+        }
+        InputSignature::MusigPartialSig { session, sig } => {
+            (session.psbt_key(musig_fields::IN_PARTIAL_SIG), sig.to_vec())
         }
     };
     raw::set(map, key, value);

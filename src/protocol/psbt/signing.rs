@@ -66,6 +66,23 @@ impl Replaced {
     }
 }
 
+impl Replaced {
+    /// A replaced transaction given in consensus hex.
+    ///
+    /// # Errors
+    /// `invalid-input` (`replaces`) when it is not a transaction.
+    pub fn from_hex(hex: &str) -> crate::Result<Self> {
+        bitcoin::consensus::encode::deserialize_hex::<Transaction>(hex.trim())
+            .map(Replaced::new)
+            .map_err(|e| {
+                crate::Error::invalid(
+                    "replaces",
+                    format!("not a transaction in hex: {e}").to_lowercase(),
+                )
+            })
+    }
+}
+
 impl From<Transaction> for Replaced {
     fn from(tx: Transaction) -> Self {
         Replaced::new(tx)

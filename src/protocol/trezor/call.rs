@@ -13,9 +13,9 @@
 
 use crate::error::{Error, Result};
 use crate::protocol::machine::{Answer, Events, Machine, Need, Passphrase, PinKind, Status, Step};
-use crate::protocol::trezor::failure::failure_error;
+use crate::protocol::trezor::failure::{decode_failure, failure_error};
 use crate::protocol::trezor::messages::{
-    self as msg, button, types, ButtonAck, ButtonRequest, Failure, PassphraseAck, PinMatrixAck,
+    self as msg, button, types, ButtonAck, ButtonRequest, PassphraseAck, PinMatrixAck,
     PinMatrixRequest, Wire,
 };
 
@@ -128,7 +128,7 @@ impl<T: 'static> Call<T> {
             }
         }
         match msg_type {
-            types::FAILURE => Err(failure_error(&msg::decode::<Failure>(payload)?)),
+            types::FAILURE => Err(failure_error(&decode_failure(payload)?)),
             types::BUTTON_REQUEST => {
                 let req = msg::decode::<ButtonRequest>(payload)?;
                 self.events.push(match req.code {

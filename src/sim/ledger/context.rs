@@ -1,6 +1,8 @@
 //! What a simulated Ledger knows: its seed, network, user and faults, and the keys it
 //! derives from them (SLIP-21 for wallet-policy hmacs).
 
+use std::cell::RefCell;
+
 use bitcoin::bip32::{DerivationPath, Xpub};
 use bitcoin::hashes::{hmac, sha256, sha512, Hash, HashEngine};
 use bitcoin::NetworkKind;
@@ -56,6 +58,9 @@ pub struct AppContext {
     /// Misbehaviours.
     pub faults: Faults,
     policy_hmac_key: [u8; 32],
+    /// MuSig2 sessions between the rounds (`(psbt session id, rand_root)`), the app's
+    /// persistent storage.
+    musig_sessions: RefCell<Vec<([u8; 32], [u8; 32])>>,
 }
 
 const SLIP21_POLICY_LABEL: &[u8] = b"LEDGER-Wallet policy";
@@ -92,6 +97,7 @@ impl AppContext {
             confirm: o.confirm,
             faults: o.faults,
             policy_hmac_key,
+            musig_sessions: RefCell::new(Vec::new()),
         }
     }
 
@@ -116,6 +122,30 @@ impl AppContext {
     /// The simulated user's answer.
     pub fn confirm(&self, prompt: &Prompt) -> bool {
         self.confirm.answer(prompt)
+    }
+
+    /// This context with the persistent storage (MuSig2 sessions) of `old`.
+    pub fn with_storage_of(self, old: &AppContext) -> Self {
+        self.musig_sessions.replace(old.musig_sessions.take());
+        self
+    }
+
+    /// Takes the MuSig2 session `id` out of storage.
+    pub fn musig_pop(&self, id: &[u8; 32]) -> Option<[u8; 32]> {
+        let mut sessions = self.musig_sessions.borrow_mut();
+        let at = sessions.iter().position(|(i, _)| i == id)?;
+        Some(sessions.remove(at).1)
+    }
+
+    /// Stores the MuSig2 session `id` (at most 8: the oldest goes, as the app reuses
+    /// its first slot when all are taken).
+    pub fn musig_store(&self, id: [u8; 32], rand_root: [u8; 32]) {
+        self.musig_pop(&id);
+        let mut sessions = self.musig_sessions.borrow_mut();
+        if sessions.len() >= 8 {
+            sessions.remove(0);
+        }
+        sessions.push((id, rand_root));
     }
 
     /// The hmac that proves `wallet_id` was registered on this device.

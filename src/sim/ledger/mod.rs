@@ -9,6 +9,8 @@
 mod commands;
 mod context;
 pub mod host;
+#[cfg(feature = "musig")]
+mod musig;
 pub mod serve;
 mod sign_psbt;
 
@@ -26,7 +28,7 @@ use crate::sim::fault::Fault;
 use host::{HostLink, SimResult, Sw, SW_BAD_STATE, SW_DENY, SW_WRONG_LENGTH};
 
 /// The app version the simulator reports.
-pub const APP_VERSION: &str = "2.1.0";
+pub const APP_VERSION: &str = "2.4.6";
 
 type Running = Pin<Box<dyn Future<Output = SimResult<Vec<u8>>>>>;
 
@@ -83,7 +85,8 @@ impl SimLedger {
     /// device that was unplugged and plugged back would.
     pub fn set_faults(&mut self, faults: crate::sim::fault::Faults) {
         self.options.faults = faults;
-        self.ctx = Rc::new(AppContext::new(self.options.clone()));
+        // The app's persistent storage (MuSig2 sessions) survives the replug.
+        self.ctx = Rc::new(AppContext::new(self.options.clone()).with_storage_of(&self.ctx));
         self.running = None;
         self.faults_at = self.exchanges;
     }

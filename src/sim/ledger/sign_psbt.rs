@@ -285,25 +285,51 @@ pub async fn sign_psbt(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimRes
         inputs,
         outputs,
     };
-    let psbt = RawPsbt::parse(&raw.serialize())
-        .and_then(|p| p.to_bitcoin())
-        .map_err(bad)?;
+    let raw = RawPsbt::parse(&raw.serialize()).map_err(bad)?;
+    let psbt = raw.to_bitcoin().map_err(bad)?;
 
     let planned = plan(ctx, &policy, &psbt)?;
-    if planned.is_empty() {
+    #[cfg(feature = "musig")]
+    let musig_sessions = super::musig::plan(ctx, &policy, &psbt)?;
+    #[cfg(not(feature = "musig"))]
+    let musig_sessions: Vec<()> = Vec::new();
+    if planned.is_empty() && musig_sessions.is_empty() {
         return Err(SW_INCORRECT_DATA);
+    }
+    let prevouts: Vec<TxOut> = (0..psbt.inputs.len())
+        .map(|i| spent_output(&psbt, i).ok_or(SW_INCORRECT_DATA))
+        .collect::<SimResult<_>>()?;
+    // MuSig2 round 1 (no public nonce in the PSBT) needs no approval: no key signs.
+    #[cfg(feature = "musig")]
+    let round2 = super::musig::has_nonces(&raw);
+    #[cfg(not(feature = "musig"))]
+    let round2 = false;
+    #[cfg(feature = "musig")]
+    let session_id = super::musig::session_id(&policy, &psbt.unsigned_tx, &prevouts);
+    #[cfg(feature = "musig")]
+    if !round2 {
+        super::musig::round1(ctx, link, &musig_sessions, &session_id).await?;
+    }
+    if planned.is_empty() && !round2 {
+        return Ok(Vec::new());
     }
     if !ctx.confirm(&Prompt::SignTransaction(review(
         ctx, &policy, &psbt, &planned,
     )?)) {
         return Err(SW_DENY);
     }
-    let prevouts: Vec<TxOut> = (0..psbt.inputs.len())
-        .map(|i| spent_output(&psbt, i).ok_or(SW_INCORRECT_DATA))
-        .collect::<SimResult<_>>()?;
     let mut cache = SighashCache::new(&psbt.unsigned_tx);
     for p in &planned {
         sign_input(ctx, link, &policy, &psbt, &prevouts, &mut cache, p).await?;
+    }
+    #[cfg(feature = "musig")]
+    if round2 {
+        let tx = super::musig::Round2 {
+            raw: &raw,
+            psbt: &psbt,
+            prevouts: &prevouts,
+        };
+        super::musig::round2(ctx, link, &musig_sessions, &session_id, tx).await?;
     }
     if ctx.faults.has(Fault::EndlessLoop) {
         loop {

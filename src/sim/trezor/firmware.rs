@@ -23,6 +23,8 @@ pub(super) enum Pending {
     Pin(u16, Vec<u8>),
     /// This passphrase was typed on the device: handle this message.
     Passphrase(String, u16, Vec<u8>),
+    /// Apply this settings change.
+    Settings(crate::sim::trezor::settings::Change),
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +72,10 @@ pub struct TrezorSim {
     pub(super) delay_ms: u64,
     /// Packets held back by `Fault::LateReply`, sent before the next reply.
     pub(super) late: Vec<Vec<u8>>,
+    /// WipeDevice ran: no seed.
+    pub(super) wiped: bool,
+    /// The words, for passphrase wallets turned on later.
+    pub(super) mnemonic: Option<String>,
 }
 
 pub(super) fn reply<M: Wire>(m: &M) -> Vec<(u16, Vec<u8>)> {
@@ -113,6 +119,8 @@ impl TrezorSim {
             pin_failures: 0,
             delay_ms: 0,
             late: Vec::new(),
+            wiped: false,
+            mnemonic: None,
         }
     }
 
@@ -125,13 +133,19 @@ impl TrezorSim {
             Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "")?,
             Confirm::Approve,
             Faults::none(),
-        ))
+        )
+        .with_mnemonic(TREZOR_TEST_MNEMONIC))
     }
 
     /// The Features this simulator reports.
     pub fn features(&self) -> Features {
         let one = self.model == Model::One;
-        let (major, minor, patch) = if one { (1, 14, 1) } else { (2, 8, 0) };
+        let safe7 = self.model == Model::Safe7;
+        let (major, minor, patch) = match self.model {
+            Model::One => (1, 14, 1),
+            Model::Safe7 => (2, 10, 0),
+            _ => (2, 8, 0),
+        };
         Features {
             vendor: Some("trezor.io".into()),
             major_version: Some(major),
@@ -142,9 +156,16 @@ impl TrezorSim {
             pin_protection: Some(self.protection.pin.is_some()),
             passphrase_protection: Some(self.protection.passphrase_mnemonic.is_some()),
             label: Some("hwsigner simulator".into()),
-            initialized: Some(true),
+            initialized: Some(!self.wiped),
             unlocked: Some(self.unlocked),
-            model: Some(if one { "1" } else { "T" }.into()),
+            model: Some(
+                match self.model {
+                    Model::One => "1",
+                    Model::Safe7 => "Safe 7",
+                    _ => "T",
+                }
+                .into(),
+            ),
             // Bitcoin, Bitcoin_like, Crypto, U2F, and on the T Shamir, ShamirGroups,
             // PassphraseEntry.
             capabilities: if one {
@@ -154,7 +175,14 @@ impl TrezorSim {
             },
             session_id: self.session_id.clone(),
             passphrase_always_on_device: Some(false),
-            internal_model: Some(if one { "T1B1" } else { "T2T1" }.into()),
+            internal_model: Some(
+                match (one, safe7) {
+                    (true, _) => "T1B1",
+                    (_, true) => "T3W1",
+                    _ => "T2T1",
+                }
+                .into(),
+            ),
         }
     }
 
@@ -210,6 +238,9 @@ impl TrezorSim {
         if let Some(replies) = self.unlock_step(msg_type, payload) {
             return replies;
         }
+        if let Some(replies) = self.settings_step(msg_type, payload) {
+            return replies;
+        }
         match msg_type {
             types::INITIALIZE => {
                 self.state = State::Idle;
@@ -232,7 +263,12 @@ impl TrezorSim {
                 });
                 reply(&self.features())
             }
-            types::GET_FEATURES => reply(&self.features()),
+            types::GET_FEATURES => {
+                // As the firmware: the session id comes only with Initialize.
+                let mut f = self.features();
+                f.session_id = None;
+                reply(&f)
+            }
             types::APPLY_FLAGS => match msg::decode::<ApplyFlags>(payload) {
                 // Flags are kept nowhere: only what unlocking does is simulated.
                 Ok(_) => reply(&Success {
@@ -322,6 +358,7 @@ impl TrezorSim {
                     Pending::Passphrase(typed, ty, payload) => {
                         self.use_passphrase(&typed, ty, &payload)
                     }
+                    Pending::Settings(change) => self.settings_confirmed(change),
                 }
             }
             State::Signing {

@@ -16,14 +16,19 @@ mod link;
 mod orig;
 mod ownership;
 mod scripts;
+mod settings;
 pub mod sign_tx;
 mod stream;
+pub mod thp;
 #[cfg(not(target_arch = "wasm32"))]
 mod udp;
 mod unlock;
 mod verify;
 
 pub use firmware::TrezorSim;
+pub use thp::{Safe7Sim, Safe7Transport};
 #[cfg(not(target_arch = "wasm32"))]
-pub use udp::{matrix_text, serve_socket, serve_socket_showing, serve_udp};
+pub use udp::{
+    matrix_text, serve_debug_link, serve_socket, serve_socket_showing, serve_udp, UdpDevice,
+};
 pub use unlock::{positions as pin_positions, Model, Protection};

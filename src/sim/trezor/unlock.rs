@@ -36,6 +36,9 @@ pub enum Model {
     /// Trezor Model T (firmware 2.8.0): PIN and passphrase on the device's touchscreen.
     #[default]
     T,
+    /// Trezor Safe 7 (firmware 2.10.0): like the T, but speaking only THP (see
+    /// [`crate::sim::trezor::Safe7Sim`]).
+    Safe7,
 }
 
 /// What protects the simulated seed.

@@ -104,6 +104,23 @@ pub fn list_ledgers() -> Result<Vec<Identity>> {
         .collect())
 }
 
+/// The wallet interfaces hidapi sees now, with their platform paths (what
+/// [`HidapiTransport::open_path`] takes).
+///
+/// # Errors
+/// `transport` when hidapi cannot start.
+pub fn list_wallet_paths() -> Result<Vec<(String, DeviceKind, Identity)>> {
+    let api = HidApi::new().map_err(hid_error)?;
+    Ok(api
+        .device_list()
+        .filter_map(|d| {
+            let kind = kind_of(&api, d)?;
+            let path = d.path().to_string_lossy().into_owned();
+            Some((path, kind, identity_of(d, kind)))
+        })
+        .collect())
+}
+
 fn identity_of(info: &DeviceInfo, kind: DeviceKind) -> Identity {
     let fallback = match kind {
         DeviceKind::TrezorOneHid => "Trezor One",
@@ -151,6 +168,33 @@ impl HidapiTransport {
         }
         let api = HidApi::new().map_err(hid_error)?;
         let (device, identity) = open_first(&api, kind)?;
+        Ok(HidapiTransport {
+            api,
+            device,
+            identity,
+            kind,
+        })
+    }
+
+    /// Opens the wallet interface at `path` (a path from [`list_wallet_paths`]).
+    ///
+    /// # Errors
+    /// `disconnected` when no wallet interface has that path, `busy` when it cannot be
+    /// opened.
+    pub fn open_path(path: &str) -> Result<Self> {
+        let api = HidApi::new().map_err(hid_error)?;
+        let (info, kind) = api
+            .device_list()
+            .find_map(|d| {
+                let kind = kind_of(&api, d)?;
+                (d.path().to_string_lossy() == path).then_some((d, kind))
+            })
+            .ok_or(Error::Disconnected)?;
+        let identity = identity_of(info, kind);
+        let c_path: CString = info.path().into();
+        let device = api
+            .open_path(&c_path)
+            .map_err(|e| Error::Busy(format!("cannot open the {}: {e}", kind.name())))?;
         Ok(HidapiTransport {
             api,
             device,

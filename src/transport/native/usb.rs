@@ -60,6 +60,30 @@ pub fn list_trezors() -> Result<Vec<Identity>> {
         .collect())
 }
 
+/// Where a device is plugged: its bus number (three digits) and port numbers,
+/// colon-separated (`001:1:4`, as trezorlib names WebUSB devices).
+pub fn port_path(info: &DeviceInfo) -> String {
+    let bus: u32 = info.bus_id().parse().unwrap_or(0);
+    let mut path = format!("{bus:03}");
+    for p in info.port_chain() {
+        path.push_str(&format!(":{p}"));
+    }
+    path
+}
+
+/// The Trezors nusb sees now, with their [`port_path`]s.
+///
+/// # Errors
+/// `transport` when the system's USB devices cannot be listed.
+pub fn list_trezor_ports() -> Result<Vec<(String, Identity)>> {
+    Ok(nusb::list_devices()
+        .wait()
+        .map_err(usb_error)?
+        .filter(|d| kind_of(d).is_some())
+        .map(|d| (port_path(&d), identity_of(&d)))
+        .collect())
+}
+
 /// Which step of opening failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -133,6 +157,19 @@ impl UsbTransport {
             None if devices.is_empty() => Err(Error::Disconnected),
             None => Err(bootloader_error()),
         }
+    }
+
+    /// Opens the Trezor plugged at `port` (a [`port_path`]).
+    ///
+    /// # Errors
+    /// `disconnected` when no Trezor is there; see [`UsbTransport::open`].
+    pub fn open_port(port: &str) -> Result<Self> {
+        let info = nusb::list_devices()
+            .wait()
+            .map_err(usb_error)?
+            .find(|d| kind_of(d).is_some() && port_path(d) == port)
+            .ok_or(Error::Disconnected)?;
+        Self::open(&info)
     }
 
     /// Opens the Trezor `info` describes.

@@ -1,7 +1,9 @@
-//! A link whose far end is a JavaScript object that carries whole Trezor messages
-//! (`type u16 BE | length u32 BE | protobuf`): `write(message)` sends one, `read()`
-//! resolves to the next one. Trezor's bridge and emulator carry messages this way, and
-//! the `hwsigner/simulator` entry's simulated Trezor is reached through it.
+//! A link whose far end is a JavaScript object that carries a Trezor's traffic:
+//! `write(bytes)` sends one unit, `read()` resolves to the next one. A unit is a whole
+//! codec v1 message (`type u16 BE | length u32 BE | protobuf`, as Trezor's bridge and
+//! emulator carry them), or a 64-byte USB report (codec v1 reports, or the Trezor Host
+//! Protocol's packets: a Safe 7). The `hwsigner/simulator` entry's simulated Trezors
+//! are reached through it: a One or T by messages, a Safe 7 by reports.
 
 use futures::future::{select, Either, LocalBoxFuture};
 use js_sys::Uint8Array;
@@ -10,15 +12,17 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::browser::{js_error, sleep_ms, start, view_bytes};
 use crate::error::{Error, Result};
+use crate::protocol::codec::REPORT_SIZE;
 use crate::transport::{Identity, Packets, Transport};
 
-/// Whole Trezor messages through a JS `{write, read}` object.
+/// Trezor messages (or reports) through a JS `{write, read}` object.
 pub struct MessageLink {
     link: JsValue,
     /// A `read()` still under way after a time-out: the next `recv` waits for it rather
     /// than asking again, so no message is read twice or lost.
     pending: Option<JsFuture>,
     product_id: u16,
+    packets: Packets,
 }
 
 impl core::fmt::Debug for MessageLink {
@@ -36,7 +40,14 @@ impl MessageLink {
             link,
             pending: None,
             product_id: 0x53c1,
+            packets: Packets::Messages,
         }
+    }
+
+    /// The link carries 64-byte reports rather than whole messages.
+    pub fn with_reports(mut self) -> Self {
+        self.packets = Packets::Reports64;
+        self
     }
 
     /// The USB product id the device behind the link has.
@@ -48,7 +59,7 @@ impl MessageLink {
 
 impl Transport for MessageLink {
     fn packets(&self) -> Packets {
-        Packets::Messages
+        self.packets
     }
 
     fn identity(&self) -> Identity {
@@ -82,12 +93,15 @@ impl Transport for MessageLink {
             match select(read, timer).await {
                 Either::Left((Ok(value), _)) => {
                     let bytes = view_bytes(&value);
-                    if bytes.len() < 6 {
-                        return Err(Error::protocol(
+                    match self.packets {
+                        Packets::Reports64 if bytes.len() != REPORT_SIZE => {
+                            Err(Error::protocol("the link's read gave no 64-byte report"))
+                        }
+                        Packets::Messages if bytes.len() < 6 => Err(Error::protocol(
                             "the link's read gave less than a message header",
-                        ));
+                        )),
+                        _ => Ok(bytes),
                     }
-                    Ok(bytes)
                 }
                 Either::Left((Err(e), _)) => {
                     Err(Error::Transport(format!("read rejected: {}", js_error(&e))))

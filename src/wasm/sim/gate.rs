@@ -1,12 +1,14 @@
 //! `Simulator`: a simulated Ledger or Trezor in the page, as a link the default entry
-//! drives (`ledgerFromExchange` for the Ledger's APDUs, `trezorFromLink` for the
-//! Trezor's messages), with the device's buttons for the page.
+//! drives (`ledgerFromExchange` for the Ledger's APDUs, `trezorFromLink` for a Trezor
+//! One or T's messages and a Safe 7's 64-byte THP packets), with the device's buttons
+//! and screen for the page.
 //!
 //! With `approve: "manual"` the simulator runs as if its user approved, but every reply
 //! that follows a confirmation is held back: the page is told the prompt, and
 //! `approve()` releases the reply while `reject()` replaces it with the vendor's refusal
 //! (status 0x6985 for a Ledger, Failure ActionCancelled for a Trezor) and resets the
-//! simulator's command.
+//! simulator's command. A Safe 7's ACKs go out at once (else the host sends its message
+//! again); only its answer waits for the button.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -21,7 +23,7 @@ use crate::sim::confirm::{Confirm, Prompt};
 use crate::sim::fault::Faults;
 use crate::sim::ledger::{SimLedger, SimLedgerOptions};
 use crate::sim::seed::{Seed, TREZOR_TEST_MNEMONIC};
-use crate::sim::trezor::{Model, TrezorSim};
+use crate::sim::trezor::{Model, Safe7Sim, TrezorSim};
 
 use crate::wasm::errors::to_js_error;
 
@@ -30,14 +32,17 @@ pub const LEDGER_PRODUCT_ID: u16 = 0x5011;
 
 enum Sim {
     Ledger(SimLedger),
+    /// A Trezor One or T, reached by whole codec v1 messages.
     Trezor(Box<TrezorSim>),
+    /// A Trezor Safe 7, reached by 64-byte THP packets.
+    Safe7(Box<Safe7Sim>),
 }
 
 /// A reply held behind a prompt, and who waits for it.
 enum Held {
     /// A Ledger reply and the resolve function of its exchange's promise.
     Ledger(Vec<u8>, Function),
-    /// A Trezor's reply messages.
+    /// A Trezor's reply messages (or a Safe 7's packets).
     Trezor(Vec<Vec<u8>>),
 }
 
@@ -101,6 +106,10 @@ impl Gate {
                     self.deliver(vec![trezor_framing::encode_message(3, &[0x08, 0x04])?]);
                 }
             }
+            (Held::Trezor(replies), Sim::Safe7(sim)) => {
+                let refusal = if approve { replies } else { sim.refuse_last() };
+                self.deliver(refusal);
+            }
             _ => {
                 return Err(Error::protocol(
                     "the simulator's held reply is of another vendor",
@@ -146,20 +155,20 @@ fn mnemonic_of(get: &impl Fn(&str) -> JsValue) -> Option<String> {
         .or_else(|| get("seed").as_string())
 }
 
-/// A simulated Trezor with the options `model` ("one" | "t"), `pin`, `passphrase`
-/// (protection on) and `devicePassphrase` (what its user types on a T).
+/// A simulated Trezor with the options `model` ("one" | "t" | "safe7"), `pin`,
+/// `passphrase` (protection on) and `devicePassphrase` (what its user types on a T).
 fn protected_trezor(
     mut sim: TrezorSim,
     get: &impl Fn(&str) -> JsValue,
     mnemonic: &str,
 ) -> Result<TrezorSim> {
     match get("model").as_string().as_deref() {
-        None | Some("t") | Some("T") => {}
+        None | Some("t") | Some("T") | Some("safe7") => {}
         Some("one") | Some("1") => sim = sim.with_model(Model::One),
         Some(other) => {
             return Err(Error::invalid(
                 "model",
-                format!("{other:?} is neither \"one\" nor \"t\""),
+                format!("{other:?} is not \"one\", \"t\" or \"safe7\""),
             ))
         }
     }
@@ -234,8 +243,19 @@ impl Simulator {
         let sim = if vendor == "trezor" {
             let mnemonic = mnemonic_of(&get).unwrap_or_else(|| TREZOR_TEST_MNEMONIC.into());
             let seed = Seed::from_mnemonic(&mnemonic, "")?;
-            let sim = TrezorSim::new(seed, o.confirm, Faults::none());
-            Sim::Trezor(Box::new(protected_trezor(sim, &get, &mnemonic)?))
+            let sim = protected_trezor(
+                TrezorSim::new(seed, o.confirm, Faults::none()),
+                &get,
+                &mnemonic,
+            )?;
+            if get("model").as_string().as_deref() == Some("safe7") {
+                // A new random seed: each page's simulated Safe 7 shows other codes.
+                let sim =
+                    Safe7Sim::new(sim).with_random_seed((js_sys::Math::random() * 9.0e15) as u64);
+                Sim::Safe7(Box::new(sim))
+            } else {
+                Sim::Trezor(Box::new(sim))
+            }
         } else {
             Sim::Ledger(SimLedger::new(o))
         };
@@ -255,17 +275,36 @@ impl Simulator {
     fn write_message(&self, frame: &[u8]) -> Result<()> {
         let mut g = self.gate.borrow_mut();
         g.prompts.borrow_mut().clear();
-        let Sim::Trezor(sim) = &mut g.sim else {
-            return Err(Error::Unsupported(
-                "a simulated ledger takes apdus (exchange)".into(),
-            ));
+        let replies = match &mut g.sim {
+            Sim::Trezor(sim) => {
+                let (ty, payload) = trezor_framing::decode_message(frame)?;
+                sim.handle_message(ty, &payload)
+                    .into_iter()
+                    .map(|(t, p)| trezor_framing::encode_message(t, &p))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            Sim::Safe7(sim) => {
+                if frame.len() != crate::protocol::codec::REPORT_SIZE {
+                    return Err(Error::invalid(
+                        "simulator",
+                        "a simulated safe 7 takes 64-byte reports (trezorFromLink with framing \"reports\")",
+                    ));
+                }
+                let mut replies = sim.handle_packet(frame)?;
+                // ACKs go out at once (else the host sends its message again); the
+                // answer waits for the button.
+                let is_ack = |p: &Vec<u8>| p.first().is_some_and(|c| c & 0xf7 == 0x20);
+                let acks: Vec<Vec<u8>> = replies.iter().filter(|p| is_ack(p)).cloned().collect();
+                replies.retain(|p| !is_ack(p));
+                g.deliver(acks);
+                replies
+            }
+            Sim::Ledger(_) => {
+                return Err(Error::Unsupported(
+                    "a simulated ledger takes apdus (exchange)".into(),
+                ))
+            }
         };
-        let (ty, payload) = trezor_framing::decode_message(frame)?;
-        let replies = sim
-            .handle_message(ty, &payload)
-            .into_iter()
-            .map(|(t, p)| trezor_framing::encode_message(t, &p))
-            .collect::<Result<Vec<_>>>()?;
         let prompt = g.prompt();
         if prompt.is_some() {
             g.held = Some(Held::Trezor(replies));
@@ -299,6 +338,17 @@ impl Simulator {
         self.vendor.to_string()
     }
 
+    /// What a Trezor's `write` and `read` carry (`trezorFromLink`'s `framing`):
+    /// `"messages"` for a One or T, `"reports"` (64-byte THP packets) for a Safe 7.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"messages\" | \"reports\"")]
+    pub fn framing(&self) -> String {
+        match self.gate.borrow().sim {
+            Sim::Safe7(_) => "reports",
+            _ => "messages",
+        }
+        .into()
+    }
+
     /// Ledger: answers one APDU with the reply data and status word; the promise waits
     /// for the page's `approve()` / `reject()` after a confirmation in manual mode.
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
@@ -324,7 +374,8 @@ impl Simulator {
         promise
     }
 
-    /// Trezor: takes one message (`type u16 BE | length u32 BE | protobuf`).
+    /// Trezor: takes one message (`type u16 BE | length u32 BE | protobuf`), or one
+    /// 64-byte packet on a Safe 7 (see `framing`).
     ///
     /// # Errors
     /// `protocol` for a badly framed message; `unsupported` on a simulated Ledger.
@@ -332,7 +383,7 @@ impl Simulator {
         self.write_message(message).map_err(to_js_error)
     }
 
-    /// Trezor: the next reply message, when there is one.
+    /// Trezor: the next reply message (a Safe 7: packet), when there is one.
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn read(&self) -> Promise {
         let mut g = self.gate.borrow_mut();
@@ -376,15 +427,28 @@ impl Simulator {
                     .into(),
                 None => JsValue::NULL,
             },
-            Sim::Ledger(_) => JsValue::NULL,
+            Sim::Ledger(_) | Sim::Safe7(_) => JsValue::NULL,
         }
     }
 
-    /// Power off and on (a simulated Trezor forgets its PIN entry and sessions).
+    /// The 6-digit pairing code a simulated Trezor Safe 7 shows while it pairs, or
+    /// `null`.
+    #[wasm_bindgen(getter = pairingCode)]
+    pub fn pairing_code(&self) -> Option<String> {
+        match &self.gate.borrow().sim {
+            Sim::Safe7(sim) => sim.pairing_code(),
+            _ => None,
+        }
+    }
+
+    /// Power off and on (a simulated Trezor forgets its PIN entry and sessions; a
+    /// Safe 7 its channels).
     #[wasm_bindgen(js_name = powerCycle)]
     pub fn power_cycle(&self) {
-        if let Sim::Trezor(sim) = &mut self.gate.borrow_mut().sim {
-            sim.power_off();
+        match &mut self.gate.borrow_mut().sim {
+            Sim::Trezor(sim) => sim.power_off(),
+            Sim::Safe7(sim) => sim.power_off(),
+            Sim::Ledger(_) => {}
         }
     }
 

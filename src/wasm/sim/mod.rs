@@ -1,6 +1,7 @@
 //! The JS bindings of the `hwsigner/simulator` npm entry (its own wasm): simulated
 //! devices that the default entry reaches as it reaches any other link, through
-//! `ledgerFromExchange` (a Ledger's APDUs) and `trezorFromLink` (a Trezor's messages).
+//! `ledgerFromExchange` (a Ledger's APDUs) and `trezorFromLink` (a Trezor One or T's
+//! messages, a Safe 7's THP packets).
 //! `pkg-template/simulator.js` puts the two together as `simulatedDevice()`.
 
 mod gate;
@@ -29,9 +30,15 @@ export interface SimulatedDeviceOptions {
   /** The simulated user: approve all (default), refuse all, ask a function, or
    *  "manual": the page presses the device's buttons with `device.simulator`. */
   approve?: boolean | ((prompt: string) => boolean) | "manual";
-  /** Trezor: "t" (default; PIN and passphrase on its screen) or "one" (PIN on the
-   *  host's scrambled matrix, read with `device.simulator.pinMatrix`). */
-  model?: "one" | "t";
+  /** Trezor: "t" (default; PIN and passphrase on its screen), "one" (PIN on the
+   *  host's scrambled matrix, read with `device.simulator.pinMatrix`) or "safe7" (the
+   *  Trezor Host Protocol: pairing with the code `device.simulator.pairingCode`). */
+  model?: "one" | "t" | "safe7";
+  /** Trezor Safe 7: where the pairing credential is kept (default localStorage). */
+  credentialStorage?: {
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+  };
   /** Trezor: protect it with this PIN (digits 1-9). */
   pin?: string;
   /** Trezor: passphrase protection (a new session asks for one). */
@@ -67,6 +74,54 @@ pub fn sample_psbt(
         let seed = Seed::from_mnemonic(mnemonic, "")?;
         let policy =
             crate::sim::sample::standard_policy(&seed, script.as_deref().unwrap_or("wpkh"), true)?;
+        let psbt = crate::sim::sample::funded_psbt(&policy, inputs.unwrap_or(2) as usize)?;
+        Ok(crate::protocol::psbt::raw::encode_base64(&psbt.serialize()))
+    };
+    make().map_err(to_js_error)
+}
+
+/// A sample PSBT (base64) spending `inputs` (default 2) made-up coins that the wallet
+/// policy `{name?, template, keys}` received at receive indexes 0.., with change back to
+/// it, and every field a signer needs (for `musig()`, the aggregate's BIP-328
+/// derivations and the BIP-373 participant lists).
+///
+/// # Errors
+/// `invalid-input` for a malformed policy.
+#[wasm_bindgen(js_name = samplePolicyPsbt)]
+pub fn sample_policy_psbt(
+    #[wasm_bindgen(unchecked_param_type = "{ name?: string; template: string; keys: string[] }")]
+    policy: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "number")] inputs: Option<u32>,
+) -> Result<String, JsValue> {
+    let make = || -> crate::Result<String> {
+        let get = |key: &str| {
+            js_sys::Reflect::get(&policy, &JsValue::from_str(key))
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_null())
+        };
+        if !policy.is_object() {
+            return Err(Error::invalid("policy", "must be an object"));
+        }
+        let name = match get("name") {
+            None => String::new(),
+            Some(v) => v
+                .as_string()
+                .ok_or_else(|| Error::invalid("policy", "name must be a string"))?,
+        };
+        let template = get("template")
+            .and_then(|v| v.as_string())
+            .ok_or_else(|| Error::invalid("policy", "template must be a string"))?;
+        let keys = get("keys")
+            .filter(js_sys::Array::is_array)
+            .ok_or_else(|| Error::invalid("policy", "keys must be an array of strings"))?;
+        let keys = js_sys::Array::from(&keys)
+            .iter()
+            .map(|v| {
+                v.as_string()
+                    .ok_or_else(|| Error::invalid("policy", "keys must be an array of strings"))
+            })
+            .collect::<crate::Result<Vec<String>>>()?;
+        let policy = crate::protocol::policy::WalletPolicy::new(&name, &template, keys)?;
         let psbt = crate::sim::sample::funded_psbt(&policy, inputs.unwrap_or(2) as usize)?;
         Ok(crate::protocol::psbt::raw::encode_base64(&psbt.serialize()))
     };
@@ -109,10 +164,19 @@ impl SimulatedDevice {
 /// `invalid-input` for bad options.
 #[cfg(not(feature = "sim-entry"))]
 pub fn simulated_device(options: Option<JsValue>) -> Result<SimulatedDevice, JsValue> {
+    let storage = options
+        .as_ref()
+        .filter(|o| o.is_object())
+        .and_then(|o| js_sys::Reflect::get(o, &JsValue::from_str("credentialStorage")).ok());
     let simulator = Simulator::new(options)?;
     let link = JsValue::from(simulator.clone());
     let device = if simulator.vendor() == "trezor" {
-        super::exchange::trezor_from_link(link, None)
+        let options = js_sys::Object::new();
+        super::device_class::set(&options, "framing", simulator.framing());
+        if let Some(storage) = storage {
+            super::device_class::set(&options, "credentialStorage", storage);
+        }
+        super::exchange::trezor_from_link(link, Some(options.into()))?
     } else {
         let sim = simulator.clone();
         let exchange = Closure::<dyn FnMut(js_sys::Uint8Array) -> js_sys::Promise>::new(

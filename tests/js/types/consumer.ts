@@ -1,5 +1,6 @@
-// A strict TypeScript dapp that uses every export of both entries (tests/js/typecheck.mjs
-// compiles it against pkg/ with `tsc --strict`, lib ES2022, no skipLibCheck).
+// A strict TypeScript dapp that uses every export of the three entries
+// (tests/js/typecheck.mjs compiles it against pkg/ with `tsc --strict`, lib ES2022, no
+// skipLibCheck).
 import init, {
   type AddressOptions,
   type Device,
@@ -23,11 +24,14 @@ import init, {
   trezorFromLink,
   version,
 } from "hwsigner";
+import * as full from "hwsigner/full";
 import initSimulator, {
+  type DeviceEntry,
   type SimulatedDevice,
   type SimulatedDeviceOptions,
   SimulatedLedgerLink,
   Simulator,
+  samplePolicyPsbt,
   samplePsbt,
   simulatedDevice,
 } from "hwsigner/simulator";
@@ -51,6 +55,9 @@ export async function dapp(): Promise<string[]> {
   ledger.onStatus = undefined;
   trezor.onPin = async ({ kind }) => (kind === "current" ? "7193" : "");
   trezor.onPassphrase = ({ onDevice }) => (onDevice ? { onDevice: true } : "");
+  trezor.onPairingCode = () => "123456";
+  trezor.onPairingCode = async () => "123456";
+  trezor.credentialStorage = { getItem: (k: string) => k, setItem: (_k: string, _v: string) => {} };
   const info: DeviceInfo = await ledger.info();
   const fpr: string = await ledger.masterFingerprint();
   const xpub: string = await ledger.xpub("m/84'/1'/0'");
@@ -62,6 +69,10 @@ export async function dapp(): Promise<string[]> {
   const reg: Registration = await ledger.registerPolicy(policy);
   const signed: string = await ledger.signPsbt(psbt);
   await ledger.signPsbt(psbt, { policy: { ...policy, hmac: reg.hmac }, finalize: true, allowNonDefaultSighash: false });
+  await trezor.signPsbt(psbt, { replaces: ["0200000000"] });
+  const musig: WalletPolicy = { name: "MuSig2", template: "tr(musig(@0,@1)/**)", keys: [] };
+  samplePolicyPsbt(musig);
+  samplePolicyPsbt({ template: "wpkh(@0/**)", keys: [] }, 3);
   const final: FinalizedPsbt = finalizePsbt(signed);
   const summary: PsbtSummary = psbtSummary(psbt);
   psbtSummary(psbt, fpr);
@@ -78,8 +89,11 @@ export async function dapp(): Promise<string[]> {
   sim.onPrompt = (prompt: string) => out.push(prompt);
   if (sim.waiting) sim.approve();
   const matrix: number[] | null = sim.pinMatrix;
+  const code: string | undefined = sim.pairingCode;
   sim.powerCycle();
-  out.push(String(matrix?.length ?? 0), sim.vendor);
+  out.push(String(matrix?.length ?? 0), sim.vendor, sim.framing, code ?? "");
+  const safe7: SimulatedDevice = simulatedDevice({ vendor: "trezor", model: "safe7", credentialStorage: localStorage });
+  out.push(safe7.simulator.framing);
 
   // Links of one's own.
   const link = new SimulatedLedgerLink({ testnet: true });
@@ -90,12 +104,13 @@ export async function dapp(): Promise<string[]> {
   const trezorLink: TrezorLink = { write: (m) => bare.write(m), read: () => bare.read() };
   const viaLink: Device = trezorFromLink(trezorLink);
   trezorFromLink(bare, { productId: 0x53c1 });
+  trezorFromLink(bare, { framing: "reports", credentialStorage: localStorage });
   await viaExchange.masterFingerprint();
   await viaLink.masterFingerprint();
 
   // Devices and events.
   const dev: Device = await requestDevice();
-  await requestDevice({ vendor: "trezor", onStatus: (s) => out.push(s.type) });
+  await requestDevice({ vendor: "trezor", onStatus: (s) => out.push(s.type), credentialStorage: localStorage });
   const all: Device[] = await listDevices();
   const stop: () => void = onDeviceChange((e: DeviceChange) => out.push(`${e.vendor} ${e.type}`));
   stop();
@@ -109,6 +124,13 @@ export async function dapp(): Promise<string[]> {
     out.push(code, String(err.statusWord ?? ""));
   }
 
+  // The full entry: the same API, with the add-ons; simulated devices on its Device.
+  const entry: DeviceEntry = full;
+  await full.default();
+  await initSimulator({ entry });
+  const onFull: full.Device = full.ledgerFromExchange((apdu) => link.exchange(apdu));
+  out.push(full.version(), full.finalizePsbt(signed).tx, await onFull.masterFingerprint());
+
   // Wrong calls are errors: the types are exact, not `any`.
   // @ts-expect-error a path is a string
   await ledger.xpub(84);
@@ -116,6 +138,8 @@ export async function dapp(): Promise<string[]> {
   await ledger.signPsbt(psbt, { finalise: true });
   // @ts-expect-error no such vendor
   simulatedDevice({ vendor: "keepkey" });
+  // @ts-expect-error no such framing
+  trezorFromLink(bare, { framing: "packets" });
   // @ts-expect-error an address needs a descriptor or a policy
   await ledger.address({ index: 0 });
   // @ts-expect-error no such status

@@ -16,6 +16,7 @@ use crate::protocol::bytes::{to_hex, write_varint, Reader};
 use crate::protocol::ledger::apdu::Command;
 use crate::protocol::ledger::request::Request;
 use crate::protocol::message::{with_header, MessageScript};
+use crate::protocol::musig::fields::{self as musig_fields, Yielded};
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::{insert, InputSignature, Verifier};
 use crate::protocol::psbt::signing::Signed;
@@ -183,15 +184,18 @@ pub fn get_wallet_address(
     index: u32,
     display: bool,
 ) -> Result<Request<String>> {
-    let expected = derive_address(policy, change, index, policy_network(policy)).map_err(|e| {
-        Error::invalid(
-            "policy",
-            format!(
-                "the host cannot derive its address to check the device's ({e}); allow \
-                 unverified addresses to take the device's word for it"
+    let expected =
+        derive_address(policy, change, index, policy_network(policy)).map_err(|e| match e {
+            // An add-on this build lacks: said as it is.
+            Error::Unsupported(_) => e,
+            e => Error::invalid(
+                "policy",
+                format!(
+                    "the host cannot derive its address to check the device's ({e}); allow \
+                     unverified addresses to take the device's word for it"
+                ),
             ),
-        )
-    })?;
+        })?;
     Ok(wallet_address(
         policy,
         hmac,
@@ -249,11 +253,26 @@ fn wallet_address(
     )
 }
 
-/// Parses one yielded signature: `varint input | len | pubkey[len] | signature`.
+/// Parses one yielded signature: `varint input | len | pubkey[len] | signature`, or a
+/// MuSig2 nonce or partial signature (see [`musig_fields::parse_yield`]).
 ///
 /// # Errors
 /// `protocol` when it is malformed.
 pub fn parse_yielded_signature(bytes: &[u8]) -> Result<(usize, InputSignature)> {
+    // App 2.4+: MuSig2 nonces and partial signatures start with a tag instead.
+    if let Some(musig) = musig_fields::parse_yield(bytes) {
+        return musig.map(|(index, y)| {
+            let sig = match y {
+                Yielded::PubNonce(session, nonce) => {
+                    InputSignature::MusigPubNonce { session, nonce }
+                }
+                Yielded::PartialSig(session, sig) => {
+                    InputSignature::MusigPartialSig { session, sig }
+                }
+            };
+            (index, sig)
+        });
+    }
     let mut r = Reader::new(bytes, "yielded signature");
     let index = usize::try_from(r.varint("input index")?)
         .map_err(|_| Error::protocol("input index too large"))?;
@@ -282,19 +301,35 @@ pub fn parse_yielded_signature(bytes: &[u8]) -> Result<(usize, InputSignature)> 
                     .map_err(|_| bad("a malformed schnorr signature"))?,
             }
         }
-        n => {
-            return Err(bad(&format!(
-                "a key of {n} bytes (musig2 and other forms are not supported)"
-            )))
-        }
+        n => return Err(bad(&format!("a key of {n} bytes (32, 33 or 64 expected)"))),
     };
     Ok((index, parsed))
+}
+
+/// What the device signs and what its answers go into: for a `musig()` policy, see
+/// [`crate::protocol::musig::prepare`]; otherwise the caller's PSBT for both.
+fn prepared(psbt: &RawPsbt, policy: &WalletPolicy) -> Result<(RawPsbt, RawPsbt)> {
+    #[cfg(feature = "musig")]
+    {
+        let p = crate::protocol::musig::prepare(psbt, policy)?;
+        Ok((p.base, p.to_device))
+    }
+    #[cfg(not(feature = "musig"))]
+    {
+        if policy.template.contains("musig(") {
+            return Err(crate::protocol::musig::unsupported());
+        }
+        Ok((psbt.clone(), psbt.clone()))
+    }
 }
 
 /// SIGN_PSBT: signs the inputs of `psbt` that `policy` can sign.
 ///
 /// The caller's PSBT is only read. The result holds a new PSBT with every yielded
-/// signature, each verified against its sighash first.
+/// signature, each verified against its sighash first. With a `musig()` policy this is
+/// one MuSig2 round (nonces, or partial signatures once every participant's nonce is
+/// in the PSBT; see [`crate::protocol::musig`]), and the new PSBT also gets the
+/// participant lists (BIP-373) the policy implies where they were missing.
 ///
 /// # Errors
 /// `invalid-input` when the PSBT cannot be converted. The request fails with
@@ -305,8 +340,9 @@ pub fn sign_psbt(
     policy: &WalletPolicy,
     hmac: Option<&Hash32>,
 ) -> Result<Request<Signed>> {
-    let (global, inputs, outputs) = psbt.to_v2_maps()?;
-    let view = psbt.to_bitcoin()?;
+    let (base, to_device) = prepared(psbt, policy)?;
+    let (global, inputs, outputs) = to_device.to_v2_maps()?;
+    let view = base.to_bitcoin()?;
     let mut store = Store::new();
     let global_commitment = store.add_map(&global);
     let input_commitments: Vec<Vec<u8>> = inputs.iter().map(|m| store.add_map(m)).collect();
@@ -323,11 +359,12 @@ pub fn sign_psbt(
     data.extend_from_slice(&policy.id());
     data.extend_from_slice(hmac.unwrap_or(&NO_HMAC));
 
-    // One signature per input and key placeholder of the policy (taproot: the key
-    // path and each leaf that holds one of them) is all a device can have to yield.
+    // One signature (or MuSig2 nonce or partial signature) per input and key
+    // placeholder of the policy (taproot: the key path and each leaf that holds one of
+    // them) is all a device can have to yield.
     let placeholders = policy.template.matches('@').count().max(1);
     let max_yields = inputs.len().saturating_mul(placeholders);
-    let original = psbt.clone();
+    let original = base;
     Ok(Request::new(
         command(ins::SIGN_PSBT, data),
         Some(Interpreter::new(store).with_max_yields(max_yields)),

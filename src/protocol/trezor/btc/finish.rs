@@ -118,6 +118,8 @@ fn check_filled_in(
     let ours = match sig {
         InputSignature::Ecdsa { sig, .. } => sig.to_vec(),
         InputSignature::TapKey { sig, .. } | InputSignature::TapScript { sig, .. } => sig.to_vec(),
+        // A Trezor does no MuSig2: nothing of it can be filled in.
+        _ => return Err(lie(index, "a kind of signature a trezor does not make")),
     };
     let mut given: Vec<Vec<u8>> = vec![Vec::new(), ours.clone()];
     given.extend(

@@ -95,3 +95,83 @@ pub struct ApplyFlags {
     #[prost(uint32, required, tag = "1")]
     pub flags: u32,
 }
+
+/// Changes settings (label, passphrase protection); the device asks to confirm.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ApplySettings {
+    /// New label.
+    #[prost(string, optional, tag = "2")]
+    pub label: Option<String>,
+    /// Turns passphrase protection on or off.
+    #[prost(bool, optional, tag = "3")]
+    pub use_passphrase: Option<bool>,
+}
+
+/// Erases the seed and settings; the device asks to confirm.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WipeDevice {}
+
+/// Creates a new seed on a device without one; answered by [`EntropyRequest`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ResetDevice {
+    /// Seed strength in bits (128 or 256).
+    #[prost(uint32, optional, tag = "2")]
+    pub strength: Option<u32>,
+    /// Passphrase protection on.
+    #[prost(bool, optional, tag = "3")]
+    pub passphrase_protection: Option<bool>,
+    /// Ask for a new PIN.
+    #[prost(bool, optional, tag = "4")]
+    pub pin_protection: Option<bool>,
+    /// Label.
+    #[prost(string, optional, tag = "6")]
+    pub label: Option<String>,
+}
+
+/// The device asks for host entropy during [`ResetDevice`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EntropyRequest {}
+
+/// Host entropy for [`ResetDevice`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EntropyAck {
+    /// 32 random bytes.
+    #[prost(bytes = "vec", required, tag = "1")]
+    pub entropy: Vec<u8>,
+}
+
+/// Restores a seed from its words; answered by [`WordRequest`]s (Trezor One).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RecoveryDevice {
+    /// 12, 18 or 24.
+    #[prost(uint32, optional, tag = "1")]
+    pub word_count: Option<u32>,
+    /// Passphrase protection on.
+    #[prost(bool, optional, tag = "2")]
+    pub passphrase_protection: Option<bool>,
+    /// Ask for a new PIN.
+    #[prost(bool, optional, tag = "3")]
+    pub pin_protection: Option<bool>,
+    /// Label.
+    #[prost(string, optional, tag = "5")]
+    pub label: Option<String>,
+    /// Only accept words of the BIP-39 list.
+    #[prost(bool, optional, tag = "6")]
+    pub enforce_wordlist: Option<bool>,
+}
+
+/// The device asks for one word of the seed.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WordRequest {
+    /// Plain (0) or matrix entry.
+    #[prost(int32, optional, tag = "1")]
+    pub r#type: Option<i32>,
+}
+
+/// One word of the seed.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct WordAck {
+    /// The word.
+    #[prost(string, required, tag = "1")]
+    pub word: String,
+}

@@ -72,6 +72,22 @@ pub mod types {
     pub const LOCK_DEVICE: u16 = 24;
     /// ApplyFlags: set device flags (trezorlib sends flags 0 to unlock the PIN).
     pub const APPLY_FLAGS: u16 = 28;
+    /// ApplySettings.
+    pub const APPLY_SETTINGS: u16 = 25;
+    /// WipeDevice.
+    pub const WIPE_DEVICE: u16 = 5;
+    /// ResetDevice.
+    pub const RESET_DEVICE: u16 = 14;
+    /// EntropyRequest.
+    pub const ENTROPY_REQUEST: u16 = 35;
+    /// EntropyAck.
+    pub const ENTROPY_ACK: u16 = 36;
+    /// RecoveryDevice.
+    pub const RECOVERY_DEVICE: u16 = 45;
+    /// WordRequest.
+    pub const WORD_REQUEST: u16 = 46;
+    /// WordAck.
+    pub const WORD_ACK: u16 = 47;
 }
 
 pub use types::TX_ACK;
@@ -125,6 +141,14 @@ wire! {
     EndSession = types::END_SESSION,
     LockDevice = types::LOCK_DEVICE,
     ApplyFlags = types::APPLY_FLAGS,
+    ApplySettings = types::APPLY_SETTINGS,
+    WipeDevice = types::WIPE_DEVICE,
+    ResetDevice = types::RESET_DEVICE,
+    EntropyRequest = types::ENTROPY_REQUEST,
+    EntropyAck = types::ENTROPY_ACK,
+    RecoveryDevice = types::RECOVERY_DEVICE,
+    WordRequest = types::WORD_REQUEST,
+    WordAck = types::WORD_ACK,
 }
 
 /// A message ready for the wire: its type and protobuf bytes.

@@ -207,3 +207,113 @@ async fn webusb_signs_the_18_vectors_byte_for_byte_inside_thp() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Runs `call` while pressing the simulated device's Approve whenever it waits; returns
+/// the call's outcome and how many presses it took.
+async fn pressing(
+    sim: &hwsigner::wasm::Simulator,
+    call: js_sys::Promise,
+) -> (Result<JsValue, JsValue>, usize) {
+    let call = JsFuture::from(call);
+    futures::pin_mut!(call);
+    let mut presses = 0;
+    loop {
+        let tick = Box::pin(hwsigner::transport::web::webhid::sleep_ms(10));
+        match futures::future::select(call.as_mut(), tick).await {
+            futures::future::Either::Left((r, _)) => return (r, presses),
+            futures::future::Either::Right(_) => {
+                if sim.waiting() {
+                    sim.approve().unwrap();
+                    presses += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The simulator entry's Safe 7 as the default entry reaches it: `trezorFromLink` with
+/// 64-byte reports (THP packets), the page pressing its buttons (`approve: "manual"`),
+/// the pairing code read from `simulator.pairingCode`, the credential in the page's
+/// storage; then a new simulated Safe 7 with the same storage connects without pairing.
+#[wasm_bindgen_test]
+async fn the_simulator_entrys_safe7_pairs_signs_and_refuses_through_trezor_from_link() {
+    let store = storage();
+    let options = Object::new();
+    for (k, v) in [
+        ("vendor", JsValue::from("trezor")),
+        ("model", "safe7".into()),
+        ("approve", "manual".into()),
+        ("credentialStorage", store.clone()),
+    ] {
+        Reflect::set(&options, &k.into(), &v).unwrap();
+    }
+    let dev = hwsigner::wasm::simulated_device(Some(options.clone().into())).unwrap();
+    let sim = dev.simulator().unwrap();
+    assert_eq!(sim.framing(), "reports");
+    assert_eq!(sim.pairing_code(), None, "no code before pairing");
+    let screen = sim.clone();
+    let asked = Rc::new(RefCell::new(0));
+    let count = asked.clone();
+    let on_code = Closure::<dyn FnMut() -> JsValue>::new(move || {
+        *count.borrow_mut() += 1;
+        JsValue::from_str(&screen.pairing_code().expect("the code is on the screen"))
+    });
+    dev.set_on_pairing_code(Some(on_code.as_ref().clone().unchecked_into()));
+    let (fpr, presses) = pressing(&sim, dev.master_fingerprint()).await;
+    assert_eq!(fpr.unwrap().as_string().unwrap(), FPR);
+    assert_eq!(*asked.borrow(), 1, "one pairing code asked");
+    assert!(presses >= 1, "pairing was allowed on the device");
+    assert_eq!(storage_size(&store), 1.0, "the credential is stored");
+
+    // Signing inside THP, the page approving; then a refusal, and the device works on.
+    let psbt = hwsigner::wasm::sample_psbt("trezor".into(), Some(2), None).unwrap();
+    let (signed, presses) = pressing(&sim, dev.sign_psbt(psbt.clone(), None)).await;
+    let signed = signed.unwrap().as_string().unwrap();
+    assert!(presses >= 1);
+    let signed = hwsigner::protocol::psbt::raw::decode(signed.as_bytes())
+        .unwrap()
+        .to_bitcoin()
+        .unwrap();
+    assert!(signed.inputs.iter().all(|i| i.partial_sigs.len() == 1));
+    let signing = JsFuture::from(dev.sign_psbt(psbt, None));
+    let mut waited = 0;
+    while !sim.waiting() && waited < 500 {
+        hwsigner::transport::web::webhid::sleep_ms(10).await;
+        waited += 1;
+    }
+    sim.reject().unwrap();
+    let err = signing.await.unwrap_err();
+    let text = |k: &str| Reflect::get(&err, &k.into()).unwrap().as_string().unwrap();
+    assert_eq!(text("code"), "user-rejected", "{}", text("message"));
+    let (fpr, _) = pressing(&sim, dev.master_fingerprint()).await;
+    assert_eq!(fpr.unwrap().as_string().unwrap(), FPR);
+    JsFuture::from(dev.close()).await.unwrap();
+
+    // Another simulated Safe 7 (the same device keys), the same storage: no code.
+    Reflect::set(&options, &"approve".into(), &JsValue::TRUE).unwrap();
+    let again = hwsigner::wasm::simulated_device(Some(options.into())).unwrap();
+    let refuse = Closure::<dyn FnMut() -> JsValue>::new(|| -> JsValue {
+        wasm_bindgen::throw_str("no pairing expected")
+    });
+    again.set_on_pairing_code(Some(refuse.as_ref().clone().unchecked_into()));
+    let fpr = JsFuture::from(again.master_fingerprint()).await.unwrap();
+    assert_eq!(fpr.as_string().unwrap(), FPR);
+    assert_eq!(*asked.borrow(), 1);
+
+    // A Safe 7 spoken to in whole codec v1 messages cannot do THP: a typed error.
+    let bare = hwsigner::wasm::Simulator::new(Some(
+        js_sys::eval("({ vendor: 'trezor', model: 'safe7' })").unwrap(),
+    ))
+    .unwrap();
+    let by_messages = hwsigner::wasm::trezor_from_link(bare.into(), None).unwrap();
+    let err = JsFuture::from(by_messages.master_fingerprint())
+        .await
+        .unwrap_err();
+    let text = |k: &str| Reflect::get(&err, &k.into()).unwrap().as_string().unwrap();
+    assert_eq!(text("code"), "transport");
+    assert!(
+        text("message").contains("64-byte reports"),
+        "{}",
+        text("message")
+    );
+}

@@ -218,6 +218,7 @@ impl Safe7Sim {
     }
 
     fn app(&mut self, index: usize, session: u8, ty: u16, payload: &[u8]) {
+        self.last_session = session;
         let pending = self.channels.get_mut(index).and_then(|c| c.pending.take());
         if let Some(pending) = pending {
             if ty == types::BUTTON_ACK {

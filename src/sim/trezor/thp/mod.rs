@@ -75,8 +75,10 @@ struct DevChannel {
     resends: u32,
     /// Data messages waiting for the channel.
     queue: VecDeque<Frame>,
-    /// Data messages sent, newest last (for the replay faults).
+    /// Data messages sent, newest last (the last few, for the replay faults).
     sent: Vec<Frame>,
+    /// Data messages sent on the channel so far.
+    sent_total: u64,
     keys: Option<Keys>,
     handshake_hash: [u8; 32],
     host_static: [u8; 32],
@@ -106,6 +108,8 @@ pub struct Safe7Sim {
     /// The channel state before the last data message was handled, to take its
     /// answer back ([`Safe7Sim::refuse_last`]).
     before_last: Option<Snapshot>,
+    /// The session of the last application message from the host.
+    last_session: u8,
 }
 
 /// What handling one message changes on a channel.
@@ -114,7 +118,7 @@ struct Snapshot {
     cid: u16,
     response_nonce: u64,
     send_bit: bool,
-    sent: usize,
+    sent_total: u64,
 }
 
 impl Safe7Sim {
@@ -138,6 +142,7 @@ impl Safe7Sim {
             packets_in: 0,
             packets_at_faults: 0,
             before_last: None,
+            last_session: 0,
         }
     }
 
@@ -290,6 +295,7 @@ impl Safe7Sim {
             resends: 0,
             queue: VecDeque::new(),
             sent: Vec::new(),
+            sent_total: 0,
             keys: None,
             handshake_hash: [0; 32],
             host_static: [0; 32],
@@ -331,7 +337,7 @@ impl Safe7Sim {
                     cid: ch.cid,
                     response_nonce: k.response_nonce,
                     send_bit: ch.send_bit,
-                    sent: ch.sent.len(),
+                    sent_total: ch.sent_total,
                 });
                 if seq != ch.recv_bit {
                     // A duplicate: acknowledged again; what answered it is sent again
@@ -435,6 +441,7 @@ impl Safe7Sim {
             }
         }
         ch.sent.push(frame);
+        ch.sent_total += 1;
         if ch.sent.len() > 4 {
             ch.sent.remove(0);
         }
@@ -479,18 +486,13 @@ impl Safe7Sim {
             ch.unacked = None;
             ch.queue.clear();
             ch.pending = None;
-            let session = ch
-                .sent
-                .get(snap.sent)
-                .and_then(|f| {
-                    let keys = ch.keys.as_ref()?;
-                    let mut k = keys.clone();
-                    k.open_response(&f.payload).ok()
-                })
-                .and_then(|p| p.first().copied())
-                .unwrap_or(0);
-            ch.sent.truncate(snap.sent);
-            session
+            // What was sent since (at most the few kept) is taken back.
+            let since = usize::try_from(ch.sent_total.saturating_sub(snap.sent_total))
+                .unwrap_or(usize::MAX);
+            ch.sent.truncate(ch.sent.len().saturating_sub(since));
+            ch.sent_total = snap.sent_total;
+            // The refusal answers the host's message, on its session.
+            self.last_session
         };
         let (ty, payload) = crate::protocol::trezor::messages::encode(
             &crate::protocol::trezor::messages::Failure {

@@ -87,8 +87,14 @@ impl Prompts for JsHandlers {
             let answer = call(f, JsValue::UNDEFINED).await?;
             match answer
                 .as_string()
-                .or_else(|| answer.as_f64().map(|n| format!("{n:06}")))
-            {
+                // A number is taken as the 6 digits (no float formatting: its code
+                // would weigh 10 KB gzip in the package).
+                .or_else(|| {
+                    answer
+                        .as_f64()
+                        .filter(|n| n.fract() == 0.0 && (0.0..1e6).contains(n))
+                        .map(|n| format!("{:06}", n as u32))
+                }) {
                 Some(code) => Ok(code),
                 None => Err(Error::invalid(
                     "pairing code",

@@ -20,6 +20,8 @@ mod errors;
 mod events;
 #[cfg(not(feature = "sim-entry"))]
 mod exchange;
+#[cfg(not(feature = "simulator"))]
+mod gen_table;
 #[cfg(not(feature = "sim-entry"))]
 mod prompts;
 #[cfg(not(feature = "sim-entry"))]

@@ -15,7 +15,7 @@ use bitcoin::{PublicKey, Script, ScriptBuf, Transaction, Witness};
 
 use crate::error::{Error, Result};
 
-use super::raw::RawPsbt;
+use super::raw::{Map, RawPsbt};
 
 /// Why one input could not be finalized here.
 enum Failure {
@@ -227,8 +227,10 @@ fn finalize_input(
 /// naming the input and why; `unsupported` without the `miniscript` add-on for an
 /// input whose script is not one of the standard forms.
 pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
-    let mut p = psbt.to_bitcoin()?;
+    let v0 = psbt.to_v0()?;
+    let mut p = v0.to_bitcoin()?;
     let mut others = Vec::new();
+    let mut done = Vec::new();
     for index in 0..p.inputs.len() {
         let input = p
             .inputs
@@ -240,12 +242,10 @@ pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
         match finalize_input(&p, index) {
             Ok((script_sig, witness)) => {
                 if let Some(input) = p.inputs.get_mut(index) {
-                    let original = core::mem::take(input);
-                    input.non_witness_utxo = original.non_witness_utxo;
-                    input.witness_utxo = original.witness_utxo;
                     input.final_script_sig = (!script_sig.is_empty()).then_some(script_sig);
                     input.final_script_witness = (!witness.is_empty()).then_some(witness);
                 }
+                done.push(index);
             }
             Err(Failure::NotStandard) => others.push(index),
             Err(Failure::Invalid(why)) => {
@@ -257,8 +257,30 @@ pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
         }
     }
     finalize_others(&mut p, &others)?;
-    let tx = p.clone().extract_tx_unchecked_fee_rate();
-    Ok((RawPsbt::parse(&p.serialize())?, tx))
+    done.extend(others);
+    // The finalized inputs keep their utxos and final scripts only (BIP-174's
+    // finalizer); everything else stays as it was, byte for byte.
+    let mut out = v0;
+    for index in done {
+        let (Some(map), Some(input)) = (out.inputs.get_mut(index), p.inputs.get(index)) else {
+            continue;
+        };
+        let mut finalized: Map = map
+            .iter()
+            .filter(|(k, _)| matches!(k.as_slice(), [0x00] | [0x01]))
+            .cloned()
+            .collect();
+        finalized.sort();
+        if let Some(script_sig) = &input.final_script_sig {
+            finalized.push((vec![0x07], script_sig.to_bytes()));
+        }
+        if let Some(witness) = &input.final_script_witness {
+            finalized.push((vec![0x08], bitcoin::consensus::serialize(witness)));
+        }
+        *map = finalized;
+    }
+    let tx = p.extract_tx_unchecked_fee_rate();
+    Ok((out, tx))
 }
 
 #[cfg(feature = "miniscript")]

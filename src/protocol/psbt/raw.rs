@@ -19,6 +19,24 @@ pub type Map = Vec<(Vec<u8>, Vec<u8>)>;
 
 const MAGIC: &[u8; 5] = b"psbt\xff";
 
+/// The key types version 2 carries the unsigned transaction in (global, input, output
+/// maps): a v0 PSBT has none of them.
+const V2_GLOBAL: &[u8] = &[
+    global::TX_VERSION,
+    global::FALLBACK_LOCKTIME,
+    global::INPUT_COUNT,
+    global::OUTPUT_COUNT,
+    global::TX_MODIFIABLE,
+];
+const V2_INPUT: &[u8] = &[
+    input::PREVIOUS_TXID,
+    input::OUTPUT_INDEX,
+    input::SEQUENCE,
+    input::REQUIRED_TIME_LOCKTIME,
+    input::REQUIRED_HEIGHT_LOCKTIME,
+];
+const V2_OUTPUT: &[u8] = &[output::AMOUNT, output::SCRIPT];
+
 /// Global key types this module reads or writes.
 pub mod global {
     /// PSBT_GLOBAL_UNSIGNED_TX (v0 only).
@@ -328,45 +346,50 @@ impl RawPsbt {
     /// # Errors
     /// `invalid-input` when a field does not decode or the checks above fail.
     pub fn to_bitcoin(&self) -> Result<Psbt> {
-        let v0 = if self.version == 0 {
-            self.clone()
+        let skip: [&[u8]; 3] = if self.version == 0 {
+            [&[], &[], &[]]
         } else {
-            let v2_global = [
-                global::TX_VERSION,
-                global::FALLBACK_LOCKTIME,
-                global::INPUT_COUNT,
-                global::OUTPUT_COUNT,
-                global::TX_MODIFIABLE,
-                global::VERSION,
-            ];
-            let v2_input = [
-                input::PREVIOUS_TXID,
-                input::OUTPUT_INDEX,
-                input::SEQUENCE,
-                input::REQUIRED_TIME_LOCKTIME,
-                input::REQUIRED_HEIGHT_LOCKTIME,
-            ];
-            let v2_output = [output::AMOUNT, output::SCRIPT];
-            let strip = |map: &Map, types: &[u8]| -> Map {
-                map.iter()
-                    .filter(|(k, _)| !matches!(k.as_slice(), [t] if types.contains(t)))
-                    .cloned()
-                    .collect()
-            };
-            let mut global = vec![(vec![global::UNSIGNED_TX], serialize(&self.unsigned_tx()?))];
-            global.extend(strip(&self.global, &v2_global));
-            RawPsbt {
-                version: 0,
-                global,
-                inputs: self.inputs.iter().map(|m| strip(m, &v2_input)).collect(),
-                outputs: self.outputs.iter().map(|m| strip(m, &v2_output)).collect(),
-            }
+            [V2_GLOBAL, V2_INPUT, V2_OUTPUT]
         };
-        let psbt = Psbt::deserialize(&v0.serialize()).map_err(|e| bad(e.to_string()))?;
+        let psbt = super::view::decode(
+            self.unsigned_tx()?,
+            &self.global,
+            &self.inputs,
+            &self.outputs,
+            skip,
+        )?;
         check_amounts(&psbt)?;
         check_outpoints(&psbt)?;
         check_utxos(&psbt)?;
         Ok(psbt)
+    }
+
+    /// The same PSBT as version 0: a v2 PSBT's transaction fields become its unsigned
+    /// transaction; every other entry is kept, in its order.
+    ///
+    /// # Errors
+    /// `invalid-input` when the transaction fields are missing or malformed.
+    pub fn to_v0(&self) -> Result<RawPsbt> {
+        if self.version == 0 {
+            return Ok(self.clone());
+        }
+        let strip = |map: &Map, types: &[u8]| -> Map {
+            map.iter()
+                .filter(|(k, _)| !matches!(k.as_slice(), [t] if types.contains(t)))
+                .cloned()
+                .collect()
+        };
+        let mut global = vec![(vec![global::UNSIGNED_TX], serialize(&self.unsigned_tx()?))];
+        global.extend(strip(
+            &self.global,
+            &[V2_GLOBAL, &[global::VERSION]].concat(),
+        ));
+        Ok(RawPsbt {
+            version: 0,
+            global,
+            inputs: self.inputs.iter().map(|m| strip(m, V2_INPUT)).collect(),
+            outputs: self.outputs.iter().map(|m| strip(m, V2_OUTPUT)).collect(),
+        })
     }
 
     /// The maps as the Ledger Bitcoin app reads them (PSBTv2).

@@ -288,6 +288,7 @@ function report(r) {
   out.push(
     table("Bundle size", ["bundle", "raw", "gzip -9"], [
       row("hwsigner (default entry: wasm + JS glue)", b.hwsigner),
+      row("hwsigner/full (the default entry's API with the miniscript and musig add-ons)", b.full),
       row("hwsigner/simulator (its own wasm + JS glue + simulator.js)", b.simulator),
       row("Ledger: hw-transport-webhid + ledger-bitcoin (esbuild, minified, polyfills)", b.official),
       [`Ledger legacy: hw-app-btc stack (measured ${LEGACY_HW_APP_BTC.date})`, "-", `${LEGACY_HW_APP_BTC.gzip} (${kb(LEGACY_HW_APP_BTC.gzip)})`],
@@ -338,6 +339,7 @@ function machine() {
 log("bundling Ledger's browser stack with esbuild");
 const bundle = {
   hwsigner: sizes([join(root, "pkg/hwsigner_bg.wasm"), join(root, "pkg/hwsigner.js")]),
+  full: sizes([join(root, "pkg/full/hwsigner_full_bg.wasm"), join(root, "pkg/full/hwsigner_full.js")]),
   simulator: sizes([
     join(root, "pkg/simulator/hwsigner_sim_bg.wasm"),
     join(root, "pkg/simulator/hwsigner_sim.js"),

@@ -52,15 +52,28 @@
 //!
 //! ## Cargo features and the npm entries
 //!
-//! Natively the default features give everything. The npm package is built twice from
-//! this crate (`make build`): its default entry with `--no-default-features` (both
-//! vendors, every browser transport, PSBTs, policies, and the host-side checks and
-//! finalizing of the standard forms in `protocol::policy::forms` and
-//! `protocol::psbt::finalize`), and `hwsigner/simulator` with `sim-entry` (the
-//! simulators' JS bindings alone, `wasm::sim`, reaching the default entry's `Device`
-//! through `ledgerFromExchange` and `trezorFromLink`). `miniscript` is the add-on that
-//! derives and finalizes any other policy on the host; it stays out of the default
-//! entry for its size (about 145 KB gzip), as `simulator` does (about 110 KB).
+//! Natively the default features give everything. The npm package is built three times
+//! from this crate (`make build`), each entry its own wasm:
+//!
+//! - `hwsigner`, with `--no-default-features`: both vendors (THP for the Safe 7
+//!   included: about 29 KB gzip of it), every browser transport, PSBTs, policies, and the
+//!   host-side checks and finalizing of the standard forms (`protocol::policy::forms`,
+//!   `protocol::psbt::finalize`);
+//! - `hwsigner/full`, with the two add-ons `miniscript` (any other policy derived and
+//!   finalized on the host) and `musig` (MuSig2: `protocol::musig`); without them those
+//!   calls are `unsupported`, naming the add-on and `hwsigner/full`;
+//! - `hwsigner/simulator`, with `sim-entry`: the simulators' JS bindings alone
+//!   (`wasm::sim`), reaching a device entry's `Device` through `ledgerFromExchange` (a
+//!   Ledger's APDUs) and `trezorFromLink` (a Trezor One or T's messages, a Safe 7's
+//!   64-byte THP packets).
+//!
+//! What keeps the device entries small: the PSBT view the host reads is decoded field by
+//! field (`protocol::psbt::view`, not `bitcoin`'s deserializer) and finalizing rebuilds
+//! the raw maps (not `bitcoin`'s serializer); libsecp256k1's table for signing, which
+//! the host never does, is left out (`wasm::gen_table`); options are read field by field
+//! (`wasm::args`, no serde); no float is formatted. Measure with a build that keeps the
+//! names (`cargo build --release --lib --target wasm32-unknown-unknown
+//! --no-default-features`, `wasm-bindgen`, `wasm-opt -Oz --debuginfo`) and `twiggy top`.
 //!
 //! Every signature a device returns is verified against its sighash before it goes into
 //! the (new) PSBT (MuSig2 partial signatures with BIP-327 `PartialSigVerify`, see

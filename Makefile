@@ -64,6 +64,8 @@ build: setup
 	  [[ -s pkg/$$f ]] || { echo "build: pkg/$$f missing" >&2; exit 1; }; done
 	@echo "build: pkg/ ready (hwsigner $(CRATE_VERSION), $$(stat -c %s pkg/hwsigner_bg.wasm) bytes wasm, full $$(stat -c %s pkg/full/hwsigner_full_bg.wasm), simulator $$(stat -c %s pkg/simulator/hwsigner_sim_bg.wasm))"
 
+# Incremental caches are only worth their disk in an edit loop, not in one full run.
+test: export CARGO_INCREMENTAL := 0
 test: setup
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
@@ -84,6 +86,7 @@ test: setup
 	node tests/js/typecheck.mjs
 	node tests/js/bundlers.mjs
 	node tests/js/demo_e2e.mjs
+	@echo "test: all passed; target/ holds $$(du -sh target | cut -f1)"
 
 demo: build
 	@echo "demo: open http://127.0.0.1:8080/www/  (Ctrl-C to stop)"

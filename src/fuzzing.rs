@@ -3,7 +3,7 @@
 //! result is defined, it must also round-trip: what a decoder accepts, encoded again
 //! and decoded, is the same (framing, APDU replies, Trezor messages, PSBTs, paths), and
 //! every Merkle proof of a tree leads to the tree's root (and not with another leaf).
-//! A broken property panics through [`holds`], so the fuzzer reports it like a crash.
+//! A broken property panics (through `holds`), so the fuzzer reports it like a crash.
 //! Used by the cargo-fuzz targets in `fuzz/` and by `tests/fuzz_regressions.rs`.
 
 use crate::protocol::ledger::btc::interpreter::Interpreter;

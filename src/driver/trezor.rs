@@ -207,8 +207,12 @@ impl<T: Transport> Trezor<T> {
         result
     }
 
-    /// Gets back in step after a reply was given up on (codec v1: see
-    /// [`TrezorLink::resync`]); the session is initialized again by the next call.
+    /// Gets back in step after a reply was given up on. Codec v1 has no request ids, so
+    /// a late reply would be read as the answer to the next call: whatever arrived is
+    /// dropped, `Cancel` takes the device off any screen, and a `Ping` of this resync's
+    /// own must come back; every message before its `Success` is dropped (bounded).
+    /// THP needs none of this (its channel drops a late message by sequence bit and
+    /// nonce). The session is initialized again by the next call.
     ///
     /// # Errors
     /// Transport errors; `timeout` when the device does not answer (the next call

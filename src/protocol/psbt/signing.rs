@@ -11,14 +11,15 @@ use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::InputSignature;
 
-/// Options of a PSBT signing. Each vendor reads the fields that mean something to it
-/// and ignores none silently: a field a vendor cannot honour is refused. Fields will
-/// be added: build it with `..Default::default()` or the `with_*` methods.
+/// Options of a PSBT signing. A field a vendor cannot honour is refused (`replaces` on a
+/// Ledger), except `policy`, which only a Ledger needs: a Trezor reads each input's
+/// script from the PSBT itself, so the same options work for both. Fields will be
+/// added: build it with `..Default::default()` or the `with_*` methods.
 #[derive(Debug, Clone, Default)]
 pub struct SignOptions {
     /// The wallet policy and its registration hmac (Ledger; standard policies need
     /// none). Without one, the standard single-key policies are inferred from the
-    /// PSBT's derivations.
+    /// PSBT's derivations. A Trezor does not use it (see above).
     pub policy: Option<(WalletPolicy, Option<Hash32>)>,
     /// Finalize the PSBT and extract the transaction.
     pub finalize: bool,

@@ -21,8 +21,10 @@ function log(msg) {
 function showError(err) {
   const code = err && err.code ? err.code : "error";
   const message = err && err.message ? err.message : String(err);
-  $("error").textContent = `${code}: ${message}`;
-  log(`error ${code}: ${message}`);
+  // hwsigner's messages start with their kind ("unsupported: ..."); others get the code.
+  const text = message.startsWith(`${code}:`) || message.startsWith(`${code.replace(/-/g, " ")}:`) ? message : `${code}: ${message}`;
+  $("error").textContent = text;
+  log(`error ${text}`);
 }
 
 // Runs one device call with the buttons disabled, errors shown.

@@ -21,8 +21,8 @@ function log(msg) {
 function showError(err) {
   const code = err && err.code ? err.code : "error";
   const message = err && err.message ? err.message : String(err);
-  // hwsigner's messages start with their kind ("unsupported: ..."); others get the code.
-  const text = message.startsWith(`${code}:`) || message.startsWith(`${code.replace(/-/g, " ")}:`) ? message : `${code}: ${message}`;
+  // "unsupported" messages already start with their code; others get it in front.
+  const text = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
   $("error").textContent = text;
   log(`error ${text}`);
 }

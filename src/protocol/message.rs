@@ -44,21 +44,30 @@ impl MessageScript {
     }
 }
 
+/// A 65-byte BIP-137 signature as its header byte and its 64 bytes of r and s.
+///
+/// # Errors
+/// `protocol` when it is not 65 bytes.
+pub fn split_signature(signature: &[u8]) -> Result<(u8, &[u8])> {
+    signature
+        .split_first()
+        .filter(|(_, rs)| rs.len() == 64)
+        .map(|(&header, rs)| (header, rs))
+        .ok_or_else(|| {
+            Error::protocol(format!(
+                "message signature of {} bytes where 65 were expected",
+                signature.len()
+            ))
+        })
+}
+
 /// `signature` (65 bytes, a compressed-key header 31-42) with the header of `script`,
 /// the recovery id kept.
 ///
 /// # Errors
 /// `protocol` when it is not 65 bytes or its header is not a compressed-key one.
 pub fn with_header(signature: &[u8], script: MessageScript) -> Result<Vec<u8>> {
-    let (&header, rs) = signature
-        .split_first()
-        .filter(|(_, rs)| rs.len() == 64)
-        .ok_or_else(|| {
-            Error::protocol(format!(
-                "message signature of {} bytes where 65 were expected",
-                signature.len()
-            ))
-        })?;
+    let (header, rs) = split_signature(signature)?;
     if !(31..=42).contains(&header) {
         return Err(Error::protocol(format!(
             "message signature header {header} is not one of 31 to 42 (a compressed key)"

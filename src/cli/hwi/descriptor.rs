@@ -300,57 +300,7 @@ impl Desc {
 
 /// HWI's `DescriptorChecksum` (empty for a character outside the descriptor charset).
 pub fn checksum(desc: &str) -> String {
-    const INPUT: &str = "0123456789()[],'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#\"\\ ";
-    const OUT: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-    fn polymod(c: u64, val: u64) -> u64 {
-        let c0 = c >> 35;
-        let mut c = ((c & 0x7_ffff_ffff) << 5) ^ val;
-        for (bit, k) in [
-            0xf5_dee5_1989u64,
-            0xa9_fdca_3312,
-            0x1b_ab10_e32d,
-            0x37_06b1_677a,
-            0x64_4d62_6ffd,
-        ]
-        .iter()
-        .enumerate()
-        {
-            if c0 & (1 << bit) != 0 {
-                c ^= k;
-            }
-        }
-        c
-    }
-    let mut c = 1u64;
-    let mut cls = 0u64;
-    let mut count = 0;
-    for ch in desc.chars() {
-        let Some(pos) = INPUT.find(ch) else {
-            return String::new();
-        };
-        let pos = pos as u64;
-        c = polymod(c, pos & 31);
-        cls = cls * 3 + (pos >> 5);
-        count += 1;
-        if count == 3 {
-            c = polymod(c, cls);
-            cls = 0;
-            count = 0;
-        }
-    }
-    if count > 0 {
-        c = polymod(c, cls);
-    }
-    for _ in 0..8 {
-        c = polymod(c, 0);
-    }
-    c ^= 1;
-    (0..8)
-        .map(|j| {
-            let i = ((c >> (5 * (7 - j))) & 31) as usize;
-            OUT.get(i).copied().map_or('?', char::from)
-        })
-        .collect()
+    crate::protocol::policy::checksum::checksum(desc).unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -155,22 +155,6 @@ impl WalletPolicy {
                 };
                 continue;
             }
-            // `musig(@i,…)/**`: the aggregate xpub (BIP-328), derived like a key.
-            if let Some(m) = rest.find("musig(").filter(|m| *m < at) {
-                let (before, after) = rest.split_at(m);
-                out.push_str(before);
-                let (indexes, tail) =
-                    musig::parse_indexes(after.get("musig(".len()..).unwrap_or_default())?;
-                out.push_str(&musig::aggregate_xpub(self, &indexes)?.to_string());
-                rest = match tail.strip_prefix("/**") {
-                    Some(t) => {
-                        out.push_str("/<0;1>/*");
-                        t
-                    }
-                    None => tail,
-                };
-                continue;
-            }
             let (before, after) = rest.split_at(at);
             out.push_str(before);
             let after = after.trim_start_matches('@');

@@ -2,7 +2,7 @@
 //! like the others: the device properties of the allocation response, the handshake
 //! payload, pairing, credentials and sessions.
 
-use crate::protocol::trezor::messages::Wire;
+use crate::protocol::trezor::messages::wire;
 
 /// Message type numbers of the THP messages.
 pub mod types {
@@ -228,15 +228,6 @@ pub struct AuthenticatedCredentialData {
     /// The metadata.
     #[prost(message, optional, tag = "2")]
     pub cred_metadata: Option<CredentialMetadata>,
-}
-
-macro_rules! wire {
-    ($($ty:ident = $num:expr),* $(,)?) => {
-        $(impl Wire for $ty {
-            const TYPE: u16 = $num;
-            const NAME: &'static str = stringify!($ty);
-        })*
-    };
 }
 
 wire! {

@@ -65,15 +65,7 @@ pub fn message_digest(message: &[u8]) -> [u8; 32] {
 /// # Errors
 /// `protocol` when the signature is malformed or recovers no key.
 pub fn recover(signature: &[u8], message: &[u8]) -> Result<(u8, PublicKey)> {
-    let (header, rs) = signature
-        .split_first()
-        .filter(|(_, rs)| rs.len() == 64)
-        .ok_or_else(|| {
-            Error::protocol(format!(
-                "message signature of {} bytes where 65 were expected",
-                signature.len()
-            ))
-        })?;
+    let (header, rs) = crate::protocol::message::split_signature(signature)?;
     let recid = RecoveryId::from_i32(i32::from(header.wrapping_sub(27) & 3))
         .map_err(|e| Error::protocol(e.to_string().to_ascii_lowercase()))?;
     let sig = RecoverableSignature::from_compact(rs, recid)
@@ -82,7 +74,7 @@ pub fn recover(signature: &[u8], message: &[u8]) -> Result<(u8, PublicKey)> {
     let key = Secp256k1::verification_only()
         .recover_ecdsa(&msg, &sig)
         .map_err(|_| Error::protocol("the message signature recovers no key"))?;
-    Ok((*header, PublicKey::new(key)))
+    Ok((header, PublicKey::new(key)))
 }
 
 /// SignMessage with the key at `path`; the signature is checked to recover the key of

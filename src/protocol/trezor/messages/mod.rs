@@ -100,14 +100,16 @@ pub trait Wire: prost::Message + Default {
     const NAME: &'static str;
 }
 
+/// `wire! { Message = number, ... }`: each message's [`Wire`] impl (also THP's messages).
 macro_rules! wire {
     ($($ty:ident = $num:expr),* $(,)?) => {
-        $(impl Wire for $ty {
+        $(impl $crate::protocol::trezor::messages::Wire for $ty {
             const TYPE: u16 = $num;
             const NAME: &'static str = stringify!($ty);
         })*
     };
 }
+pub(crate) use wire;
 
 wire! {
     Initialize = types::INITIALIZE,

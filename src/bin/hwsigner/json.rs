@@ -1,7 +1,8 @@
-//! `--json`: one JSON object per command on stdout, written by hand (strings, whole
-//! numbers, booleans, arrays, objects and null are all the tool prints).
+//! `--json`: one JSON object per command on stdout (strings, whole numbers, booleans,
+//! arrays, objects and null are all the tool prints), written by the `hwi` module's
+//! writer in its compact style.
 
-use std::fmt::Write;
+use hwsigner::cli::hwi::json::{Style, Value};
 
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,41 +34,22 @@ impl Json {
 
     /// The compact text.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out);
-        out
+        self.to_value().render_as(Style::COMPACT)
     }
 
-    fn write(&self, out: &mut String) {
+    fn to_value(&self) -> Value {
         match self {
-            Json::Null => out.push_str("null"),
-            Json::Str(s) => quote(s, out),
-            Json::Num(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write(out);
-                }
-                out.push(']');
-            }
-            Json::Object(fields) => {
-                out.push('{');
-                for (i, (key, value)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    quote(key, out);
-                    out.push(':');
-                    value.write(out);
-                }
-                out.push('}');
-            }
+            Json::Null => Value::Null,
+            Json::Str(s) => Value::Str(s.clone()),
+            Json::Num(n) => Value::UInt(*n),
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Array(items) => Value::List(items.iter().map(Json::to_value).collect()),
+            Json::Object(fields) => Value::Obj(
+                fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), v.to_value()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -90,24 +72,6 @@ impl<T: Into<Json>> From<Option<T>> for Json {
     }
 }
 
-fn quote(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +90,6 @@ mod tests {
             v.render(),
             r#"{"a":"x\"y\\z\n\u0001é","b":[null,{"c":"d"}],"e":[]}"#
         );
+        assert_eq!(Json::Num(u64::MAX).render(), "18446744073709551615");
     }
 }

@@ -14,6 +14,8 @@ pub enum Value {
     Bool(bool),
     /// An integer.
     Int(i64),
+    /// An unsigned integer (amounts, which a hostile PSBT may put above `i64::MAX`).
+    UInt(u64),
     /// A string.
     Str(String),
     /// A list.
@@ -64,12 +66,17 @@ impl Value {
 
     /// The text `json.dumps` prints.
     pub fn render(&self) -> String {
+        self.render_as(Style::PYTHON)
+    }
+
+    /// The text in `style`.
+    pub fn render_as(&self, style: Style) -> String {
         let mut out = String::new();
-        self.write(&mut out);
+        self.write(&mut out, style);
         out
     }
 
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut String, style: Style) {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(true) => out.push_str("true"),
@@ -77,14 +84,17 @@ impl Value {
             Value::Int(n) => {
                 let _ = write!(out, "{n}");
             }
-            Value::Str(s) => quote(s, out),
+            Value::UInt(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Str(s) => quote(s, out, style),
             Value::List(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        out.push_str(", ");
+                        out.push_str(style.item_separator);
                     }
-                    item.write(out);
+                    item.write(out, style);
                 }
                 out.push(']');
             }
@@ -92,11 +102,11 @@ impl Value {
                 out.push('{');
                 for (i, (key, value)) in fields.iter().enumerate() {
                     if i > 0 {
-                        out.push_str(", ");
+                        out.push_str(style.item_separator);
                     }
-                    quote(key, out);
-                    out.push_str(": ");
-                    value.write(out);
+                    quote(key, out, style);
+                    out.push_str(style.key_separator);
+                    value.write(out, style);
                 }
                 out.push('}');
             }
@@ -104,8 +114,35 @@ impl Value {
     }
 }
 
-/// A string literal with `ensure_ascii=True` escaping.
-fn quote(s: &str, out: &mut String) {
+/// How a [`Value`] is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Between the items of a list or dict.
+    pub item_separator: &'static str,
+    /// Between a key and its value.
+    pub key_separator: &'static str,
+    /// Every character outside printable ASCII escaped (`ensure_ascii`); otherwise only
+    /// control characters are.
+    pub ascii_only: bool,
+}
+
+impl Style {
+    /// Python's `json.dumps` with its defaults, as HWI prints.
+    pub const PYTHON: Style = Style {
+        item_separator: ", ",
+        key_separator: ": ",
+        ascii_only: true,
+    };
+    /// No spaces, UTF-8 kept (the `hwsigner` tool's `--json`).
+    pub const COMPACT: Style = Style {
+        item_separator: ",",
+        key_separator: ":",
+        ascii_only: false,
+    };
+}
+
+/// A string literal, escaped as `style` says.
+fn quote(s: &str, out: &mut String, style: Style) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -114,9 +151,10 @@ fn quote(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
+            '\u{8}' if style.ascii_only => out.push_str("\\b"),
+            '\u{c}' if style.ascii_only => out.push_str("\\f"),
             ' '..='~' => out.push(c),
+            c if !style.ascii_only && u32::from(c) >= 0x20 => out.push(c),
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {

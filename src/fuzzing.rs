@@ -229,7 +229,7 @@ pub fn trezor_messages(data: &[u8]) {
 /// types checked and its summary made; what parses, serialized again, parses to itself.
 pub fn psbt(data: &[u8]) {
     if let Ok(raw) = crate::protocol::psbt::raw::decode(data) {
-        if let Ok(view) = raw.to_bitcoin() {
+        if let Ok(view) = raw.view() {
             let _ = crate::protocol::psbt::sighash::check(&view, false);
         }
         // The summary with the simulated Ledger's fingerprint: change checks run on
@@ -337,7 +337,11 @@ pub fn trezor_sign_tx_plan() -> Option<crate::protocol::trezor::btc::plan::Plan>
     let seed = Seed::from_mnemonic(TREZOR_TEST_MNEMONIC, "").ok()?;
     let policy = crate::sim::sample::wpkh_policy(&seed, true).ok()?;
     let psbt = crate::sim::sample::funded_psbt(&policy, 2).ok()?;
-    crate::protocol::trezor::btc::plan::build(&psbt, seed.fingerprint(), None).ok()
+    let view = crate::protocol::psbt::raw::RawPsbt::parse(&psbt.serialize())
+        .ok()?
+        .view()
+        .ok()?;
+    crate::protocol::trezor::btc::plan::build(&view, seed.fingerprint(), None).ok()
 }
 
 /// The Trezor SignTx call machine of a fixed plan ([`trezor_sign_tx_plan`]), fed

@@ -52,7 +52,8 @@ fn ecdsa_sig(psbt: &Psbt, index: usize, secret: &SecretKey) -> InputSignature {
 }
 
 fn verify(psbt: &Psbt, index: usize, sig: &InputSignature) -> Result<(), hwsigner::Error> {
-    Verifier::new(psbt).verify(index, sig)
+    let view = hwsigner::psbt::RawPsbt::parse(&psbt.serialize())?.view()?;
+    Verifier::new(&view).verify(index, sig)
 }
 
 fn lie(r: Result<(), hwsigner::Error>, what: &str) {

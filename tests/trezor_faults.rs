@@ -215,7 +215,7 @@ fn psbts_the_trezor_cannot_sign() {
     let mut t = sim_trezor();
     // Not ours: the derivation carries another fingerprint.
     let c = case("test_signtx::test_one_one_fee");
-    let (_, mut psbt) = psbt_of(&c);
+    let mut psbt = psbt_of(&c).0.to_bitcoin().unwrap();
     for (_, (f, _)) in psbt.inputs[0].bip32_derivation.iter_mut() {
         *f = Fingerprint::from([1, 2, 3, 4]);
     }
@@ -228,7 +228,7 @@ fn psbts_the_trezor_cannot_sign() {
     );
     // A segwit input without its previous transaction (not all-taproot).
     let c = case("test_signtx_segwit_native::test_send_native");
-    let (_, mut psbt) = psbt_of(&c);
+    let mut psbt = psbt_of(&c).0.to_bitcoin().unwrap();
     psbt.inputs[0].non_witness_utxo = None;
     let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
@@ -238,14 +238,14 @@ fn psbts_the_trezor_cannot_sign() {
     );
     // Taproot with a script tree: only BIP-86 key-path spends are signed.
     let c = case("test_signtx_taproot::test_send_p2tr");
-    let (_, mut psbt) = psbt_of(&c);
+    let mut psbt = psbt_of(&c).0.to_bitcoin().unwrap();
     psbt.inputs[0].tap_merkle_root = Some(bitcoin::TapNodeHash::from_byte_array([7; 32]));
     let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
     assert_eq!(e.code(), "unsupported", "{e}");
     // An output script without an address.
     let c = case("test_signtx::test_one_one_fee");
-    let (_, mut psbt) = psbt_of(&c);
+    let mut psbt = psbt_of(&c).0.to_bitcoin().unwrap();
     psbt.unsigned_tx.output[0].script_pubkey = bitcoin::ScriptBuf::from_bytes(vec![0x51, 0x51]);
     let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let e = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap_err();
@@ -255,7 +255,7 @@ fn psbts_the_trezor_cannot_sign() {
     );
     // All-taproot spends go without.
     let c = case("test_signtx_taproot::test_send_p2tr");
-    let (_, mut psbt) = psbt_of(&c);
+    let mut psbt = psbt_of(&c).0.to_bitcoin().unwrap();
     psbt.inputs[0].non_witness_utxo = None;
     let raw = hwsigner::protocol::psbt::RawPsbt::parse(&psbt.serialize()).unwrap();
     let signed = block_on(t.sign_psbt(&raw, &SignOptions::default())).unwrap();

@@ -203,7 +203,7 @@ fn run_file(file: &str) -> (usize, Vec<String>) {
         );
         // One verified signature for each input of ours; external inputs keep what
         // the caller gave and get none.
-        let view = signed.psbt.to_bitcoin().unwrap();
+        let view = signed.psbt.view().unwrap();
         for (i, input) in case["inputs"].as_array().unwrap().iter().enumerate() {
             let (before, after) = (&psbt.inputs[i], &view.inputs[i]);
             if input["script_type"] == "EXTERNAL" {

@@ -34,7 +34,7 @@ fn serve() -> u16 {
 /// Checks each signature a vendor client got against its sighash and puts it into the
 /// PSBT; returns how many inputs got one.
 fn verify_signatures(psbt: &RawPsbt, sigs: &[Value]) -> usize {
-    let view = psbt.to_bitcoin().unwrap();
+    let view = psbt.view().unwrap();
     let mut verifier = Verifier::new(&view);
     let mut out = psbt.clone();
     let mut inputs = std::collections::BTreeSet::new();

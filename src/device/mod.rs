@@ -281,10 +281,7 @@ impl Device {
     /// for a sighash other than ALL / DEFAULT (unless allowed); `user-rejected`;
     /// `protocol` when a signature does not verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
-        crate::protocol::psbt::sighash::check(
-            &psbt.to_bitcoin()?,
-            options.allow_non_default_sighash,
-        )?;
+        crate::protocol::psbt::sighash::check(&psbt.view()?, options.allow_non_default_sighash)?;
         let mut signed = match self {
             Device::Ledger(l) => l.sign_psbt(psbt, options).await?,
             Device::Trezor(t) => t.sign_psbt(psbt, options).await?,

@@ -308,7 +308,7 @@ impl<T: Transport> Ledger<T> {
             ));
         }
         let total = psbt.inputs.len();
-        let view = psbt.to_bitcoin()?;
+        let view = psbt.view()?;
         crate::protocol::psbt::sighash::check(&view, options.allow_non_default_sighash)?;
         if let Some(i) =
             (0..total).find(|i| crate::protocol::psbt::signature::spent_output(&view, *i).is_none())

@@ -628,7 +628,7 @@ impl<T: Transport> Trezor<T> {
     /// PSBT lacks data for; `user-rejected`; `protocol` when a signature does not
     /// verify; transport errors.
     pub async fn sign_psbt(&mut self, psbt: &RawPsbt, options: &SignOptions) -> Result<Signed> {
-        let view = psbt.to_bitcoin()?;
+        let view = psbt.view()?;
         let fingerprint = self.known_fingerprint().await?;
         let plan = plan::build_replacing(
             &view,

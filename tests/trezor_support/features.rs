@@ -226,7 +226,7 @@ pub fn replaced_tx(case: &Value, txid: &str, seed: &Seed) -> Replaced {
 
 /// A PSBT with everything a careful wallet puts in, and the transactions it
 /// replaces, from a case.
-pub fn features_psbt(case: &Value) -> (RawPsbt, Psbt, Vec<Replaced>) {
+pub fn features_psbt(case: &Value) -> (RawPsbt, hwsigner::psbt::view::Psbt, Vec<Replaced>) {
     let seed = case_seed(case);
     let secp = Secp256k1::new();
     let fpr = seed.fingerprint();
@@ -385,5 +385,6 @@ pub fn features_psbt(case: &Value) -> (RawPsbt, Psbt, Vec<Replaced>) {
         })
         .unwrap_or_default();
     let raw = RawPsbt::parse(&psbt.serialize()).unwrap();
-    (raw, psbt, replaces)
+    let view = raw.view().unwrap();
+    (raw, view, replaces)
 }

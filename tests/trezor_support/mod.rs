@@ -93,7 +93,7 @@ pub fn script_for(seed: &Seed, p: &DerivationPath, ty: &str) -> ScriptBuf {
 pub const FPR: &str = "5c9e228d";
 
 /// A PSBT with everything a careful wallet puts in, from a sign_tx case.
-pub fn psbt_of(case: &Value) -> (RawPsbt, Psbt) {
+pub fn psbt_of(case: &Value) -> (RawPsbt, hwsigner::psbt::view::Psbt) {
     let seed = seed();
     let secp = Secp256k1::new();
     let fpr = Fingerprint::from_str(FPR).unwrap();
@@ -183,5 +183,6 @@ pub fn psbt_of(case: &Value) -> (RawPsbt, Psbt) {
         }
     }
     let raw = RawPsbt::parse(&psbt.serialize()).unwrap();
-    (raw, psbt)
+    let view = raw.view().unwrap();
+    (raw, view)
 }

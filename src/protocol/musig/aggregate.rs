@@ -23,7 +23,7 @@ use super::verify::nonces_of;
 /// `invalid-input` naming the input when a session has only some partial signatures,
 /// misses a nonce, or its signatures do not aggregate to one that verifies.
 pub fn aggregate(psbt: &RawPsbt) -> Result<RawPsbt> {
-    let view = psbt.to_bitcoin()?;
+    let view = psbt.view()?;
     let mut verifier = Verifier::new(&view);
     let mut out = psbt.clone();
     for (index, input) in view.inputs.iter().enumerate() {
@@ -106,7 +106,7 @@ pub fn aggregate(psbt: &RawPsbt) -> Result<RawPsbt> {
 /// # Errors
 /// `invalid-input` for malformed MuSig2 fields.
 pub fn pending(psbt: &RawPsbt) -> Result<bool> {
-    let view = psbt.to_bitcoin()?;
+    let view = psbt.view()?;
     for (index, input) in view.inputs.iter().enumerate() {
         let field = format!("input {index}");
         let map = unknown_map(input);

@@ -48,7 +48,7 @@ pub fn add_participants(psbt: &RawPsbt, policy: &WalletPolicy) -> Result<RawPsbt
 }
 
 fn with_participants(psbt: &RawPsbt, groups: &[Group]) -> Result<RawPsbt> {
-    let view = psbt.to_bitcoin()?;
+    let view = psbt.view()?;
     let mut out = psbt.clone();
     for (index, (input, map)) in view.inputs.iter().zip(out.inputs.iter_mut()).enumerate() {
         let field = format!("input {index}");
@@ -103,7 +103,7 @@ pub fn prepare(psbt: &RawPsbt, policy: &WalletPolicy) -> Result<Prepared> {
         });
     }
     let base = with_participants(psbt, &groups)?;
-    let view = base.to_bitcoin()?;
+    let view = base.view()?;
     let mut all = Vec::new();
     for index in 0..view.inputs.len() {
         all.extend(spends(&view, index, &groups)?);

@@ -7,8 +7,8 @@
 //! that key is the input's internal key (the taproot tweak applied, and the result must
 //! be the output key the utxo pays to), and in each leaf the derivation lists.
 
+use crate::protocol::psbt::view::{Input, Psbt};
 use bitcoin::bip32::{ChildNumber, Fingerprint, Xpub};
-use bitcoin::psbt::{Input, Psbt};
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::taproot::{TapLeafHash, TapNodeHash};
 use bitcoin::NetworkKind;

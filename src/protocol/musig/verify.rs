@@ -35,7 +35,10 @@ fn session<'s>(spends: &'s [Spend], index: usize, key: &SessionKey) -> Result<&'
 ///
 /// # Errors
 /// `invalid-input` naming the input when one is missing or malformed.
-pub fn nonces_of(spend: &Spend, psbt: &bitcoin::psbt::Psbt) -> Result<Vec<(SessionKey, PubNonce)>> {
+pub fn nonces_of(
+    spend: &Spend,
+    psbt: &crate::protocol::psbt::view::Psbt,
+) -> Result<Vec<(SessionKey, PubNonce)>> {
     let field = format!("input {}", spend.input);
     let input = psbt
         .inputs

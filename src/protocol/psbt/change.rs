@@ -11,9 +11,9 @@
 
 use core::str::FromStr;
 
+use crate::protocol::psbt::view::Output;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
 use bitcoin::key::{CompressedPublicKey, Secp256k1};
-use bitcoin::psbt::Output;
 use bitcoin::{Script, ScriptBuf};
 
 use crate::protocol::policy::WalletPolicy;

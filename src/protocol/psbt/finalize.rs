@@ -8,9 +8,9 @@
 //! The fields BIP-174 has the finalizer drop are dropped (the finalized input keeps its
 //! utxos and final scripts only), as miniscript's finalizer does.
 
+use crate::protocol::psbt::view::{Input, Psbt};
 use bitcoin::blockdata::opcodes::all::{OP_CHECKMULTISIG, OP_CHECKSIG};
 use bitcoin::blockdata::script::{Builder, Instruction, PushBytesBuf};
-use bitcoin::psbt::{Input, Psbt};
 use bitcoin::{PublicKey, Script, ScriptBuf, Transaction, Witness};
 
 use crate::error::{Error, Result};
@@ -228,7 +228,7 @@ fn finalize_input(
 /// input whose script is not one of the standard forms.
 pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
     let v0 = psbt.to_v0()?;
-    let mut p = v0.to_bitcoin()?;
+    let mut p = v0.view()?;
     let mut others = Vec::new();
     let mut done = Vec::new();
     for index in 0..p.inputs.len() {
@@ -256,7 +256,7 @@ pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
             }
         }
     }
-    finalize_others(&mut p, &others)?;
+    finalize_others(&v0, &mut p, &others)?;
     done.extend(others);
     // The finalized inputs keep their utxos and final scripts only (BIP-174's
     // finalizer); everything else stays as it was, byte for byte.
@@ -279,32 +279,43 @@ pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
         }
         *map = finalized;
     }
-    let tx = p.extract_tx_unchecked_fee_rate();
+    let tx = p.extract_tx();
     Ok((out, tx))
 }
 
+/// Finalizes the inputs `others` of `v0` (whose view is `p`) with miniscript, whose
+/// finalizer takes a `bitcoin::Psbt`; their final scripts go into `p`.
 #[cfg(feature = "miniscript")]
-fn finalize_others(p: &mut Psbt, others: &[usize]) -> Result<()> {
+fn finalize_others(v0: &RawPsbt, p: &mut Psbt, others: &[usize]) -> Result<()> {
     use miniscript::psbt::PsbtExt;
+    if others.is_empty() {
+        return Ok(());
+    }
+    let mut full = v0.to_bitcoin()?;
     let secp = bitcoin::secp256k1::Secp256k1::verification_only();
     let mut why = Vec::new();
     for &index in others {
-        if let Err(e) = p.finalize_inp_mut(&secp, index) {
+        if let Err(e) = full.finalize_inp_mut(&secp, index) {
             why.push(e.to_string());
         }
     }
-    if why.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::invalid(
+    if !why.is_empty() {
+        return Err(Error::invalid(
             "psbt",
             format!("cannot be finalized: {}", why.join("; ")),
-        ))
+        ));
     }
+    for &index in others {
+        if let (Some(input), Some(done)) = (p.inputs.get_mut(index), full.inputs.get(index)) {
+            input.final_script_sig = done.final_script_sig.clone();
+            input.final_script_witness = done.final_script_witness.clone();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(not(feature = "miniscript"))]
-fn finalize_others(_: &mut Psbt, others: &[usize]) -> Result<()> {
+fn finalize_others(_: &RawPsbt, _: &mut Psbt, others: &[usize]) -> Result<()> {
     match others.first() {
         None => Ok(()),
         Some(index) => Err(Error::Unsupported(format!(
@@ -317,6 +328,7 @@ fn finalize_others(_: &mut Psbt, others: &[usize]) -> Result<()> {
 mod tests {
     use bitcoin::blockdata::opcodes::all::OP_CSV;
     use bitcoin::hashes::Hash;
+    use bitcoin::psbt::Psbt;
     use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
     use bitcoin::{absolute, transaction, Amount, OutPoint, Sequence, TxIn, TxOut};
 
@@ -389,7 +401,7 @@ mod tests {
             ws.to_bytes(),
         ];
         assert_eq!(w, want);
-        let input = &done.to_bitcoin().unwrap().inputs[0];
+        let input = &done.view().unwrap().inputs[0];
         assert!(input.partial_sigs.is_empty() && input.witness_script.is_none());
         assert!(input.witness_utxo.is_some());
     }

@@ -8,7 +8,7 @@ pub mod sighash;
 pub mod signature;
 pub mod signing;
 pub mod summary;
-mod view;
+pub mod view;
 
 pub use raw::RawPsbt;
 pub use signing::{Replaced, SignOptions, Signed};

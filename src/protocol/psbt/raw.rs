@@ -2,11 +2,11 @@
 //!
 //! Signing adds a few keys to a caller's PSBT and must change nothing else, so the
 //! PSBT is held as the maps it was parsed from. This module also converts v0 maps into
-//! the v2 maps that the Ledger Bitcoin app reads, and builds a `bitcoin::Psbt` view of
-//! either version for sighash computation.
+//! the v2 maps that the Ledger Bitcoin app reads, and gives the host's view of either
+//! version ([`super::view`]) for sighashes, checks and finalizing.
 
+use super::view::Psbt;
 use bitcoin::consensus::{deserialize, serialize};
-use bitcoin::psbt::Psbt;
 use bitcoin::transaction::{Transaction, TxIn, TxOut, Version};
 use bitcoin::{absolute, Amount, OutPoint, ScriptBuf, Sequence, Txid, Witness};
 
@@ -217,8 +217,8 @@ impl RawPsbt {
             outputs,
         };
         // Also check that every known field decodes and holds together, so later
-        // steps can trust them (see `to_bitcoin`).
-        psbt.to_bitcoin()?;
+        // steps can trust them (see `view`).
+        psbt.view()?;
         Ok(psbt)
     }
 
@@ -336,7 +336,8 @@ impl RawPsbt {
         })
     }
 
-    /// A `bitcoin::Psbt` (v0) view of this PSBT, for sighashes and finalizing.
+    /// The PSBT as the host reads it (see [`super::view`]), for sighashes, checks and
+    /// finalizing.
     ///
     /// The view is checked to hold together: no amount (output, utxo, output of a
     /// previous transaction) and no sum of them is over 21 million bitcoin, no
@@ -345,7 +346,7 @@ impl RawPsbt {
     ///
     /// # Errors
     /// `invalid-input` when a field does not decode or the checks above fail.
-    pub fn to_bitcoin(&self) -> Result<Psbt> {
+    pub fn view(&self) -> Result<Psbt> {
         let skip: [&[u8]; 3] = if self.version == 0 {
             [&[], &[], &[]]
         } else {
@@ -362,6 +363,17 @@ impl RawPsbt {
         check_outpoints(&psbt)?;
         check_utxos(&psbt)?;
         Ok(psbt)
+    }
+
+    /// A `bitcoin::Psbt` (v0) of this PSBT, every field decoded by `bitcoin`, after the
+    /// checks of [`RawPsbt::view`]: for miniscript's finalizer, the simulators and tests.
+    /// The host's own code reads the [`RawPsbt::view`] (smaller in the wasm).
+    ///
+    /// # Errors
+    /// `invalid-input` when a field does not decode or the view's checks fail.
+    pub fn to_bitcoin(&self) -> Result<bitcoin::psbt::Psbt> {
+        self.view()?;
+        bitcoin::psbt::Psbt::deserialize(&self.to_v0()?.serialize()).map_err(|e| bad(e.to_string()))
     }
 
     /// The same PSBT as version 0: a v2 PSBT's transaction fields become its unsigned

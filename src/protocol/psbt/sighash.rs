@@ -6,7 +6,7 @@
 //! for one looks like any other in a summary of amounts, so the host names the sighash
 //! of every input and refuses such PSBTs unless told otherwise.
 
-use bitcoin::psbt::Psbt;
+use crate::protocol::psbt::view::Psbt;
 
 use crate::error::{Error, Result};
 use crate::protocol::psbt::signature::spent_output;

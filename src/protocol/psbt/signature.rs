@@ -7,15 +7,15 @@
 //! output key, or a key in a leaf that the output commits to. Derivations in the PSBT
 //! are not evidence: anyone can write one.
 
+use crate::protocol::psbt::view::Psbt;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::hashes::Hash;
 use bitcoin::key::CompressedPublicKey;
 use bitcoin::key::{PublicKey, XOnlyPublicKey};
-use bitcoin::psbt::Psbt;
 use bitcoin::secp256k1::{Message, Secp256k1, VerifyOnly};
 use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
 use bitcoin::taproot::TapLeafHash;
-use bitcoin::{ecdsa, taproot, Script, ScriptBuf, Transaction, TxOut};
+use bitcoin::{ecdsa, taproot, EcdsaSighashType, Script, ScriptBuf, Transaction, TxOut};
 
 use crate::error::{Error, Result};
 use crate::protocol::musig::fields::{
@@ -116,15 +116,7 @@ impl<'a> Verifier<'a> {
                         ),
                     ));
                 }
-                let (msg, expected) =
-                    self.psbt
-                        .sighash_ecdsa(index, &mut self.cache)
-                        .map_err(|e| {
-                            Error::invalid(
-                                format!("input {index}"),
-                                format!("cannot compute its sighash: {e}"),
-                            )
-                        })?;
+                let (msg, expected) = ecdsa_sighash(self.psbt, index, &mut self.cache)?;
                 if sig.sighash_type != expected {
                     return Err(lie(
                         index,
@@ -294,6 +286,83 @@ impl<'a> Verifier<'a> {
 pub fn spent_output(psbt: &Psbt, index: usize) -> Option<TxOut> {
     let input = psbt.inputs.get(index)?;
     verified_output(psbt, index).or_else(|| input.witness_utxo.clone())
+}
+
+/// The ECDSA sighash (legacy, or BIP-143 for segwit v0) of input `index`, for the script
+/// it spends (the redeem or witness script of a p2sh / p2wsh one), and its sighash type.
+///
+/// # Errors
+/// `invalid-input` naming the input when its utxo or a script is missing, its sighash
+/// type is not a standard one, or it spends a script ECDSA does not sign.
+fn ecdsa_sighash(
+    psbt: &Psbt,
+    index: usize,
+    cache: &mut SighashCache<&Transaction>,
+) -> Result<(Message, EcdsaSighashType)> {
+    let fail = |why: &str| {
+        Error::invalid(
+            format!("input {index}"),
+            format!("cannot compute its sighash: {why}"),
+        )
+    };
+    let input = psbt
+        .inputs
+        .get(index)
+        .ok_or_else(|| fail("no such input"))?;
+    let utxo = spent_output(psbt, index).ok_or_else(|| fail("no utxo"))?;
+    let spk = &utxo.script_pubkey;
+    let ty = match input.sighash_type {
+        None => EcdsaSighashType::All,
+        Some(t) => t
+            .ecdsa_hash_ty()
+            .map_err(|_| fail("a sighash type that is not a standard one"))?,
+    };
+    let witness_script = || {
+        input
+            .witness_script
+            .as_ref()
+            .ok_or_else(|| fail("no witness script"))
+    };
+    let v0 = |hash: core::result::Result<bitcoin::SegwitV0Sighash, _>| {
+        hash.map(Message::from)
+            .map_err(|_| fail("not a segwit v0 script"))
+    };
+    let legacy = |cache: &mut SighashCache<&Transaction>, code: &Script| {
+        cache
+            .legacy_signature_hash(index, code, ty.to_u32())
+            .map(Message::from)
+            .map_err(|_| fail("no such input"))
+    };
+    let msg = if spk.is_p2wpkh() {
+        v0(cache
+            .p2wpkh_signature_hash(index, spk, utxo.value, ty)
+            .map_err(|_| ()))?
+    } else if spk.is_p2wsh() {
+        v0(cache
+            .p2wsh_signature_hash(index, witness_script()?, utxo.value, ty)
+            .map_err(|_| ()))?
+    } else if spk.is_p2sh() {
+        let redeem = input
+            .redeem_script
+            .as_ref()
+            .ok_or_else(|| fail("no redeem script"))?;
+        if redeem.is_p2wpkh() {
+            v0(cache
+                .p2wpkh_signature_hash(index, redeem, utxo.value, ty)
+                .map_err(|_| ()))?
+        } else if redeem.is_p2wsh() {
+            v0(cache
+                .p2wsh_signature_hash(index, witness_script()?, utxo.value, ty)
+                .map_err(|_| ()))?
+        } else {
+            legacy(cache, redeem)?
+        }
+    } else if spk.is_witness_program() {
+        return Err(fail("a witness program ecdsa does not sign"));
+    } else {
+        legacy(cache, spk)?
+    };
+    Ok((msg, ty))
 }
 
 /// The output input `index` spends, taken from its previous transaction, whose txid

@@ -91,7 +91,7 @@ pub fn summarize_with_policy(
     fingerprint: Option<Fingerprint>,
     policy: Option<&WalletPolicy>,
 ) -> Result<Summary> {
-    let p = psbt.to_bitcoin()?;
+    let p = psbt.view()?;
     let testnet = p
         .inputs
         .iter()

@@ -1,23 +1,26 @@
-//! The `bitcoin::Psbt` view of raw maps, decoded field by field.
+//! The PSBT as the host reads it: [`Psbt`], decoded field by field from the raw maps.
 //!
-//! `bitcoin`'s own PSBT deserializer brings every field's decoder, its error type and
-//! their formatting into the wasm (about 60 KB before compression). The host reads only
-//! the fields below, so they are decoded here, with the same checks on their form;
-//! every other entry (hash preimages without the `miniscript` add-on, an output's
-//! taproot tree, fields of later BIPs such as MuSig2's) goes into the map's `unknown`
-//! entries, byte for byte. The caller's PSBT itself is never rebuilt from this view:
-//! signing edits the raw maps ([`super::raw`]).
+//! `bitcoin`'s own `Psbt` brings every field's decoder and encoder, their error type and
+//! its formatting, and a B-tree map per field (insert, clone and drop code for each of
+//! sixteen key types) into the wasm. The host reads only the fields below, so they are
+//! decoded here, with the same checks on their form, into maps kept as sorted vectors
+//! ([`SortedMap`]: the same order as a B-tree map, a fraction of the code); every other
+//! entry (hash preimages, fields of later BIPs such as MuSig2's) stays in the map's
+//! `unknown` entries, byte for byte. The caller's PSBT is never rebuilt from this view:
+//! signing edits the raw maps ([`super::raw`]). Where a `bitcoin::Psbt` is needed
+//! (miniscript's finalizer, the simulators, tests), [`super::RawPsbt::to_bitcoin`] gives
+//! one.
 //!
 //! | map | fields decoded |
 //! |---|---|
-//! | global | unsigned tx (given), xpubs, proprietary |
-//! | input | utxos, partial signatures, sighash type, redeem and witness scripts, BIP-32 and taproot derivations, final scriptSig and witness, taproot key and script signatures, leaf scripts, internal key, merkle root, proprietary; hash preimages with `miniscript` |
-//! | output | redeem and witness scripts, BIP-32 and taproot derivations, internal key, proprietary |
+//! | global | unsigned tx (given), xpubs |
+//! | input | utxos, partial signatures, sighash type, redeem and witness scripts, BIP-32 and taproot derivations, final scriptSig and witness, taproot key and script signatures, leaf scripts, internal key, merkle root, proprietary |
+//! | output | redeem and witness scripts, BIP-32 and taproot derivations, internal key, taproot tree (undecoded) |
 
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, KeySource, Xpub};
 use bitcoin::consensus::deserialize;
 use bitcoin::hashes::Hash;
-use bitcoin::psbt::{raw, Input, Output, Psbt, PsbtSighashType};
+use bitcoin::psbt::{raw, PsbtSighashType};
 use bitcoin::secp256k1::XOnlyPublicKey;
 use bitcoin::taproot::{self, ControlBlock, LeafVersion, TapLeafHash, TapNodeHash};
 use bitcoin::{ecdsa, PublicKey, ScriptBuf, Transaction, TxOut, Witness};
@@ -26,6 +29,148 @@ use crate::error::{Error, Result};
 use crate::protocol::bytes::Reader;
 
 use super::raw::Map;
+
+/// A map kept as a vector sorted by key: it iterates in key order, as `BTreeMap` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortedMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for SortedMap<K, V> {
+    fn default() -> Self {
+        SortedMap(Vec::new())
+    }
+}
+
+impl<K: Ord, V> SortedMap<K, V> {
+    /// Sets `key` to `value`; returns the value it replaces.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => self
+                .0
+                .get_mut(at)
+                .map(|e| core::mem::replace(&mut e.1, value)),
+            Err(at) => {
+                self.0.insert(at, (key, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.0
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .and_then(|at| self.0.get(at))
+            .map(|(_, v)| v)
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+impl<K, V> SortedMap<K, V> {
+    /// The entries, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// The values, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a SortedMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter =
+        core::iter::Map<core::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+/// One input, as the host reads it (the fields keep `bitcoin::psbt::Input`'s names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct Input {
+    pub non_witness_utxo: Option<Transaction>,
+    pub witness_utxo: Option<TxOut>,
+    pub partial_sigs: SortedMap<PublicKey, ecdsa::Signature>,
+    pub sighash_type: Option<PsbtSighashType>,
+    pub redeem_script: Option<ScriptBuf>,
+    pub witness_script: Option<ScriptBuf>,
+    pub bip32_derivation: SortedMap<bitcoin::secp256k1::PublicKey, KeySource>,
+    pub final_script_sig: Option<ScriptBuf>,
+    pub final_script_witness: Option<Witness>,
+    pub tap_key_sig: Option<taproot::Signature>,
+    pub tap_script_sigs: SortedMap<(XOnlyPublicKey, TapLeafHash), taproot::Signature>,
+    pub tap_scripts: SortedMap<ControlBlock, (ScriptBuf, LeafVersion)>,
+    pub tap_key_origins: SortedMap<XOnlyPublicKey, (Vec<TapLeafHash>, KeySource)>,
+    pub tap_internal_key: Option<XOnlyPublicKey>,
+    pub tap_merkle_root: Option<TapNodeHash>,
+    /// Proprietary entries (BIP-174), in key order.
+    pub proprietary: SortedMap<raw::ProprietaryKey, Vec<u8>>,
+    /// Every other entry (key type and key data), in key order.
+    pub unknown: SortedMap<raw::Key, Vec<u8>>,
+}
+
+/// One output, as the host reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct Output {
+    pub redeem_script: Option<ScriptBuf>,
+    pub witness_script: Option<ScriptBuf>,
+    pub bip32_derivation: SortedMap<bitcoin::secp256k1::PublicKey, KeySource>,
+    pub tap_internal_key: Option<XOnlyPublicKey>,
+    /// The taproot tree (BIP-371), as it came: the host only asks whether there is one.
+    pub tap_tree: Option<Vec<u8>>,
+    pub tap_key_origins: SortedMap<XOnlyPublicKey, (Vec<TapLeafHash>, KeySource)>,
+    /// Every other entry, in key order.
+    pub unknown: SortedMap<raw::Key, Vec<u8>>,
+}
+
+/// A PSBT (any version) as the host reads it: the unsigned transaction and the decoded
+/// fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Psbt {
+    /// The unsigned transaction (built from the v2 fields for a v2 PSBT).
+    pub unsigned_tx: Transaction,
+    /// The global xpubs.
+    pub xpub: SortedMap<Xpub, KeySource>,
+    /// One per input.
+    pub inputs: Vec<Input>,
+    /// One per output.
+    pub outputs: Vec<Output>,
+}
+
+impl Psbt {
+    /// The transaction with each input's final scriptSig and witness.
+    pub fn extract_tx(self) -> Transaction {
+        let mut tx = self.unsigned_tx;
+        for (txin, input) in tx.input.iter_mut().zip(self.inputs) {
+            txin.script_sig = input.final_script_sig.unwrap_or_default();
+            txin.witness = input.final_script_witness.unwrap_or_default();
+        }
+        tx
+    }
+}
 
 fn bad(where_: &str, what: &str) -> Error {
     Error::invalid("psbt", format!("{where_}: {what} does not decode"))
@@ -195,8 +340,6 @@ fn input(map: &Map, skip: &[u8], at: &str) -> Result<Input> {
                 i.final_script_witness =
                     Some(deserialize::<Witness>(v).map_err(|_| e.fail("its final witness"))?);
             }
-            #[cfg(feature = "miniscript")]
-            0x0a..=0x0d => preimage(&mut i, t, &e)?,
             0x13 => {
                 let v = e.plain("a taproot key signature")?;
                 i.tap_key_sig = Some(
@@ -243,49 +386,6 @@ fn input(map: &Map, skip: &[u8], at: &str) -> Result<Input> {
     Ok(i)
 }
 
-/// A hash preimage (RIPEMD-160, SHA-256, HASH160, HASH256), checked against its hash:
-/// what miniscript's finalizer satisfies hash locks with.
-#[cfg(feature = "miniscript")]
-fn preimage(i: &mut Input, t: u8, e: &Entry<'_>) -> Result<()> {
-    use bitcoin::hashes::{hash160, ripemd160, sha256, sha256d, Hash};
-    let what = "a hash preimage";
-    let v = e.value.to_vec();
-    let ok = match t {
-        0x0a => {
-            let h = ripemd160::Hash::from_slice(e.key).map_err(|_| e.fail(what))?;
-            let ok = ripemd160::Hash::hash(&v) == h;
-            i.ripemd160_preimages.insert(h, v);
-            ok
-        }
-        0x0b => {
-            let h = sha256::Hash::from_slice(e.key).map_err(|_| e.fail(what))?;
-            let ok = sha256::Hash::hash(&v) == h;
-            i.sha256_preimages.insert(h, v);
-            ok
-        }
-        0x0c => {
-            let h = hash160::Hash::from_slice(e.key).map_err(|_| e.fail(what))?;
-            let ok = hash160::Hash::hash(&v) == h;
-            i.hash160_preimages.insert(h, v);
-            ok
-        }
-        _ => {
-            let h = sha256d::Hash::from_slice(e.key).map_err(|_| e.fail(what))?;
-            let ok = sha256d::Hash::hash(&v) == h;
-            i.hash256_preimages.insert(h, v);
-            ok
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "psbt",
-            format!("{}: a preimage does not hash to its key", e.at),
-        ))
-    }
-}
-
 fn output(map: &Map, skip: &[u8], at: &str) -> Result<Output> {
     let mut o = Output::default();
     for entry in entries(map, skip, at) {
@@ -298,12 +398,10 @@ fn output(map: &Map, skip: &[u8], at: &str) -> Result<Output> {
                 o.bip32_derivation.insert(key, origin);
             }
             0x05 => o.tap_internal_key = Some(e.xonly_value("a taproot internal key")?),
+            0x06 => o.tap_tree = Some(e.plain("a taproot tree")?.to_vec()),
             0x07 => {
                 let (key, origin) = e.tap_origin()?;
                 o.tap_key_origins.insert(key, origin);
-            }
-            0xfc => {
-                o.proprietary.insert(e.proprietary()?, e.value.to_vec());
             }
             t => {
                 o.unknown.insert(e.unknown(t), e.value.to_vec());
@@ -328,30 +426,18 @@ pub(super) fn decode(
     let [skip_global, skip_input, skip_output] = skip;
     let mut psbt = Psbt {
         unsigned_tx: tx,
-        version: 0,
-        xpub: Default::default(),
-        proprietary: Default::default(),
-        unknown: Default::default(),
+        xpub: SortedMap::default(),
         inputs: Vec::with_capacity(inputs.len()),
         outputs: Vec::with_capacity(outputs.len()),
     };
     for entry in entries(global, skip_global, "global map") {
         let (t, e) = entry?;
-        match t {
-            // The unsigned transaction and the version are given.
-            0x00 | 0xfb => {}
-            0x01 => {
-                let what = "a global xpub";
-                let xpub = Xpub::decode(e.key).map_err(|_| e.fail(what))?;
-                let origin = key_source(e.value).ok_or_else(|| e.fail(what))?;
-                psbt.xpub.insert(xpub, origin);
-            }
-            0xfc => {
-                psbt.proprietary.insert(e.proprietary()?, e.value.to_vec());
-            }
-            t => {
-                psbt.unknown.insert(e.unknown(t), e.value.to_vec());
-            }
+        // The global xpubs; the unsigned transaction is given, the rest not read.
+        if t == 0x01 {
+            let what = "a global xpub";
+            let xpub = Xpub::decode(e.key).map_err(|_| e.fail(what))?;
+            let origin = key_source(e.value).ok_or_else(|| e.fail(what))?;
+            psbt.xpub.insert(xpub, origin);
         }
     }
     for (index, map) in inputs.iter().enumerate() {

@@ -19,9 +19,9 @@
 //! session id (a tagged hash of the policy's keys and the transaction), so that runs
 //! repeat.
 
+use crate::protocol::psbt::view::Psbt;
 use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::hashes::{hmac, sha256, Hash, HashEngine};
-use bitcoin::psbt::Psbt;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::sighash::{Prevouts, SighashCache, TapSighashType};
 use bitcoin::taproot::{LeafVersion, TapLeafHash};

@@ -1,10 +1,10 @@
 //! SIGN_PSBT in the simulated app: fetch the committed PSBT maps, find the inputs the
 //! policy controls, ask the user, sign, and yield each signature.
 
+use crate::protocol::psbt::view::Psbt;
 use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::hashes::Hash;
 use bitcoin::key::{Keypair, TapTweak};
-use bitcoin::psbt::Psbt;
 use bitcoin::secp256k1::Message;
 use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
 use bitcoin::taproot::{LeafVersion, TapLeafHash};
@@ -286,7 +286,7 @@ pub async fn sign_psbt(ctx: &AppContext, link: &HostLink, data: &[u8]) -> SimRes
         outputs,
     };
     let raw = RawPsbt::parse(&raw.serialize()).map_err(bad)?;
-    let psbt = raw.to_bitcoin().map_err(bad)?;
+    let psbt = raw.view().map_err(bad)?;
 
     let planned = plan(ctx, &policy, &psbt)?;
     #[cfg(feature = "musig")]

@@ -342,7 +342,7 @@ pub fn sign_psbt(
 ) -> Result<Request<Signed>> {
     let (base, to_device) = prepared(psbt, policy)?;
     let (global, inputs, outputs) = to_device.to_v2_maps()?;
-    let view = base.to_bitcoin()?;
+    let view = base.view()?;
     let mut store = Store::new();
     let global_commitment = store.add_map(&global);
     let input_commitments: Vec<Vec<u8>> = inputs.iter().map(|m| store.add_map(m)).collect();

@@ -1,9 +1,9 @@
 //! After SignTx: every signature is verified against its sighash and put into a new
 //! PSBT; the device's serialized transaction is checked to be the PSBT's transaction.
 
+use crate::protocol::psbt::view::Psbt;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::consensus::deserialize;
-use bitcoin::psbt::Psbt;
 use bitcoin::{ecdsa, taproot, CompressedPublicKey, EcdsaSighashType, TapSighashType, Transaction};
 
 use crate::error::{Error, Result};
@@ -111,7 +111,7 @@ pub fn finish(raw: &RawPsbt, psbt: &Psbt, plan: &Plan, result: SignTxResult) -> 
 /// a byte the device changed there would otherwise go out with the transaction.
 fn check_filled_in(
     index: usize,
-    spent: &bitcoin::psbt::Input,
+    spent: &crate::protocol::psbt::view::Input,
     sig: &InputSignature,
     input: &bitcoin::TxIn,
 ) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Multisig descriptions for GetAddress and change: `m` of the keys at one path below
 //! each account xpub, in the given order (`multi`) or sorted (`sortedmulti`).
 
-use std::collections::BTreeMap;
+use crate::protocol::psbt::view::SortedMap;
 
 use bitcoin::bip32::{ChildNumber, KeySource, Xpub};
 use bitcoin::blockdata::script::Instruction;
@@ -147,8 +147,8 @@ impl XpubMultisig {
 pub fn from_xpubs(
     m: u32,
     keys: &[bitcoin::PublicKey],
-    origins: &BTreeMap<bitcoin::secp256k1::PublicKey, KeySource>,
-    xpubs: &BTreeMap<Xpub, KeySource>,
+    origins: &SortedMap<bitcoin::secp256k1::PublicKey, KeySource>,
+    xpubs: &SortedMap<Xpub, KeySource>,
 ) -> Option<XpubMultisig> {
     let secp = Secp256k1::verification_only();
     let mut found = Vec::new();

@@ -5,13 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::protocol::psbt::view::{Input, Output, Psbt, SortedMap};
 use bitcoin::bip32::{DerivationPath, Fingerprint, KeySource, Xpub};
 use bitcoin::blockdata::opcodes::all::OP_RETURN;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::consensus::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::key::{Secp256k1, XOnlyPublicKey};
-use bitcoin::psbt::{Input, Output, Psbt};
 use bitcoin::{OutPoint, Script, ScriptBuf, Transaction, TxOut, Txid};
 
 use crate::error::{Error, Result};
@@ -229,7 +229,7 @@ fn multisig_change(
     output: &Output,
     spk: &Script,
     fpr: Fingerprint,
-    xpubs: &BTreeMap<Xpub, KeySource>,
+    xpubs: &SortedMap<Xpub, KeySource>,
     wallet: &Wallet,
 ) -> Option<TxOutput> {
     let (script_type, script) = if spk.is_p2wsh() {

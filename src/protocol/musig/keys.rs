@@ -60,7 +60,7 @@ pub fn key_agg(participants: &[PublicKey]) -> Result<KeyAggContext> {
 /// aggregates them.
 pub fn sorted(keys: &[PublicKey]) -> Vec<PublicKey> {
     let mut keys = keys.to_vec();
-    keys.sort_by_key(|k| k.serialize());
+    keys.sort_unstable_by_key(|k| k.serialize());
     keys
 }
 

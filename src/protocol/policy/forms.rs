@@ -303,7 +303,7 @@ impl Form {
             .map(|key| key.derive(secp, change, index))
             .collect::<Result<Vec<_>>>()?;
         if sorted {
-            pks.sort_by_key(|pk| pk.inner.serialize());
+            pks.sort_unstable_by_key(|pk| pk.inner.serialize());
         }
         let mut b = Builder::new().push_int(k as i64);
         for pk in &pks {

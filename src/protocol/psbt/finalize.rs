@@ -270,7 +270,7 @@ pub fn finalize(psbt: &RawPsbt) -> Result<(RawPsbt, Transaction)> {
             .filter(|(k, _)| matches!(k.as_slice(), [0x00] | [0x01]))
             .cloned()
             .collect();
-        finalized.sort();
+        finalized.sort_unstable();
         if let Some(script_sig) = &input.final_script_sig {
             finalized.push((vec![0x07], script_sig.to_bytes()));
         }

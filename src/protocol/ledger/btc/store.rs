@@ -52,7 +52,7 @@ impl Store {
     /// commitment: `varint(len) || keys_root || values_root`.
     pub fn add_map(&mut self, map: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
         let mut sorted: Vec<&(Vec<u8>, Vec<u8>)> = map.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.sort_unstable();
         let keys: Vec<&[u8]> = sorted.iter().map(|(k, _)| k.as_slice()).collect();
         let values: Vec<&[u8]> = sorted.iter().map(|(_, v)| v.as_slice()).collect();
         let keys_root = self.add_list(&keys);

@@ -135,7 +135,7 @@ impl XpubMultisig {
     /// The wallet: the threshold and the cosigners' xpubs as a set.
     pub fn wallet(&self) -> (u32, Vec<Xpub>) {
         let mut xpubs = self.xpubs.clone();
-        xpubs.sort();
+        xpubs.sort_unstable();
         xpubs.dedup();
         (self.message.m, xpubs)
     }

@@ -35,31 +35,18 @@ pub fn parse(text: &str) -> Result<DerivationPath> {
         return Ok(DerivationPath::master());
     }
     let mut steps = Vec::new();
-    for (i, step) in body.split('/').enumerate() {
-        let (digits, hardened) = match step.strip_suffix(['\'', 'h', 'H']) {
-            Some(d) => (d, true),
-            None => (step, false),
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(
+    for (i, text_step) in body.split('/').enumerate() {
+        let n = i + 1;
+        steps.push(step(text_step).map_err(|e| match e {
+            StepError::NotANumber => bad(
                 text,
-                format!(
-                    "step {} ({step:?}) is not a number with an optional ' or h",
-                    i + 1
-                ),
-            ));
-        }
-        let index: u32 = digits
-            .parse()
-            .map_err(|_| bad(text, format!("step {} is too large", i + 1)))?;
-        let child = if hardened {
-            ChildNumber::from_hardened_idx(index)
-        } else {
-            ChildNumber::from_normal_idx(index)
-        };
-        steps.push(
-            child.map_err(|_| bad(text, format!("step {} ({index}) must be below 2^31", i + 1)))?,
-        );
+                format!("step {n} ({text_step:?}) is not a number with an optional ' or h"),
+            ),
+            StepError::TooLarge => bad(text, format!("step {n} is too large")),
+            StepError::NotBelow2To31(index) => {
+                bad(text, format!("step {n} ({index}) must be below 2^31"))
+            }
+        })?);
     }
     if steps.len() > MAX_DEPTH {
         return Err(bad(
@@ -72,6 +59,38 @@ pub fn parse(text: &str) -> Result<DerivationPath> {
     }
     check_standard(text, &steps)?;
     Ok(DerivationPath::from(steps))
+}
+
+/// Why one step of a path did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepError {
+    /// Not digits with an optional `'`, `h` or `H`.
+    NotANumber,
+    /// Over `u32::MAX`.
+    TooLarge,
+    /// An index of 2^31 or more (which BIP-32 writes hardened).
+    NotBelow2To31(u32),
+}
+
+/// One step of a path: `5`, or hardened `5'`, `5h` or `5H`.
+///
+/// # Errors
+/// A [`StepError`] saying what is wrong.
+pub fn step(text: &str) -> core::result::Result<ChildNumber, StepError> {
+    let (digits, hardened) = match text.strip_suffix(['\'', 'h', 'H']) {
+        Some(d) => (d, true),
+        None => (text, false),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(StepError::NotANumber);
+    }
+    let index: u32 = digits.parse().map_err(|_| StepError::TooLarge)?;
+    let child = if hardened {
+        ChildNumber::from_hardened_idx(index)
+    } else {
+        ChildNumber::from_normal_idx(index)
+    };
+    child.map_err(|_| StepError::NotBelow2To31(index))
 }
 
 fn check_standard(text: &str, steps: &[ChildNumber]) -> Result<()> {
@@ -153,5 +172,21 @@ mod tests {
             assert!(e.to_string().contains(why), "{text}: {e}");
             assert!(e.to_string().starts_with("invalid path:"), "{e}");
         }
+    }
+
+    #[test]
+    fn one_step() {
+        assert_eq!(step("5"), Ok(ChildNumber::Normal { index: 5 }));
+        for hardened in ["5'", "5h", "5H"] {
+            assert_eq!(step(hardened), Ok(ChildNumber::Hardened { index: 5 }));
+        }
+        for bad in ["", "'", "+5", "-1", "5''", "x"] {
+            assert_eq!(step(bad), Err(StepError::NotANumber), "{bad:?}");
+        }
+        assert_eq!(step("4294967296"), Err(StepError::TooLarge));
+        assert_eq!(
+            step("2147483648'"),
+            Err(StepError::NotBelow2To31(2_147_483_648))
+        );
     }
 }

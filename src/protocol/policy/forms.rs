@@ -17,6 +17,7 @@ use bitcoin::secp256k1::{Secp256k1, Verification};
 use bitcoin::{Address, Network, PublicKey, ScriptBuf};
 
 use crate::error::{Error, Result};
+use crate::protocol::path::{self, StepError};
 
 fn bad(why: impl Into<String>) -> Error {
     Error::invalid("descriptor", why)
@@ -40,19 +41,12 @@ pub struct KeyExpr {
 }
 
 fn index(text: &str) -> Result<ChildNumber> {
-    let (digits, hardened) = match text.strip_suffix(['\'', 'h', 'H']) {
-        Some(d) => (d, true),
-        None => (text, false),
-    };
-    let n: u32 = digits
-        .parse()
-        .map_err(|_| bad(format!("{text:?} is not a derivation step")))?;
-    let child = if hardened {
-        ChildNumber::from_hardened_idx(n)
-    } else {
-        ChildNumber::from_normal_idx(n)
-    };
-    child.map_err(|_| bad(format!("{text:?} is out of range")))
+    path::step(text).map_err(|e| match e {
+        StepError::NotANumber | StepError::TooLarge => {
+            bad(format!("{text:?} is not a derivation step"))
+        }
+        StepError::NotBelow2To31(_) => bad(format!("{text:?} is out of range")),
+    })
 }
 
 fn normal(text: &str) -> Result<u32> {

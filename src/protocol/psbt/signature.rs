@@ -317,50 +317,36 @@ fn ecdsa_sighash(
             .ecdsa_hash_ty()
             .map_err(|_| fail("a sighash type that is not a standard one"))?,
     };
-    let witness_script = || {
+    // The script a p2sh output commits to is its redeem script; others are their own.
+    let code: &Script = if spk.is_p2sh() {
         input
+            .redeem_script
+            .as_deref()
+            .ok_or_else(|| fail("no redeem script"))?
+    } else {
+        spk
+    };
+    let msg = if code.is_p2wpkh() {
+        cache
+            .p2wpkh_signature_hash(index, code, utxo.value, ty)
+            .map(Message::from)
+            .map_err(|_| fail("not a segwit v0 script"))?
+    } else if code.is_p2wsh() {
+        let witness_script = input
             .witness_script
             .as_ref()
-            .ok_or_else(|| fail("no witness script"))
-    };
-    let v0 = |hash: core::result::Result<bitcoin::SegwitV0Sighash, _>| {
-        hash.map(Message::from)
-            .map_err(|_| fail("not a segwit v0 script"))
-    };
-    let legacy = |cache: &mut SighashCache<&Transaction>, code: &Script| {
+            .ok_or_else(|| fail("no witness script"))?;
         cache
-            .legacy_signature_hash(index, code, ty.to_u32())
+            .p2wsh_signature_hash(index, witness_script, utxo.value, ty)
             .map(Message::from)
-            .map_err(|_| fail("no such input"))
-    };
-    let msg = if spk.is_p2wpkh() {
-        v0(cache
-            .p2wpkh_signature_hash(index, spk, utxo.value, ty)
-            .map_err(|_| ()))?
-    } else if spk.is_p2wsh() {
-        v0(cache
-            .p2wsh_signature_hash(index, witness_script()?, utxo.value, ty)
-            .map_err(|_| ()))?
-    } else if spk.is_p2sh() {
-        let redeem = input
-            .redeem_script
-            .as_ref()
-            .ok_or_else(|| fail("no redeem script"))?;
-        if redeem.is_p2wpkh() {
-            v0(cache
-                .p2wpkh_signature_hash(index, redeem, utxo.value, ty)
-                .map_err(|_| ()))?
-        } else if redeem.is_p2wsh() {
-            v0(cache
-                .p2wsh_signature_hash(index, witness_script()?, utxo.value, ty)
-                .map_err(|_| ()))?
-        } else {
-            legacy(cache, redeem)?
-        }
+            .map_err(|_| fail("not a segwit v0 script"))?
     } else if spk.is_witness_program() {
         return Err(fail("a witness program ecdsa does not sign"));
     } else {
-        legacy(cache, spk)?
+        cache
+            .legacy_signature_hash(index, code, ty.to_u32())
+            .map(Message::from)
+            .map_err(|_| fail("no such input"))?
     };
     Ok((msg, ty))
 }

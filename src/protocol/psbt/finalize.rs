@@ -33,29 +33,6 @@ fn push(data: &[u8]) -> core::result::Result<PushBytesBuf, Failure> {
     PushBytesBuf::try_from(data.to_vec()).map_err(|_| invalid("a script is over 520 bytes"))
 }
 
-/// The script the input spends.
-fn spent_script(psbt: &Psbt, index: usize) -> core::result::Result<ScriptBuf, Failure> {
-    let input = psbt
-        .inputs
-        .get(index)
-        .ok_or_else(|| invalid("no such input"))?;
-    if let Some(utxo) = &input.witness_utxo {
-        return Ok(utxo.script_pubkey.clone());
-    }
-    let outpoint = psbt
-        .unsigned_tx
-        .input
-        .get(index)
-        .ok_or_else(|| invalid("no such input"))?
-        .previous_output;
-    input
-        .non_witness_utxo
-        .as_ref()
-        .and_then(|tx| tx.output.get(outpoint.vout as usize))
-        .map(|o| o.script_pubkey.clone())
-        .ok_or_else(|| invalid("its utxo is missing"))
-}
-
 /// The signature of `key`, serialized.
 fn sig_of(input: &Input, key: &PublicKey) -> Option<Vec<u8>> {
     input.partial_sigs.get(key).map(|s| s.serialize().to_vec())
@@ -119,7 +96,9 @@ fn finalize_input(
     psbt: &Psbt,
     index: usize,
 ) -> core::result::Result<(ScriptBuf, Witness), Failure> {
-    let spk = spent_script(psbt, index)?;
+    let spk = super::signature::spent_output(psbt, index)
+        .ok_or_else(|| invalid("its utxo is missing"))?
+        .script_pubkey;
     let input = psbt
         .inputs
         .get(index)

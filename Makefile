@@ -26,6 +26,18 @@ CRATE_VERSION = $(shell awk -F'"' '/^\[/{p=($$0=="[package]")} p && /^version *=
 # node -e: copy package.json argv[1] to argv[3] with "version" set to argv[2].
 FILL_PACKAGE_JSON := const fs = require("fs"); const [src, version, dst] = process.argv.slice(1); const p = JSON.parse(fs.readFileSync(src, "utf8")); p.version = version; fs.writeFileSync(dst, JSON.stringify(p, null, 2) + "\n");
 
+# The npm package's wasm is built with this nightly when it is installed (setup.sh
+# installs it): std rebuilt with LTO and `optimize_for_size`, and a panic aborts at once
+# (`panic=immediate-abort`: no panic message formatting; the crate never panics on its
+# inputs). About 36 KB gzip less per entry. Without it, stable builds the same code.
+export WASM_NIGHTLY := nightly-2026-05-20
+NIGHTLY_SYSROOT = $(shell rustup run $(WASM_NIGHTLY) rustc --print sysroot 2>/dev/null)
+SIZE_BUILD = $(and $(NIGHTLY_SYSROOT),$(wildcard $(NIGHTLY_SYSROOT)/lib/rustlib/src/rust/library),$(wildcard $(NIGHTLY_SYSROOT)/lib/rustlib/wasm32-unknown-unknown))
+SIZE_ARGS := -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size \
+  --config 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options","-Cpanic=immediate-abort"]'
+PKG_BUILD = $(if $(SIZE_BUILD),RUSTUP_TOOLCHAIN=$(WASM_NIGHTLY) )$(WASM_PACK) build --release --target web
+PKG_ARGS = --no-default-features $(if $(SIZE_BUILD),$(SIZE_ARGS))
+
 # The npm package's `hwsigner/full` entry: the default entry and these add-ons.
 FULL_ADDONS := miniscript,musig
 
@@ -47,9 +59,10 @@ check: setup-native
 build: setup
 	@if [[ "$$(command -v wasm-opt)" != "$(BINARYEN_BIN)/wasm-opt" ]]; then \
 	  echo "build: wasm-opt resolves to '$$(command -v wasm-opt)', expected $(BINARYEN_BIN)/wasm-opt" >&2; exit 1; fi
-	$(WASM_PACK) build --release --target web --out-dir pkg --out-name hwsigner -- --no-default-features
-	$(WASM_PACK) build --release --target web --out-dir pkg/full --out-name hwsigner_full -- --no-default-features --features $(FULL_ADDONS)
-	$(WASM_PACK) build --release --target web --out-dir pkg/simulator --out-name hwsigner_sim -- --no-default-features --features sim-entry
+	@echo "build: the wasm with $(if $(SIZE_BUILD),$(WASM_NIGHTLY) (std rebuilt for size),stable ($(WASM_NIGHTLY) with rust-src is not installed: a larger package))"
+	$(PKG_BUILD) --out-dir pkg --out-name hwsigner -- $(PKG_ARGS)
+	$(PKG_BUILD) --out-dir pkg/full --out-name hwsigner_full -- $(PKG_ARGS) --features $(FULL_ADDONS)
+	$(PKG_BUILD) --out-dir pkg/simulator --out-name hwsigner_sim -- $(PKG_ARGS) --features sim-entry
 	rm -f pkg/full/package.json pkg/full/README.md pkg/full/.gitignore
 	rm -f pkg/simulator/package.json pkg/simulator/README.md pkg/simulator/.gitignore
 	cp pkg-template/simulator.js pkg-template/simulator.d.ts pkg/

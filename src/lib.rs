@@ -14,7 +14,7 @@
 //!             driver/   drive(): THE drive loop; Hooks (status, Prompts for PIN and
 //!                |      passphrase, time-out, abort); Link = Transport + Codec;
 //!                |      per-vendor glue: ledger.rs (open app, policy inference),
-//!                |      trezor.rs (session, re-init, Bitcoin calls)
+//!                |      trezor.rs (session, re-init; trezor/bitcoin_calls.rs)
 //! ---------------+------------------------------ no I/O below this line ---------
 //!             protocol/ machine.rs: Machine { start, on_reply, on_answer, poll_event }
 //!                |        -> Step::Send(msg) | Step::Need(pin, passphrase) | Done
@@ -89,8 +89,8 @@
 //! `btc/interpreter.rs`) → `driver/drive.rs` → `driver/link.rs` →
 //! `protocol/ledger/framing.rs` (64-byte reports) → `transport/web/webhid.rs`.
 //!
-//! Trezor: `wasm/device_class.rs` → `device/mod.rs` → `driver/trezor.rs`
-//! (`Trezor::sign_psbt`: session, fingerprint) → `protocol/trezor/btc/plan.rs` (the
+//! Trezor: `wasm/device_class.rs` → `device/mod.rs` →
+//! `driver/trezor/bitcoin_calls.rs` (`Trezor::sign_psbt`: session, fingerprint) → `protocol/trezor/btc/plan.rs` (the
 //! SignTx plan from the PSBT) → `protocol/trezor/btc/sign_tx.rs` (answers TxRequests)
 //! inside `protocol/trezor/call.rs` (buttons, PIN, passphrase) → `driver/drive.rs` →
 //! `driver/link.rs` → `protocol/trezor/framing.rs` (codec v1) →

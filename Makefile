@@ -117,21 +117,21 @@ bench: build
 	cargo build --profile native-bench --example bench
 	node bench/run.mjs
 
-# Fuzzing (cargo-fuzz, nightly): every target for FUZZ_SECONDS, seeded from tests/vectors.
+# Fuzzing (cargo-fuzz on the pinned nightly): every target for FUZZ_SECONDS, seeded from tests/vectors.
 # A crash leaves its input in fuzz/artifacts/<target>/: fix the bug, then copy the input
 # into fuzz/regressions/<target>/ (run by tests/fuzz_regressions.rs).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
 VECTORS ?= $(CURDIR)/tests/vectors
 
-fuzz:
+fuzz: setup
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked || cargo install cargo-fuzz
 	python3 scripts/fuzz_seeds.py "$(VECTORS)"
-	cd fuzz && cargo +nightly fuzz build
+	cd fuzz && cargo +$(WASM_NIGHTLY) fuzz build
 	@mkdir -p fuzz/logs; failed=0; \
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/corpus/$$t fuzz/artifacts/$$t; \
-	  (cd fuzz && cargo +nightly fuzz run $$t corpus/$$t regressions/$$t -- \
+	  (cd fuzz && cargo +$(WASM_NIGHTLY) fuzz run $$t corpus/$$t regressions/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >logs/$$t.log 2>&1) || failed=1; \
 	  execs=$$(awk '/stat::number_of_executed_units/{print $$2}' fuzz/logs/$$t.log | tail -1); \
 	  crashes=$$(ls fuzz/artifacts/$$t | wc -l); \

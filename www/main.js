@@ -19,10 +19,12 @@ function log(msg) {
 }
 
 function showError(err) {
-  const code = err && err.code ? err.code : "error";
+  const code = err && typeof err.code === "string" && err.code ? err.code : "error";
   const message = err && err.message ? err.message : String(err);
-  // "unsupported" messages already start with their code; others get it in front.
-  const text = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
+  // The code goes in front, once: a message that starts with it in words ("wrong pin:
+  // …", "unsupported: …", "protocol error: …") loses that start.
+  const words = code.replace(/-/g, " ").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const text = `${code}: ${message.replace(new RegExp(`^${words}( error)?:\\s*`, "i"), "")}`;
   $("error").textContent = text;
   log(`error ${text}`);
 }

@@ -20,6 +20,8 @@ TOOLS="$ROOT/.tools"
 LOGS="$TOOLS/logs"
 BINARYEN_VERSION=132.0.0
 BINARYEN_BIN="$TOOLS/binaryen/node_modules/.bin"
+ESBUILD_VERSION=0.28.2
+ESBUILD_BIN="$TOOLS/esbuild/node_modules/.bin/esbuild"
 APT_PACKAGES=(clang pkg-config libudev-dev libusb-1.0-0-dev chromium chromium-driver)
 ((NATIVE_ONLY)) && APT_PACKAGES=(pkg-config libudev-dev libusb-1.0-0-dev)
 
@@ -141,6 +143,13 @@ if [[ ! -x $BINARYEN_BIN/wasm-opt ]]; then
   mkdir -p "$TOOLS/binaryen"
   run_step binaryen "binaryen@$BINARYEN_VERSION (npm, wasm-opt)" \
     npm install --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
+fi
+
+# --- esbuild: minifies the package's JS glue (make build) ----------------------------
+if [[ $("$ESBUILD_BIN" --version 2>/dev/null) != "$ESBUILD_VERSION" ]]; then
+  mkdir -p "$TOOLS/esbuild"
+  run_step esbuild "esbuild@$ESBUILD_VERSION (npm, minifies the package's JS glue)" \
+    npm install --prefix "$TOOLS/esbuild" "esbuild@$ESBUILD_VERSION"
 fi
 
 # --- JS test peers (tests/js) ------------------------------------------------------

@@ -31,8 +31,9 @@ FILL_PACKAGE_JSON := const fs = require("fs"); const [src, version, dst] = proce
 # (`panic=immediate-abort`: no panic message formatting; the crate never panics on its
 # inputs). About 40 KB gzip less per entry. Without it, stable builds the same code.
 export WASM_NIGHTLY := nightly-2026-05-20
-NIGHTLY_SYSROOT = $(shell rustup run $(WASM_NIGHTLY) rustc --print sysroot 2>/dev/null)
-SIZE_BUILD = $(and $(NIGHTLY_SYSROOT),$(wildcard $(NIGHTLY_SYSROOT)/lib/rustlib/src/rust/library),$(wildcard $(NIGHTLY_SYSROOT)/lib/rustlib/wasm32-unknown-unknown))
+# Its name when it is ready (scripts/size-nightly.sh, which setup.sh also asks): asked
+# once, when a recipe first needs it, so after setup has run.
+SIZE_BUILD = $(eval SIZE_BUILD := $(shell WASM_NIGHTLY=$(WASM_NIGHTLY) bash scripts/size-nightly.sh))$(SIZE_BUILD)
 SIZE_ARGS := -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size \
   --config 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options","-Cpanic=immediate-abort"]'
 PKG_BUILD = $(if $(SIZE_BUILD),RUSTUP_TOOLCHAIN=$(WASM_NIGHTLY) )$(WASM_PACK) build --release --target web

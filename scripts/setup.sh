@@ -123,15 +123,10 @@ if [[ $(wasm-bindgen --version 2>/dev/null | awk '{print $2}') != "$WB_VERSION" 
 fi
 
 # --- the pinned nightly that builds the npm package's wasm for size ------------------
-# `make build` rebuilds std with it (build-std, panic=immediate-abort): ~36 KB gzip less
+# `make build` rebuilds std with it (build-std, panic=immediate-abort): ~40 KB gzip less
 # in every entry. Optional: without it the package is built with stable, larger.
-WASM_NIGHTLY=$(awk '/^export WASM_NIGHTLY *:=/ { print $NF; exit }' Makefile)
-nightly_ok() {
-  local sysroot
-  sysroot=$(rustup run "$WASM_NIGHTLY" rustc --print sysroot 2>/dev/null) &&
-    [[ -d $sysroot/lib/rustlib/src/rust/library && -d $sysroot/lib/rustlib/wasm32-unknown-unknown ]]
-}
-if [[ -n $WASM_NIGHTLY ]] && ! nightly_ok; then
+WASM_NIGHTLY=$(bash scripts/size-nightly.sh --name)
+if [[ -n $WASM_NIGHTLY && -z $(bash scripts/size-nightly.sh) ]]; then
   run_step rust-nightly "rust $WASM_NIGHTLY with rust-src and the wasm32 target (~1 min)" \
     rustup toolchain install "$WASM_NIGHTLY" --profile minimal --component rust-src \
     --target wasm32-unknown-unknown ||

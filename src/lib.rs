@@ -90,9 +90,10 @@
 //! `protocol/ledger/framing.rs` (64-byte reports) → `transport/web/webhid.rs`.
 //!
 //! Trezor: `wasm/device_class.rs` → `device/mod.rs` →
-//! `driver/trezor/bitcoin_calls.rs` (`Trezor::sign_psbt`: session, fingerprint) → `protocol/trezor/btc/plan.rs` (the
-//! SignTx plan from the PSBT) → `protocol/trezor/btc/sign_tx.rs` (answers TxRequests)
-//! inside `protocol/trezor/call.rs` (buttons, PIN, passphrase) → `driver/drive.rs` →
+//! `driver/trezor/bitcoin_calls.rs` (`Trezor::sign_psbt`: session, fingerprint) →
+//! `protocol/trezor/btc/plan.rs` (the SignTx plan from the PSBT) →
+//! `protocol/trezor/btc/sign_tx.rs` (answers TxRequests) inside
+//! `protocol/trezor/call.rs` (buttons, PIN, passphrase) → `driver/drive.rs` →
 //! `driver/link.rs` → `protocol/trezor/framing.rs` (codec v1) →
 //! `transport/web/webusb.rs`; then `protocol/trezor/btc/finish.rs` verifies and builds
 //! the new PSBT.

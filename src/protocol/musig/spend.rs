@@ -7,7 +7,6 @@
 //! that key is the input's internal key (the taproot tweak applied, and the result must
 //! be the output key the utxo pays to), and in each leaf the derivation lists.
 
-use crate::protocol::psbt::view::{Input, Psbt};
 use bitcoin::bip32::{ChildNumber, Fingerprint, Xpub};
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::taproot::{TapLeafHash, TapNodeHash};
@@ -20,6 +19,7 @@ use crate::protocol::policy::musig::{expressions, participant_xpubs};
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw::Map;
 use crate::protocol::psbt::signature::spent_output;
+use crate::protocol::psbt::view::{Input, Psbt};
 
 use super::fields::{self, SessionKey};
 use super::keys;

@@ -5,10 +5,10 @@
 //! policy, the host looks at the BIP-32 derivations in the PSBT that carry the device's
 //! fingerprint, as HWI does, and signs once per standard account it finds.
 
-use crate::protocol::psbt::view::Psbt;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpub};
 
 use crate::error::{Error, Result};
+use crate::protocol::psbt::view::Psbt;
 
 use super::WalletPolicy;
 

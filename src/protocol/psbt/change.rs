@@ -11,12 +11,12 @@
 
 use core::str::FromStr;
 
-use crate::protocol::psbt::view::Output;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint};
 use bitcoin::key::{CompressedPublicKey, Secp256k1};
 use bitcoin::{Script, ScriptBuf};
 
 use crate::protocol::policy::WalletPolicy;
+use crate::protocol::psbt::view::Output;
 
 /// What an output's derivations with the device's fingerprint come to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,12 +8,12 @@
 //! The fields BIP-174 has the finalizer drop are dropped (the finalized input keeps its
 //! utxos and final scripts only), as miniscript's finalizer does.
 
-use crate::protocol::psbt::view::{Input, Psbt};
 use bitcoin::blockdata::opcodes::all::{OP_CHECKMULTISIG, OP_CHECKSIG};
 use bitcoin::blockdata::script::{Builder, Instruction, PushBytesBuf};
 use bitcoin::{PublicKey, Script, ScriptBuf, Transaction, Witness};
 
 use crate::error::{Error, Result};
+use crate::protocol::psbt::view::{Input, Psbt};
 
 use super::raw::{Map, RawPsbt};
 

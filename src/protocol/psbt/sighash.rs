@@ -6,10 +6,9 @@
 //! for one looks like any other in a summary of amounts, so the host names the sighash
 //! of every input and refuses such PSBTs unless told otherwise.
 
-use crate::protocol::psbt::view::Psbt;
-
 use crate::error::{Error, Result};
 use crate::protocol::psbt::signature::spent_output;
+use crate::protocol::psbt::view::Psbt;
 
 const DEFAULT: u32 = 0x00;
 const ALL: u32 = 0x01;

@@ -7,7 +7,6 @@
 //! output key, or a key in a leaf that the output commits to. Derivations in the PSBT
 //! are not evidence: anyone can write one.
 
-use crate::protocol::psbt::view::Psbt;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::hashes::Hash;
 use bitcoin::key::CompressedPublicKey;
@@ -22,6 +21,7 @@ use crate::protocol::musig::fields::{
     self as musig_fields, SessionKey, PARTIAL_SIG_LEN, PUB_NONCE_LEN,
 };
 use crate::protocol::psbt::raw::{self, RawPsbt};
+use crate::protocol::psbt::view::Psbt;
 
 /// A signature for one input, with the key it is for.
 #[derive(Debug, Clone, PartialEq, Eq)]

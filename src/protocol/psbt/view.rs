@@ -73,7 +73,7 @@ impl<K: Ord, V> SortedMap<K, V> {
 impl<K, V> SortedMap<K, V> {
     /// The entries, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.into_iter()
     }
 
     /// The keys, in order.

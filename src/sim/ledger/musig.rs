@@ -19,7 +19,6 @@
 //! session id (a tagged hash of the policy's keys and the transaction), so that runs
 //! repeat.
 
-use crate::protocol::psbt::view::Psbt;
 use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::hashes::{hmac, sha256, Hash, HashEngine};
 use bitcoin::secp256k1::PublicKey;
@@ -42,6 +41,7 @@ use crate::protocol::policy::musig::{expressions, key_xpub, participant_xpubs};
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::spent_output;
+use crate::protocol::psbt::view::Psbt;
 use crate::sim::fault::Fault;
 
 use super::context::AppContext;

@@ -1,7 +1,6 @@
 //! SIGN_PSBT in the simulated app: fetch the committed PSBT maps, find the inputs the
 //! policy controls, ask the user, sign, and yield each signature.
 
-use crate::protocol::psbt::view::Psbt;
 use bitcoin::bip32::{ChildNumber, DerivationPath};
 use bitcoin::hashes::Hash;
 use bitcoin::key::{Keypair, TapTweak};
@@ -17,6 +16,7 @@ use crate::protocol::ledger::btc::merkle::Hash32;
 use crate::protocol::policy::WalletPolicy;
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::spent_output;
+use crate::protocol::psbt::view::Psbt;
 use crate::sim::confirm::Prompt;
 use crate::sim::fault::Fault;
 

@@ -1,7 +1,6 @@
 //! After SignTx: every signature is verified against its sighash and put into a new
 //! PSBT; the device's serialized transaction is checked to be the PSBT's transaction.
 
-use crate::protocol::psbt::view::Psbt;
 use bitcoin::blockdata::script::Instruction;
 use bitcoin::consensus::deserialize;
 use bitcoin::{ecdsa, taproot, CompressedPublicKey, EcdsaSighashType, TapSighashType, Transaction};
@@ -10,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::protocol::psbt::raw::RawPsbt;
 use crate::protocol::psbt::signature::{self, InputSignature, Verifier};
 use crate::protocol::psbt::signing::Signed;
+use crate::protocol::psbt::view::Psbt;
 use crate::protocol::trezor::btc::plan::{Plan, Signer};
 use crate::protocol::trezor::btc::sign_tx::SignTxResult;
 

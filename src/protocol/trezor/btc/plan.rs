@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::protocol::psbt::view::{Input, Output, Psbt, SortedMap};
 use bitcoin::bip32::{DerivationPath, Fingerprint, KeySource, Xpub};
 use bitcoin::blockdata::opcodes::all::OP_RETURN;
 use bitcoin::blockdata::script::Instruction;
@@ -18,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::protocol::psbt::change::{self, SingleKey};
 use crate::protocol::psbt::sighash;
 use crate::protocol::psbt::signing::Replaced;
+use crate::protocol::psbt::view::{Input, Output, Psbt, SortedMap};
 use crate::protocol::trezor::btc::keys::{address_n, Coin};
 use crate::protocol::trezor::btc::multisig::{from_xpubs, multisig_of, multisig_type};
 use crate::protocol::trezor::messages::{InputScriptType, OutputScriptType, TxInput, TxOutput};
